@@ -1,0 +1,194 @@
+//! Assembling the application: routes, middleware, Swagger UI, and the HTTP server.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{from_fn, Condition, Next};
+use actix_web::{web, App, Error, HttpRequest, HttpResponse, HttpServer};
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{query_error, path_error, ApiError, Lang, Msg};
+use crate::routes::{admin_catalogue, auth, catalogue, ops};
+use crate::state::AppState;
+
+/// Registers every documented route; used both to serve and to print the OpenAPI document.
+pub fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = Error, InitError = ()>,
+{
+    app.service(ops::healthz).service(ops::readyz).service(ops::metrics).service(
+        scope("/api/v1")
+            .service(catalogue::list_procedures)
+            .service(catalogue::get_procedure)
+            .service(catalogue::download_form)
+            .service(catalogue::list_fields)
+            .service(catalogue::list_agencies)
+            .service(catalogue::get_agency)
+            .service(catalogue::list_admin_units)
+            .service(catalogue::list_service_levels)
+            .service(auth::token)
+            .service(admin_catalogue::create_procedure)
+            .service(admin_catalogue::update_procedure)
+            .service(admin_catalogue::delete_procedure)
+            .service(admin_catalogue::create_agency)
+            .service(admin_catalogue::update_agency)
+            .service(admin_catalogue::delete_agency)
+            .service(admin_catalogue::create_field)
+            .service(admin_catalogue::update_field)
+            .service(admin_catalogue::delete_field),
+    )
+}
+
+/// Re-renders API errors in English when the client asks for it, and tags every response with
+/// its request id.
+async fn language_and_request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let res = next.call(req).await?;
+    let mut res = match res.response().error().and_then(|e| e.as_error::<ApiError>()) {
+        Some(api) if lang == Lang::En => {
+            let english = api.render(Lang::En);
+            res.into_response(english).map_into_boxed_body()
+        }
+        _ => res.map_into_boxed_body(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}
+
+/// Counts requests and their latency by route pattern (never by raw path).
+async fn record_metrics(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    if let Some(state) = state {
+        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        state.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+    }
+    Ok(res)
+}
+
+/// The documented paths as patterns with their methods, to tell 404 from 405.
+#[derive(Clone)]
+struct KnownRoutes(Vec<(Vec<String>, Vec<String>)>);
+
+impl KnownRoutes {
+    fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let value = serde_json::to_value(&spec.paths).unwrap_or_default();
+        let mut routes = Vec::new();
+        if let Some(paths) = value.get("paths").and_then(|p| p.as_object()).or_else(|| value.as_object()) {
+            for (path, item) in paths {
+                let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
+                let methods = item
+                    .as_object()
+                    .map(|o| o.keys().filter(|k| k.chars().all(|c| c.is_ascii_lowercase())).map(|k| k.to_uppercase()).collect())
+                    .unwrap_or_default();
+                routes.push((segments, methods));
+            }
+        }
+        Self(routes)
+    }
+
+    /// The methods allowed on a path, when some documented route matches it.
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut allowed: Vec<String> = Vec::new();
+        for (segments, methods) in &self.0 {
+            let matches = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+            if matches {
+                allowed.extend(methods.iter().cloned());
+            }
+        }
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+/// Answers requests no route took: 405 with `Allow` when the path exists, 404 otherwise.
+async fn fallback(req: HttpRequest, known: web::Data<KnownRoutes>) -> HttpResponse {
+    match known.allowed(req.path()) {
+        Some(methods) => {
+            let mut res = ApiError::new(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                Msg::new("Phương thức không được hỗ trợ", "Method not allowed"),
+                Msg::new(format!("Đường dẫn này nhận: {}", methods.join(", ")), format!("This path accepts: {}", methods.join(", "))),
+            )
+            .render(Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
+            if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+            res
+        }
+        None => ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not_found",
+            Msg::new("Không tìm thấy", "Not found"),
+            Msg::new("Không có tài nguyên tại đường dẫn này", "Nothing lives at this path"),
+        )
+        .render(Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))),
+    }
+}
+
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers(vec![header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+    }
+    cors
+}
+
+/// Starts the HTTP server on a bound listener; the returned future runs until shutdown.
+pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let spec = crate::openapi::document();
+    let known = web::Data::new(KnownRoutes::from_spec(&spec));
+    let config = state.config.clone();
+    let data = web::Data::new(state);
+    let json_limit = config.max_json_bytes;
+    let origins = config.cors_origins.clone();
+    let mut server = HttpServer::new(move || {
+        let app = App::new()
+            .app_data(data.clone())
+            .app_data(known.clone())
+            .app_data(web::PayloadConfig::new(json_limit))
+            .app_data(web::JsonConfig::default().limit(json_limit).error_handler(|e, _| crate::error::json_error(e).into()))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
+            .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
+            .wrap(from_fn(language_and_request_id))
+            .wrap(from_fn(record_metrics))
+            .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+            .wrap(tracing_actix_web::TracingLogger::default());
+        let (app, _) = register(app.into_utoipa_app()).split_for_parts();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
+            .default_service(web::to(fallback))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30);
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,175 @@
+//! The `dvc` command line: serve, migrate, seed, openapi, admin.
+
+use clap::{Args, Parser, Subcommand};
+use dvc_domain::auth::{check_password, AccountType, Assurance, Role};
+use dvc_persistence::accounts::{self, AccountRow};
+use dvc_persistence::{new_id, now};
+
+use crate::config::Config;
+use crate::state::AppState;
+
+#[derive(Parser)]
+#[command(name = "dvc", version, about = "Backend of an online public-service portal (dịch vụ công trực tuyến)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the API (Swagger UI at /docs/).
+    Serve,
+    /// Apply pending migrations only.
+    Migrate,
+    /// Load reference data.
+    Seed(SeedArgs),
+    /// Print the OpenAPI document (the content of openapi.yaml).
+    Openapi,
+    /// Manage administrator accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    /// The demo catalogue: administrative units, fields, agencies and procedures (idempotent).
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator, or reset the password of an existing one.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "Quản trị hệ thống")]
+        full_name: String,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::openapi::yaml());
+        return 0;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("dvc: configuration error: {e}");
+            return 2;
+        }
+    };
+    init_logging(config.log_json);
+    match run(cli.command, config) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("dvc: {e}");
+            1
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Openapi => Ok(()),
+        Command::Migrate => {
+            AppState::open(config)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed(args) => {
+            if !args.demo {
+                return Err("say what to seed: dvc seed --demo".into());
+            }
+            let state = AppState::open(config)?;
+            let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+            let report = crate::seed::demo(&mut conn).map_err(|e| e.to_string())?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Create { username, password, full_name } } => {
+            let state = AppState::open(config)?;
+            let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+            let created = create_admin(&mut conn, &username, &password, &full_name)?;
+            println!("{} administrator {username}", if created { "created" } else { "reset the password of" });
+            Ok(())
+        }
+        Command::Serve => serve(config),
+    }
+}
+
+/// Creates an administrator, or resets the password of the one with that username.
+pub fn create_admin(
+    conn: &mut dvc_persistence::DbConn,
+    username: &str,
+    password: &str,
+    full_name: &str,
+) -> Result<bool, String> {
+    let username = username.trim();
+    if username.is_empty() || username.len() > 64 {
+        return Err("the username must be 1–64 characters".into());
+    }
+    check_password(password, &[username]).map_err(|e| e.message_en)?;
+    let hash = crate::auth::hash_password(password).map_err(|e| e.to_string())?;
+    match accounts::find_by_username(conn, username).map_err(|e| e.to_string())? {
+        Some(mut existing) => {
+            if existing.role != Role::Admin.as_str() {
+                return Err(format!("{username} exists and is not an administrator"));
+            }
+            existing.password_hash = hash;
+            existing.disabled = false;
+            existing.updated_at = now();
+            accounts::update(conn, &existing).map_err(|e| e.to_string())?;
+            Ok(false)
+        }
+        None => {
+            let t = now();
+            accounts::insert(
+                conn,
+                &AccountRow {
+                    id: new_id(),
+                    account_type: AccountType::Staff.as_str().into(),
+                    role: Role::Admin.as_str().into(),
+                    username: username.into(),
+                    full_name: full_name.into(),
+                    password_hash: hash,
+                    agency_id: None,
+                    assurance: Assurance::High.as_str().into(),
+                    disabled: false,
+                    created_at: t,
+                    updated_at: t,
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(true)
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    config.check_secret()?;
+    if config.sandbox {
+        tracing::warn!("SANDBOX MODE: OTPs are returned in answers and the sandbox payment provider is on; never use in production");
+    }
+    let listen = config.listen.clone();
+    let state = AppState::open(config)?;
+    let listener = std::net::TcpListener::bind(&listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    tracing::info!(address = %listen, "serving; Swagger UI at /docs/");
+    actix_web::rt::System::new()
+        .block_on(async move { crate::app::serve(state, listener)?.await })
+        .map_err(|e| e.to_string())
+}

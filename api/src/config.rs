@@ -1,0 +1,135 @@
+//! Configuration from `DVC_*` environment variables, with an optional `KEY=VALUE` file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the server and the command line need to know about their environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: String,
+    pub sandbox: bool,
+    pub jwt_secret: String,
+    pub jwt_previous_secrets: Vec<String>,
+    pub access_token_ttl: Duration,
+    pub data_dir: PathBuf,
+    pub auth_rate_per_minute: u32,
+    pub pool_size: u32,
+    pub db_timeout: Duration,
+    pub cors_origins: Vec<String>,
+    pub workers: Option<usize>,
+    pub max_json_bytes: usize,
+    pub log_json: bool,
+}
+
+/// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
+pub const SANDBOX_JWT_SECRET: &str = "dvc-sandbox-secret-not-for-production-use-000000";
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/dvc.sqlite3".into(),
+            listen: "127.0.0.1:8080".into(),
+            sandbox: false,
+            jwt_secret: String::new(),
+            jwt_previous_secrets: Vec::new(),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            data_dir: PathBuf::from("data/files"),
+            auth_rate_per_minute: 60,
+            pool_size: 16,
+            db_timeout: Duration::from_secs(5),
+            cors_origins: Vec::new(),
+            workers: None,
+            max_json_bytes: 1024 * 1024,
+            log_json: false,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the environment (and the file named by `DVC_CONFIG`, whose values the environment
+    /// overrides). Fails on malformed values and, outside sandbox mode, on a missing secret.
+    pub fn from_env() -> Result<Self, String> {
+        let file = match std::env::var("DVC_CONFIG") {
+            Ok(path) => read_config_file(&path)?,
+            Err(_) => Vec::new(),
+        };
+        let get = |key: &str| -> Option<String> {
+            std::env::var(key)
+                .ok()
+                .or_else(|| file.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+                .filter(|v| !v.trim().is_empty())
+        };
+        let mut c = Config::default();
+        if let Some(v) = get("DVC_DATABASE_URL") {
+            c.database_url = v;
+        }
+        if let Some(v) = get("DVC_LISTEN") {
+            c.listen = v;
+        }
+        c.sandbox = matches!(get("DVC_SANDBOX").as_deref(), Some("1" | "true" | "yes"));
+        if let Some(v) = get("DVC_JWT_SECRET") {
+            c.jwt_secret = v;
+        }
+        if let Some(v) = get("DVC_JWT_PREVIOUS_SECRETS") {
+            c.jwt_previous_secrets = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        }
+        if let Some(v) = get("DVC_DATA_DIR") {
+            c.data_dir = PathBuf::from(v);
+        }
+        c.auth_rate_per_minute = parse(&get, "DVC_AUTH_RATE_PER_MINUTE", c.auth_rate_per_minute)?;
+        c.pool_size = parse(&get, "DVC_DB_POOL_SIZE", c.pool_size)?.max(1);
+        c.db_timeout = Duration::from_millis(parse(&get, "DVC_DB_TIMEOUT_MS", 5000u64)?);
+        c.max_json_bytes = parse(&get, "DVC_MAX_JSON_BYTES", c.max_json_bytes)?;
+        if let Some(v) = get("DVC_WORKERS") {
+            c.workers = Some(v.parse().map_err(|_| format!("DVC_WORKERS: not a number: {v}"))?);
+        }
+        if let Some(v) = get("DVC_CORS_ORIGINS") {
+            c.cors_origins = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        }
+        c.log_json = matches!(get("DVC_LOG_FORMAT").as_deref(), Some("json"));
+        if c.sandbox && c.jwt_secret.is_empty() {
+            c.jwt_secret = SANDBOX_JWT_SECRET.to_string();
+        }
+        Ok(c)
+    }
+
+    /// Serving outside sandbox mode needs a real secret; in sandbox mode a fixed one stands in.
+    pub fn check_secret(&self) -> Result<(), String> {
+        if self.jwt_secret.is_empty() {
+            return Err("DVC_JWT_SECRET is required outside sandbox mode (DVC_SANDBOX=1)".into());
+        }
+        if !self.sandbox && (self.jwt_secret == SANDBOX_JWT_SECRET || self.jwt_secret.len() < 32) {
+            return Err("DVC_JWT_SECRET must be at least 32 characters and not the sandbox default".into());
+        }
+        Ok(())
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &dyn Fn(&str) -> Option<String>,
+    key: &str,
+    default: T,
+) -> Result<T, String> {
+    match get(key) {
+        Some(v) => v.trim().parse().map_err(|_| format!("{key}: not a valid number: {v}")),
+        None => Ok(default),
+    }
+}
+
+/// Reads `KEY=VALUE` lines; `#` starts a comment.
+fn read_config_file(path: &str) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("DVC_CONFIG {path}: {e}"))?;
+    let mut pairs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| format!("DVC_CONFIG {path}:{}: expected KEY=VALUE", n + 1))?;
+        pairs.push((k.trim().to_string(), v.trim().trim_matches('"').to_string()));
+    }
+    Ok(pairs)
+}

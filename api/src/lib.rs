@@ -1,0 +1,14 @@
+//! The dvc HTTP API and command line.
+
+pub mod app;
+pub mod auth;
+pub mod catalogue;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod seed;
+pub mod state;

@@ -1,0 +1,5 @@
+//! The `dvc` binary.
+
+fn main() {
+    std::process::exit(dvc_api::cli::main());
+}

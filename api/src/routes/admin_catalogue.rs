@@ -1,0 +1,284 @@
+//! Administrators' upkeep of the catalogue: procedures, agencies and fields.
+
+use actix_web::{delete, http::header, post, put, web, HttpRequest, HttpResponse};
+use dvc_domain::FieldError;
+use dvc_persistence::{catalogue as q, new_id, now, DbConn};
+
+use crate::auth::Admin;
+use crate::catalogue::{AgencyInput, AgencyView, FieldInput, FieldView, ProcedureInput, ProcedureView};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::Body;
+use crate::routes::catalogue::load_procedure;
+use crate::routes::{check_if_match, etag, if_match};
+use crate::state::AppState;
+
+/// Checks that the field and agencies a procedure refers to exist.
+fn check_procedure_refs(conn: &mut DbConn, field_id: &str, agency_ids: &[String]) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if q::find_field(conn, field_id)?.is_none() {
+        errors.push(FieldError::new("field_id", "unknown", "Lĩnh vực không tồn tại", "No such field"));
+    }
+    if q::count_agencies_with_ids(conn, agency_ids)? != agency_ids.len() as i64 {
+        errors.push(FieldError::new("agency_ids", "unknown", "Có cơ quan không tồn tại", "An agency does not exist"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+fn created(location: String, tag: String, body: impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, tag))
+        .json(body)
+}
+
+/// Create a procedure.
+#[utoipa::path(tag = "admin", request_body = ProcedureInput, security(("bearer" = [])), responses(
+    (status = 201, description = "Created", body = ProcedureView),
+    (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/admin/procedures")]
+pub async fn create_procedure(state: web::Data<AppState>, _admin: Admin, body: Body<ProcedureInput>) -> ApiResult<HttpResponse> {
+    let (row, agency_ids) = body.0.into_row(new_id(), 1, now())?;
+    let id = row.id.clone();
+    state
+        .tx(move |conn| {
+            check_procedure_refs(conn, &row.field_id, &agency_ids)?;
+            Ok(q::insert_procedure(conn, &row, &agency_ids)?)
+        })
+        .await?;
+    let view = load_procedure(&state, id.clone()).await?;
+    Ok(created(format!("/api/v1/procedures/{id}"), etag(&id, view.version), view))
+}
+
+/// Replace a procedure; its version goes up by one. `If-Match` with a stale ETag gives 412.
+#[utoipa::path(tag = "admin", request_body = ProcedureInput, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Procedure id"), ("If-Match" = Option<String>, Header, description = "ETag read before")),
+    responses(
+    (status = 200, description = "Replaced", body = ProcedureView),
+    (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such procedure", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+    (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+))]
+#[put("/admin/procedures/{id}")]
+pub async fn update_procedure(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Body<ProcedureInput>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let input = body.0;
+    let key = id.clone();
+    let precondition = if_match(&req);
+    state
+        .tx(move |conn| {
+            let current = q::find_procedure(conn, &key)?
+                .filter(|p| p.id == key)
+                .ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
+            check_if_match(precondition.as_deref(), &current.id, current.version)?;
+            let (mut row, agency_ids) = input.into_row(current.id.clone(), current.version + 1, now())?;
+            row.created_at = current.created_at;
+            check_procedure_refs(conn, &row.field_id, &agency_ids)?;
+            q::update_procedure(conn, &row, &agency_ids)?;
+            Ok(())
+        })
+        .await?;
+    let view = load_procedure(&state, id.clone()).await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(&id, view.version))).json(view))
+}
+
+/// Delete a procedure.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Procedure id")), responses(
+    (status = 204, description = "Deleted"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such procedure", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Still referenced", body = Problem, content_type = "application/problem+json"),
+))]
+#[delete("/admin/procedures/{id}")]
+pub async fn delete_procedure(state: web::Data<AppState>, _admin: Admin, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let n = state.db(move |conn| Ok(q::delete_procedure(conn, &id)?)).await?;
+    if n == 0 {
+        return Err(ApiError::not_found("thủ tục", "Procedure"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn check_agency_refs(conn: &mut DbConn, row: &dvc_persistence::catalogue::AgencyRow) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if let Some(code) = &row.admin_unit_code {
+        if !q::admin_unit_exists(conn, code)? {
+            errors.push(FieldError::new("admin_unit_code", "unknown", "Đơn vị hành chính không tồn tại", "No such administrative unit"));
+        }
+    }
+    if let Some(parent) = &row.parent_id {
+        if parent == &row.id || q::find_agency(conn, parent)?.is_none() {
+            errors.push(FieldError::new("parent_id", "unknown", "Cơ quan cấp trên không hợp lệ", "Invalid parent agency"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Create an agency.
+#[utoipa::path(tag = "admin", request_body = AgencyInput, security(("bearer" = [])), responses(
+    (status = 201, description = "Created", body = AgencyView),
+    (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/admin/agencies")]
+pub async fn create_agency(state: web::Data<AppState>, _admin: Admin, body: Body<AgencyInput>) -> ApiResult<HttpResponse> {
+    let row = body.0.into_row(new_id(), 1, now())?;
+    let row = state
+        .tx(move |conn| {
+            check_agency_refs(conn, &row)?;
+            q::insert_agency(conn, &row)?;
+            Ok(row)
+        })
+        .await?;
+    let (id, version) = (row.id.clone(), row.version);
+    Ok(created(format!("/api/v1/agencies/{id}"), etag(&id, version), AgencyView::from_row(row)?))
+}
+
+/// Replace an agency.
+#[utoipa::path(tag = "admin", request_body = AgencyInput, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Agency id"), ("If-Match" = Option<String>, Header, description = "ETag read before")),
+    responses(
+    (status = 200, description = "Replaced", body = AgencyView),
+    (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+    (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+))]
+#[put("/admin/agencies/{id}")]
+pub async fn update_agency(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Body<AgencyInput>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let input = body.0;
+    let precondition = if_match(&req);
+    let row = state
+        .tx(move |conn| {
+            let current = q::find_agency(conn, &id)?.ok_or_else(|| ApiError::not_found("cơ quan", "Agency"))?;
+            check_if_match(precondition.as_deref(), &current.id, current.version)?;
+            let mut row = input.into_row(current.id.clone(), current.version + 1, now())?;
+            row.created_at = current.created_at;
+            check_agency_refs(conn, &row)?;
+            q::update_agency(conn, &row)?;
+            Ok(row)
+        })
+        .await?;
+    let tag = etag(&row.id, row.version);
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, tag)).json(AgencyView::from_row(row)?))
+}
+
+/// Delete an agency no procedure or account refers to.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Agency id")), responses(
+    (status = 204, description = "Deleted"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Still referenced", body = Problem, content_type = "application/problem+json"),
+))]
+#[delete("/admin/agencies/{id}")]
+pub async fn delete_agency(state: web::Data<AppState>, _admin: Admin, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let n = state.db(move |conn| Ok(q::delete_agency(conn, &id)?)).await?;
+    if n == 0 {
+        return Err(ApiError::not_found("cơ quan", "Agency"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Create a field.
+#[utoipa::path(tag = "admin", request_body = FieldInput, security(("bearer" = [])), responses(
+    (status = 201, description = "Created", body = FieldView),
+    (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/admin/fields")]
+pub async fn create_field(state: web::Data<AppState>, _admin: Admin, body: Body<FieldInput>) -> ApiResult<HttpResponse> {
+    let row = body.0.into_row(new_id(), now())?;
+    let row = state.db(move |conn| Ok(q::insert_field(conn, &row)?)).await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/fields"))
+        .json(FieldView::from(row)))
+}
+
+/// Rename a field.
+#[utoipa::path(tag = "admin", request_body = FieldInput, security(("bearer" = [])), params(("id" = String, Path, description = "Field id")), responses(
+    (status = 200, description = "Replaced", body = FieldView),
+    (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such field", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+))]
+#[put("/admin/fields/{id}")]
+pub async fn update_field(state: web::Data<AppState>, _admin: Admin, id: web::Path<String>, body: Body<FieldInput>) -> ApiResult<web::Json<FieldView>> {
+    let id = id.into_inner();
+    let input = body.0;
+    let row = state
+        .tx(move |conn| {
+            let current = q::find_field(conn, &id)?.ok_or_else(|| ApiError::not_found("lĩnh vực", "Field"))?;
+            let mut row = input.into_row(current.id, now())?;
+            row.created_at = current.created_at;
+            q::update_field(conn, &row)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(web::Json(FieldView::from(row)))
+}
+
+/// Delete a field no procedure uses.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Field id")), responses(
+    (status = 204, description = "Deleted"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such field", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Still used by procedures", body = Problem, content_type = "application/problem+json"),
+))]
+#[delete("/admin/fields/{id}")]
+pub async fn delete_field(state: web::Data<AppState>, _admin: Admin, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    state
+        .tx(move |conn| {
+            if q::find_field(conn, &id)?.is_none() {
+                return Err(ApiError::not_found("lĩnh vực", "Field"));
+            }
+            if q::field_in_use(conn, &id)? {
+                return Err(ApiError::conflict(crate::error::Msg::new(
+                    "Lĩnh vực đang được thủ tục sử dụng",
+                    "Procedures still use this field",
+                )));
+            }
+            q::delete_field(conn, &id)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,329 @@
+//! The public catalogue: procedures, fields, agencies, administrative units, service levels.
+
+use actix_web::{get, http::header, web, HttpResponse};
+use dvc_domain::catalogue::{service_level_descriptions, Audience, FormTemplate, OnlineMode, Tier};
+use dvc_domain::page::{parse_int, PageRequest};
+use dvc_domain::text::{fold, search_tokens};
+use dvc_domain::FieldError;
+use dvc_persistence::catalogue as q;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::catalogue::{agencies_by_procedure, summary_from_row, view_from_row, AgencyView, FieldView, ProcedureSummary, ProcedureView};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::{etag, Page};
+use crate::state::AppState;
+
+/// Longest search text accepted.
+const MAX_QUERY_CHARS: usize = 200;
+
+/// Search and filters of the procedure list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProcedureQuery {
+    /// Words of the name or code; Vietnamese marks and case are ignored (`dang ky khai sinh`).
+    #[param(max_length = 200, example = "dang ky khai sinh")]
+    pub q: Option<String>,
+    /// Only procedures of this field.
+    pub field_id: Option<String>,
+    /// Only procedures this agency handles.
+    pub agency_id: Option<String>,
+    #[param(value_type = Option<Tier>)]
+    pub tier: Option<String>,
+    #[param(value_type = Option<u8>, minimum = 1, maximum = 4)]
+    pub service_level: Option<String>,
+    #[param(value_type = Option<OnlineMode>)]
+    pub online: Option<String>,
+    #[param(value_type = Option<Audience>)]
+    pub audience: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    pub page: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+}
+
+fn code_param<T>(
+    field: &str,
+    raw: Option<String>,
+    parse: fn(&str, &str) -> Result<T, FieldError>,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    let raw = raw.filter(|s| !s.is_empty())?;
+    parse(field, &raw).map_err(|e| errors.push(e)).ok()
+}
+
+impl ProcedureQuery {
+    fn into_filter(self) -> Result<(q::ProcedureFilter, PageRequest), ApiError> {
+        let mut errors = Vec::new();
+        let page = PageRequest::parse(self.page.as_deref(), self.per_page.as_deref()).unwrap_or_else(|mut e| {
+            errors.append(&mut e);
+            PageRequest::default()
+        });
+        let query = self.q.unwrap_or_default();
+        if query.chars().count() > MAX_QUERY_CHARS {
+            errors.push(FieldError::too_long("q", MAX_QUERY_CHARS));
+        }
+        let tier = code_param("tier", self.tier, Tier::parse_field, &mut errors);
+        let online = code_param("online", self.online, OnlineMode::parse_field, &mut errors);
+        let audience = code_param("audience", self.audience, Audience::parse_field, &mut errors);
+        let level = self
+            .service_level
+            .filter(|s| !s.is_empty())
+            .map(|s| parse_int("service_level", Some(&s), 0, 1, 4, &mut errors) as i32);
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        let tokens = search_tokens(&query, 8);
+        let phrase = (!tokens.is_empty()).then(|| fold(&query));
+        let filter = q::ProcedureFilter {
+            tokens,
+            phrase,
+            field_id: self.field_id.filter(|s| !s.is_empty()),
+            agency_id: self.agency_id.filter(|s| !s.is_empty()),
+            tier: tier.map(|t| t.as_str().to_string()),
+            service_level: level,
+            online: online.map(|o| o.as_str().to_string()),
+            audience: audience.map(|a| a.as_str().to_string()),
+        };
+        Ok((filter, page))
+    }
+}
+
+/// Search the catalogue of procedures.
+///
+/// `q` matches the name and code whatever the Vietnamese marks and case: `dang ky khai sinh` finds
+/// "Đăng ký khai sinh". Best matches come first; filters combine with the search.
+#[utoipa::path(tag = "catalogue", params(ProcedureQuery), responses(
+    (status = 200, description = "A page of procedures", body = Page<ProcedureSummary>),
+    (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/procedures")]
+pub async fn list_procedures(
+    state: web::Data<AppState>,
+    query: web::Query<ProcedureQuery>,
+) -> ApiResult<web::Json<Page<ProcedureSummary>>> {
+    let (filter, page) = query.into_inner().into_filter()?;
+    let result = state
+        .db(move |conn| {
+            let (rows, total) = q::search_procedures(conn, &filter, page.offset(), page.per_page)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let mut field_ids: Vec<String> = rows.iter().map(|r| r.field_id.clone()).collect();
+            field_ids.sort();
+            field_ids.dedup();
+            let fields = q::fields_by_ids(conn, &field_ids)?;
+            let mut agencies = agencies_by_procedure(q::agencies_of_procedures(conn, &ids)?);
+            let items = rows
+                .iter()
+                .map(|r| {
+                    let field = fields.iter().find(|f| f.id == r.field_id).cloned().map(FieldView::from);
+                    summary_from_row(r, field, agencies.remove(&r.id).unwrap_or_default())
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::new(items, total, page))
+        })
+        .await?;
+    Ok(web::Json(result))
+}
+
+/// Loads one procedure with its field and agencies.
+pub async fn load_procedure(state: &AppState, id_or_code: String) -> ApiResult<ProcedureView> {
+    state
+        .db(move |conn| {
+            let row = q::find_procedure(conn, &id_or_code)?
+                .ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
+            let field = q::find_field(conn, &row.field_id)?.map(FieldView::from);
+            let mut agencies = agencies_by_procedure(q::agencies_of_procedures(conn, std::slice::from_ref(&row.id))?);
+            let agencies = agencies.remove(&row.id).unwrap_or_default();
+            view_from_row(row, field, agencies)
+        })
+        .await
+}
+
+/// One procedure, by id or by code (`1.001193`).
+#[utoipa::path(tag = "catalogue", params(("id" = String, Path, description = "Procedure id (UUID) or code")), responses(
+    (status = 200, description = "The procedure", body = ProcedureView, headers(("ETag" = String))),
+    (status = 404, description = "No such procedure", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/procedures/{id}")]
+pub async fn get_procedure(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let view = load_procedure(&state, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(&view.summary.id, view.version)))
+        .json(view))
+}
+
+/// Downloads a form template of a procedure.
+#[utoipa::path(tag = "catalogue", params(
+    ("id" = String, Path, description = "Procedure id or code"),
+    ("form_id" = String, Path, description = "Form id"),
+), responses(
+    (status = 200, description = "The template", body = String, content_type = "text/plain"),
+    (status = 404, description = "No such procedure or form", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/procedures/{id}/forms/{form_id}")]
+pub async fn download_form(state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+    let (id, form_id) = path.into_inner();
+    let form = state
+        .db(move |conn| {
+            let row = q::find_procedure(conn, &id)?.ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
+            let forms: Vec<FormTemplate> = serde_json::from_str(&row.forms).map_err(|_| ApiError::internal())?;
+            forms
+                .into_iter()
+                .find(|f| f.id == form_id)
+                .ok_or_else(|| ApiError::not_found("biểu mẫu", "Form"))
+        })
+        .await?;
+    let ascii_name: String = form.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, form.content_type))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii_name}\"")))
+        .body(form.content))
+}
+
+/// All fields (lĩnh vực).
+#[utoipa::path(tag = "catalogue", responses((status = 200, description = "Fields", body = Vec<FieldView>)))]
+#[get("/fields")]
+pub async fn list_fields(state: web::Data<AppState>) -> ApiResult<web::Json<Vec<FieldView>>> {
+    let rows = state.db(|conn| Ok(q::list_fields(conn)?)).await?;
+    Ok(web::Json(rows.into_iter().map(FieldView::from).collect()))
+}
+
+/// Filters of the agency list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AgencyQuery {
+    #[param(value_type = Option<Tier>)]
+    pub tier: Option<String>,
+    /// Province (2 digits) or commune (5 digits) code.
+    #[param(example = "01")]
+    pub admin_unit_code: Option<String>,
+    /// Words of the name or code, marks ignored.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    pub page: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+}
+
+/// Agencies that handle procedures.
+#[utoipa::path(tag = "catalogue", params(AgencyQuery), responses(
+    (status = 200, description = "A page of agencies", body = Page<AgencyView>),
+    (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/agencies")]
+pub async fn list_agencies(state: web::Data<AppState>, query: web::Query<AgencyQuery>) -> ApiResult<web::Json<Page<AgencyView>>> {
+    let query = query.into_inner();
+    let mut errors = Vec::new();
+    let page = PageRequest::parse(query.page.as_deref(), query.per_page.as_deref()).unwrap_or_else(|mut e| {
+        errors.append(&mut e);
+        PageRequest::default()
+    });
+    let tier = code_param("tier", query.tier, Tier::parse_field, &mut errors);
+    let text = query.q.unwrap_or_default();
+    if text.chars().count() > MAX_QUERY_CHARS {
+        errors.push(FieldError::too_long("q", MAX_QUERY_CHARS));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let filter = q::AgencyFilter {
+        tier: tier.map(|t| t.as_str().to_string()),
+        admin_unit_code: query.admin_unit_code.filter(|s| !s.is_empty()),
+        tokens: search_tokens(&text, 8),
+    };
+    let result = state
+        .db(move |conn| {
+            let (rows, total) = q::list_agencies(conn, &filter, page.offset(), page.per_page)?;
+            let items = rows.into_iter().map(AgencyView::from_row).collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::new(items, total, page))
+        })
+        .await?;
+    Ok(web::Json(result))
+}
+
+/// One agency.
+#[utoipa::path(tag = "catalogue", params(("id" = String, Path, description = "Agency id")), responses(
+    (status = 200, description = "The agency", body = AgencyView),
+    (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/agencies/{id}")]
+pub async fn get_agency(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<AgencyView>> {
+    let id = id.into_inner();
+    let row = state
+        .db(move |conn| q::find_agency(conn, &id)?.ok_or_else(|| ApiError::not_found("cơ quan", "Agency")))
+        .await?;
+    Ok(web::Json(AgencyView::from_row(row)?))
+}
+
+/// An administrative unit in force since 1 July 2025.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminUnitView {
+    /// GSO code: 2 digits for a province, 5 for a commune.
+    #[schema(example = "01")]
+    pub code: String,
+    #[schema(example = "Thành phố Hà Nội")]
+    pub name: String,
+    /// `thành phố trung ương`, `tỉnh`, `phường`, `xã`, `đặc khu`.
+    pub unit_type: String,
+    /// `province` or `commune`.
+    pub level: String,
+    pub parent_code: Option<String>,
+}
+
+/// Filter of the administrative units.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminUnitQuery {
+    /// A province code: its communes and wards. Without it: the 34 provinces and cities.
+    #[param(example = "01")]
+    pub parent_code: Option<String>,
+}
+
+/// Provinces, or the communes of a province.
+#[utoipa::path(tag = "catalogue", params(AdminUnitQuery), responses(
+    (status = 200, description = "Units", body = Vec<AdminUnitView>),
+    (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/admin-units")]
+pub async fn list_admin_units(state: web::Data<AppState>, query: web::Query<AdminUnitQuery>) -> ApiResult<web::Json<Vec<AdminUnitView>>> {
+    let parent = query.into_inner().parent_code.filter(|s| !s.is_empty());
+    let rows = state
+        .db(move |conn| {
+            if let Some(p) = &parent {
+                if !q::admin_unit_exists(conn, p)? {
+                    return Err(ApiError::not_found("đơn vị hành chính", "Administrative unit"));
+                }
+            }
+            Ok(q::list_admin_units(conn, parent.as_deref())?)
+        })
+        .await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|r| AdminUnitView { code: r.code, name: r.name, unit_type: r.unit_type, level: r.level, parent_code: r.parent_code })
+            .collect(),
+    ))
+}
+
+/// A service level and the online mode it corresponds to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceLevelView {
+    #[schema(minimum = 1, maximum = 4)]
+    pub level: u8,
+    pub online: OnlineMode,
+    pub description_vi: &'static str,
+    pub description_en: &'static str,
+}
+
+/// The four service levels (Circular 26/2009/TT-BTTTT) mapped to Decree 42/2022's online modes.
+#[utoipa::path(tag = "catalogue", responses((status = 200, description = "Levels", body = Vec<ServiceLevelView>)))]
+#[get("/service-levels")]
+pub async fn list_service_levels() -> web::Json<Vec<ServiceLevelView>> {
+    web::Json(
+        service_level_descriptions()
+            .into_iter()
+            .map(|(level, online, vi, en)| ServiceLevelView { level, online, description_vi: vi, description_en: en })
+            .collect(),
+    )
+}

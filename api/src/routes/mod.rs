@@ -1,0 +1,60 @@
+//! HTTP handlers, one module per resource.
+
+pub mod admin_catalogue;
+pub mod auth;
+pub mod catalogue;
+pub mod ops;
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+use dvc_domain::page::PageRequest;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Msg};
+
+/// A page of a list people browse.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T: ToSchema> Page<T> {
+    pub fn new(items: Vec<T>, total: i64, req: PageRequest) -> Self {
+        Self { items, total, page: req.page, per_page: req.per_page }
+    }
+}
+
+/// The strong ETag of a versioned resource.
+pub fn etag(id: &str, version: i32) -> String {
+    format!("\"{id}-v{version}\"")
+}
+
+/// The `If-Match` header, read before the request moves to a database thread.
+pub fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers().get(header::IF_MATCH).map(|v| v.to_str().unwrap_or("").to_string())
+}
+
+/// Checks `If-Match` against the current version: absent passes, stale gives 412.
+pub fn check_if_match(if_match: Option<&str>, id: &str, version: i32) -> Result<(), ApiError> {
+    let Some(value) = if_match else {
+        return Ok(());
+    };
+    let current = etag(id, version);
+    if value.trim() == "*" || value.split(',').any(|v| v.trim() == current) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            actix_web::http::StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            Msg::new("Dữ liệu đã thay đổi", "Precondition failed"),
+            Msg::new(
+                "Bản ghi đã được cập nhật bởi người khác; hãy tải lại rồi thử lại",
+                "The record changed since you read it; reload and try again",
+            ),
+        ))
+    }
+}

@@ -1,0 +1,73 @@
+//! What every request handler shares: the pool, the configuration, the token keys.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use dvc_persistence::{DbConn, Pool};
+
+use crate::auth::TokenKeys;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// Shared, read-only state of one server process.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub keys: Arc<TokenKeys>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Runs blocking database work on the thread pool, never on the async workers.
+    pub async fn db<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Like [`AppState::db`], inside one transaction.
+    pub async fn tx<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        use diesel::Connection;
+        self.db(move |conn| conn.transaction(f)).await
+    }
+}
+
+
+impl AppState {
+    /// Opens the pool, applies pending migrations and prepares the token keys.
+    pub fn open(config: Config) -> Result<Self, String> {
+        let options = dvc_persistence::PoolOptions {
+            max_size: config.pool_size,
+            connection_timeout: config.db_timeout,
+        };
+        let pool = dvc_persistence::build_pool(&config.database_url, &options).map_err(|e| e.to_string())?;
+        let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let applied = dvc_persistence::db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), "applied migrations");
+        }
+        drop(conn);
+        // Commands that issue no tokens run without a configured secret.
+        let secret = if config.jwt_secret.is_empty() { crate::auth::random_token(32) } else { config.jwt_secret.clone() };
+        let keys = TokenKeys::new(&secret, &config.jwt_previous_secrets, config.access_token_ttl.as_secs() as i64);
+        Ok(Self {
+            pool,
+            config: Arc::new(config),
+            keys: Arc::new(keys),
+            metrics: Arc::new(Metrics::new()),
+        })
+    }
+}

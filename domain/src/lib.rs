@@ -1,0 +1,12 @@
+//! Domain types and rules of dvc, the backend of an online public-service portal.
+//!
+//! Nothing here knows HTTP or SQL: the `api` crate translates requests into these types and the
+//! `persistence` crate stores them.
+
+pub mod auth;
+pub mod catalogue;
+pub mod error;
+pub mod page;
+pub mod text;
+
+pub use error::FieldError;

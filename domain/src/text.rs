@@ -1,0 +1,89 @@
+//! Vietnamese text folding, shared by every search so that both databases match alike.
+
+/// Folds Vietnamese text for search: removes tone and vowel marks, maps `đ`/`Đ` to `d`,
+/// lower-cases, and collapses every run of characters other than letters, digits and `.`
+/// into one space. `"Đăng ký  KHAI-SINH"` becomes `"dang ky khai sinh"`.
+pub fn fold(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut pending_space = false;
+    for ch in input.chars() {
+        let base = base_letter(ch);
+        for c in base.to_lowercase() {
+            if c.is_alphanumeric() || c == '.' {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c);
+            } else {
+                pending_space = true;
+            }
+        }
+    }
+    out
+}
+
+/// Splits a search query into folded tokens (at most `max`), dropping duplicates.
+pub fn search_tokens(query: &str, max: usize) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    for t in fold(query).split(' ') {
+        let t = t.trim_matches('.');
+        if !t.is_empty() && !tokens.iter().any(|x| x == t) {
+            tokens.push(t.to_string());
+        }
+        if tokens.len() == max {
+            break;
+        }
+    }
+    tokens
+}
+
+/// The letter a Vietnamese character is written on, without its marks.
+fn base_letter(ch: char) -> char {
+    const GROUPS: &[(&str, char)] = &[
+        ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
+        ("ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ", 'A'),
+        ("èéẻẽẹêềếểễệ", 'e'),
+        ("ÈÉẺẼẸÊỀẾỂỄỆ", 'E'),
+        ("ìíỉĩị", 'i'),
+        ("ÌÍỈĨỊ", 'I'),
+        ("òóỏõọôồốổỗộơờớởỡợ", 'o'),
+        ("ÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ", 'O'),
+        ("ùúủũụưừứửữự", 'u'),
+        ("ÙÚỦŨỤƯỪỨỬỮỰ", 'U'),
+        ("ỳýỷỹỵ", 'y'),
+        ("ỲÝỶỸỴ", 'Y'),
+        ("đ", 'd'),
+        ("Đ", 'D'),
+    ];
+    if ch.is_ascii() {
+        return ch;
+    }
+    for (set, base) in GROUPS {
+        if set.contains(ch) {
+            return *base;
+        }
+    }
+    ch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_marks_case_and_d() {
+        assert_eq!(fold("Đăng ký khai sinh"), "dang ky khai sinh");
+        assert_eq!(fold("ĐỔI GIẤY PHÉP LÁI XE"), "doi giay phep lai xe");
+        assert_eq!(fold("Cấp lại thẻ bảo hiểm y tế"), "cap lai the bao hiem y te");
+        assert_eq!(fold("  Hộ-tịch,  (trích lục) "), "ho tich trich luc");
+        assert_eq!(fold("1.000948.H38"), "1.000948.h38");
+    }
+
+    #[test]
+    fn tokens_are_unique_and_bounded() {
+        assert_eq!(search_tokens("Khai khai SINH", 8), vec!["khai", "sinh"]);
+        assert_eq!(search_tokens("a b c d", 2), vec!["a", "b"]);
+        assert!(search_tokens(" %_ ", 8).is_empty());
+    }
+}

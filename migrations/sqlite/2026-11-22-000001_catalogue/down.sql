@@ -1,0 +1,10 @@
+DROP TABLE accounts;
+DROP TRIGGER procedures_fts_update;
+DROP TRIGGER procedures_fts_delete;
+DROP TRIGGER procedures_fts_insert;
+DROP TABLE procedures_fts;
+DROP TABLE procedure_agencies;
+DROP TABLE procedures;
+DROP TABLE agencies;
+DROP TABLE fields;
+DROP TABLE admin_units;

@@ -1,0 +1,395 @@
+//! Queries of the catalogue: administrative units, fields, agencies and procedures.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+
+use crate::schema::{admin_units, agencies, fields, procedure_agencies, procedures, procedures_fts};
+use crate::{BackendKind, DbConn};
+
+type DB = <DbConn as diesel::Connection>::Backend;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = admin_units)]
+pub struct AdminUnitRow {
+    pub code: String,
+    pub name: String,
+    pub unit_type: String,
+    pub level: String,
+    pub parent_code: Option<String>,
+    pub name_folded: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = fields)]
+pub struct FieldRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = agencies, treat_none_as_null = true)]
+pub struct AgencyRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub name_folded: String,
+    pub tier: String,
+    pub admin_unit_code: Option<String>,
+    pub parent_id: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = procedures, treat_none_as_null = true)]
+pub struct ProcedureRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub name_folded: String,
+    pub search_text: String,
+    pub field_id: String,
+    pub tier: String,
+    pub service_level: i32,
+    pub online: String,
+    pub audiences: String,
+    pub processing_days: i32,
+    pub fees: String,
+    pub required_documents: String,
+    pub forms: String,
+    pub steps: String,
+    pub legal_basis: String,
+    pub result: String,
+    pub form_schema: Option<String>,
+    pub version: i32,
+    pub effective_from: NaiveDate,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The short agency reference shown inside procedures.
+#[derive(Debug, Clone, Queryable)]
+pub struct AgencyRef {
+    pub procedure_id: String,
+    pub id: String,
+    pub code: String,
+    pub name: String,
+}
+
+// ---- administrative units ----
+
+/// Units under `parent_code`, or the provinces when it is `None`.
+pub fn list_admin_units(
+    conn: &mut DbConn,
+    parent_code: Option<&str>,
+) -> QueryResult<Vec<AdminUnitRow>> {
+    let query = admin_units::table.select(AdminUnitRow::as_select()).order(admin_units::code);
+    match parent_code {
+        Some(p) => query.filter(admin_units::parent_code.eq(p)).load(conn),
+        None => query.filter(admin_units::parent_code.is_null()).load(conn),
+    }
+}
+
+pub fn admin_unit_exists(conn: &mut DbConn, code: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(admin_units::table.find(code))).get_result(conn)
+}
+
+pub fn count_admin_units(conn: &mut DbConn) -> QueryResult<i64> {
+    admin_units::table.count().get_result(conn)
+}
+
+/// Inserts units that are not there yet, in batches; returns how many were added.
+pub fn insert_admin_units(conn: &mut DbConn, rows: &[AdminUnitRow]) -> QueryResult<usize> {
+    let existing: std::collections::HashSet<String> =
+        admin_units::table.select(admin_units::code).load::<String>(conn)?.into_iter().collect();
+    let new: Vec<&AdminUnitRow> = rows.iter().filter(|r| !existing.contains(&r.code)).collect();
+    let mut added = 0;
+    for chunk in new.chunks(500) {
+        let chunk: Vec<AdminUnitRow> = chunk.iter().map(|r| (*r).clone()).collect();
+        added += match conn {
+            DbConn::Postgres(c) => diesel::insert_into(admin_units::table).values(&chunk).execute(c)?,
+            DbConn::Sqlite(c) => diesel::insert_into(admin_units::table).values(&chunk).execute(c)?,
+        };
+    }
+    Ok(added)
+}
+
+// ---- fields ----
+
+pub fn list_fields(conn: &mut DbConn) -> QueryResult<Vec<FieldRow>> {
+    fields::table.select(FieldRow::as_select()).order(fields::name).load(conn)
+}
+
+pub fn find_field(conn: &mut DbConn, id: &str) -> QueryResult<Option<FieldRow>> {
+    fields::table.find(id).select(FieldRow::as_select()).first(conn).optional()
+}
+
+pub fn find_field_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<FieldRow>> {
+    fields::table.filter(fields::code.eq(code)).select(FieldRow::as_select()).first(conn).optional()
+}
+
+pub fn insert_field(conn: &mut DbConn, row: &FieldRow) -> QueryResult<FieldRow> {
+    diesel::insert_into(fields::table).values(row).execute(conn)?;
+    Ok(row.clone())
+}
+
+pub fn update_field(conn: &mut DbConn, row: &FieldRow) -> QueryResult<usize> {
+    diesel::update(fields::table.find(&row.id)).set(row).execute(conn)
+}
+
+pub fn delete_field(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    diesel::delete(fields::table.find(id)).execute(conn)
+}
+
+// ---- agencies ----
+
+/// Filters of the agency list.
+#[derive(Debug, Default, Clone)]
+pub struct AgencyFilter {
+    pub tier: Option<String>,
+    pub admin_unit_code: Option<String>,
+    pub tokens: Vec<String>,
+}
+
+fn agency_query<'a>(filter: &'a AgencyFilter) -> agencies::BoxedQuery<'a, DB> {
+    let mut query = agencies::table.into_boxed();
+    if let Some(tier) = &filter.tier {
+        query = query.filter(agencies::tier.eq(tier));
+    }
+    if let Some(code) = &filter.admin_unit_code {
+        query = query.filter(agencies::admin_unit_code.eq(code));
+    }
+    for token in &filter.tokens {
+        query = query.filter(
+            agencies::name_folded
+                .like(format!("%{token}%"))
+                .or(agencies::code.like(format!("%{token}%"))),
+        );
+    }
+    query
+}
+
+pub fn list_agencies(
+    conn: &mut DbConn,
+    filter: &AgencyFilter,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<AgencyRow>, i64)> {
+    let total = agency_query(filter).count().get_result(conn)?;
+    let rows = agency_query(filter)
+        .select(AgencyRow::as_select())
+        .order((agencies::tier, agencies::name))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn find_agency(conn: &mut DbConn, id: &str) -> QueryResult<Option<AgencyRow>> {
+    agencies::table.find(id).select(AgencyRow::as_select()).first(conn).optional()
+}
+
+pub fn find_agency_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<AgencyRow>> {
+    agencies::table
+        .filter(agencies::code.eq(code))
+        .select(AgencyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn count_agencies_with_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<i64> {
+    agencies::table.filter(agencies::id.eq_any(ids)).count().get_result(conn)
+}
+
+pub fn insert_agency(conn: &mut DbConn, row: &AgencyRow) -> QueryResult<()> {
+    diesel::insert_into(agencies::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn update_agency(conn: &mut DbConn, row: &AgencyRow) -> QueryResult<usize> {
+    diesel::update(agencies::table.find(&row.id)).set(row).execute(conn)
+}
+
+pub fn delete_agency(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    diesel::delete(agencies::table.find(id)).execute(conn)
+}
+
+// ---- procedures ----
+
+/// Filters and search words of the procedure list. Tokens are already folded.
+#[derive(Debug, Default, Clone)]
+pub struct ProcedureFilter {
+    pub tokens: Vec<String>,
+    pub phrase: Option<String>,
+    pub field_id: Option<String>,
+    pub agency_id: Option<String>,
+    pub tier: Option<String>,
+    pub service_level: Option<i32>,
+    pub online: Option<String>,
+    pub audience: Option<String>,
+}
+
+fn procedure_query<'a>(
+    filter: &'a ProcedureFilter,
+    backend: BackendKind,
+) -> procedures::BoxedQuery<'a, DB> {
+    let mut query = procedures::table.into_boxed();
+    for token in &filter.tokens {
+        let pattern = format!("%{token}%");
+        query = match backend {
+            // The pg_trgm GIN index serves LIKE directly.
+            BackendKind::Postgres => query.filter(procedures::search_text.like(pattern)),
+            // SQLite: the FTS5 trigram table serves LIKE; join back by id.
+            BackendKind::Sqlite => query.filter(
+                procedures::id.eq_any(
+                    procedures_fts::table
+                        .select(procedures_fts::procedure_id)
+                        .filter(procedures_fts::search_text.like(pattern)),
+                ),
+            ),
+        };
+    }
+    if let Some(field) = &filter.field_id {
+        query = query.filter(procedures::field_id.eq(field));
+    }
+    if let Some(agency) = &filter.agency_id {
+        query = query.filter(
+            procedures::id.eq_any(
+                procedure_agencies::table
+                    .select(procedure_agencies::procedure_id)
+                    .filter(procedure_agencies::agency_id.eq(agency)),
+            ),
+        );
+    }
+    if let Some(tier) = &filter.tier {
+        query = query.filter(procedures::tier.eq(tier));
+    }
+    if let Some(level) = filter.service_level {
+        query = query.filter(procedures::service_level.eq(level));
+    }
+    if let Some(online) = &filter.online {
+        query = query.filter(procedures::online.eq(online));
+    }
+    if let Some(audience) = &filter.audience {
+        query = query.filter(procedures::audiences.like(format!("%\"{audience}\"%")));
+    }
+    query
+}
+
+/// Searches procedures: best matches first (exact name, then name starting with the phrase, then
+/// containing it), shorter names before longer ones.
+pub fn search_procedures(
+    conn: &mut DbConn,
+    filter: &ProcedureFilter,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<ProcedureRow>, i64)> {
+    let backend = conn.kind();
+    let total = procedure_query(filter, backend).count().get_result(conn)?;
+    if total == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let query = procedure_query(filter, backend).select(ProcedureRow::as_select());
+    let rows = match &filter.phrase {
+        Some(phrase) => {
+            let rank = sql::<Integer>("CASE WHEN procedures.name_folded = ")
+                .bind::<Text, _>(phrase.clone())
+                .sql(" THEN 0 WHEN procedures.name_folded LIKE ")
+                .bind::<Text, _>(format!("{phrase}%"))
+                .sql(" THEN 1 WHEN procedures.name_folded LIKE ")
+                .bind::<Text, _>(format!("%{phrase}%"))
+                .sql(" THEN 2 ELSE 3 END");
+            query
+                .order(rank)
+                .then_order_by(sql::<Integer>("length(procedures.name)"))
+                .then_order_by(procedures::code)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        }
+        None => query
+            .order(procedures::code)
+            .offset(offset)
+            .limit(limit)
+            .load(conn)?,
+    };
+    Ok((rows, total))
+}
+
+/// Finds a procedure by its id or by its code.
+pub fn find_procedure(conn: &mut DbConn, id_or_code: &str) -> QueryResult<Option<ProcedureRow>> {
+    procedures::table
+        .filter(procedures::id.eq(id_or_code).or(procedures::code.eq(id_or_code)))
+        .select(ProcedureRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The agencies of each of the given procedures.
+pub fn agencies_of_procedures(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AgencyRef>> {
+    procedure_agencies::table
+        .inner_join(agencies::table)
+        .filter(procedure_agencies::procedure_id.eq_any(ids))
+        .select((procedure_agencies::procedure_id, agencies::id, agencies::code, agencies::name))
+        .order((procedure_agencies::procedure_id, agencies::name))
+        .load(conn)
+}
+
+/// Fields by id, for rendering lists.
+pub fn fields_by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<FieldRow>> {
+    fields::table.filter(fields::id.eq_any(ids)).select(FieldRow::as_select()).load(conn)
+}
+
+/// Inserts a procedure and its agency links.
+pub fn insert_procedure(conn: &mut DbConn, row: &ProcedureRow, agency_ids: &[String]) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        diesel::insert_into(procedures::table).values(row).execute(conn)?;
+        link_agencies(conn, &row.id, agency_ids)
+    })
+}
+
+/// Replaces a procedure's content and agency links.
+pub fn update_procedure(conn: &mut DbConn, row: &ProcedureRow, agency_ids: &[String]) -> QueryResult<usize> {
+    conn.transaction(|conn| {
+        let n = diesel::update(procedures::table.find(&row.id)).set(row).execute(conn)?;
+        diesel::delete(procedure_agencies::table.filter(procedure_agencies::procedure_id.eq(&row.id)))
+            .execute(conn)?;
+        link_agencies(conn, &row.id, agency_ids)?;
+        Ok(n)
+    })
+}
+
+fn link_agencies(conn: &mut DbConn, procedure_id: &str, agency_ids: &[String]) -> QueryResult<()> {
+    for agency_id in agency_ids {
+        diesel::insert_into(procedure_agencies::table)
+            .values((
+                procedure_agencies::procedure_id.eq(procedure_id),
+                procedure_agencies::agency_id.eq(agency_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn delete_procedure(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    diesel::delete(procedures::table.find(id)).execute(conn)
+}
+
+pub fn count_procedures(conn: &mut DbConn) -> QueryResult<i64> {
+    procedures::table.count().get_result(conn)
+}
+
+/// Whether any procedure refers to the field (to refuse deleting it).
+pub fn field_in_use(conn: &mut DbConn, field_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(procedures::table.filter(procedures::field_id.eq(field_id))))
+        .get_result(conn)
+}
+

@@ -1,0 +1,196 @@
+//! Connections to either backend, the pool, and the embedded migrations.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// One connection to SQLite or PostgreSQL; queries are written once against this enum.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which backend a connection is, for the few queries that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+impl DbConn {
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            DbConn::Postgres(_) => BackendKind::Postgres,
+            DbConn::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+}
+
+/// Errors opening or migrating a database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL {0:?}: use sqlite://path/to/file.db or postgres://user@host/db")]
+    UnsupportedUrl(String),
+    #[error("cannot create the directory for the SQLite file {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+/// A parsed database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// `sqlite://relative/path.db`, `sqlite:///absolute/path.db`, or `postgres://` / `postgresql://`.
+    pub fn parse(url: &str) -> Result<Self, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(DbError::UnsupportedUrl(url.to_string()));
+            }
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(url.to_string()))
+        } else {
+            Err(DbError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            DatabaseUrl::Sqlite(_) => BackendKind::Sqlite,
+            DatabaseUrl::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    /// Opens one connection, with SQLite's pragmas set.
+    pub fn connect(&self) -> Result<DbConn, DbError> {
+        match self {
+            DatabaseUrl::Postgres(url) => Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?)),
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| DbError::Directory {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// The r2d2 manager: opens connections of the backend the URL names.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Result<Self, DbError> {
+        Ok(Self {
+            url: DatabaseUrl::parse(url)?,
+        })
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConn, DbError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// Pool settings taken from configuration.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Builds a pool; SQLite connections are opened lazily, PostgreSQL ones are checked at once.
+pub fn build_pool(url: &str, options: &PoolOptions) -> Result<Pool, DbError> {
+    let manager = ConnectionManager::new(url)?;
+    let min_idle = match manager.url.kind() {
+        BackendKind::Postgres => Some(1),
+        BackendKind::Sqlite => Some(1),
+    };
+    Ok(r2d2::Pool::builder()
+        .max_size(options.max_size)
+        .min_idle(min_idle)
+        .connection_timeout(options.connection_timeout)
+        .test_on_check_out(false)
+        .build(manager)?)
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Applies pending migrations; returns the names of those applied.
+pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+    let applied = match conn {
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// Reverts every applied migration (used by the migration round-trip test).
+pub fn revert_all_migrations(conn: &mut DbConn) -> Result<usize, DbError> {
+    let reverted = match conn {
+        DbConn::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(reverted.len())
+}
+
+/// Whether the database answers.
+pub fn ping(conn: &mut DbConn) -> bool {
+    conn.batch_execute("SELECT 1").is_ok()
+}

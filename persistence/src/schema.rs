@@ -1,0 +1,115 @@
+//! The diesel schema, written with portable types only so that one definition serves both backends.
+
+diesel::table! {
+    admin_units (code) {
+        code -> Text,
+        name -> Text,
+        unit_type -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+        name_folded -> Text,
+    }
+}
+
+diesel::table! {
+    fields (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agencies (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        name_folded -> Text,
+        tier -> Text,
+        admin_unit_code -> Nullable<Text>,
+        parent_id -> Nullable<Text>,
+        address -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    procedures (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        name_folded -> Text,
+        search_text -> Text,
+        field_id -> Text,
+        tier -> Text,
+        service_level -> Integer,
+        online -> Text,
+        audiences -> Text,
+        processing_days -> Integer,
+        fees -> Text,
+        required_documents -> Text,
+        forms -> Text,
+        steps -> Text,
+        legal_basis -> Text,
+        result -> Text,
+        form_schema -> Nullable<Text>,
+        version -> Integer,
+        effective_from -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    procedure_agencies (procedure_id, agency_id) {
+        procedure_id -> Text,
+        agency_id -> Text,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        account_type -> Text,
+        role -> Text,
+        username -> Text,
+        full_name -> Text,
+        password_hash -> Text,
+        agency_id -> Nullable<Text>,
+        assurance -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(procedures -> fields (field_id));
+diesel::joinable!(procedure_agencies -> procedures (procedure_id));
+diesel::joinable!(procedure_agencies -> agencies (agency_id));
+diesel::joinable!(accounts -> agencies (agency_id));
+
+
+diesel::table! {
+    /// SQLite only: the FTS5 trigram index over `procedures.search_text`, kept by triggers.
+    procedures_fts (rowid) {
+        rowid -> BigInt,
+        procedure_id -> Text,
+        search_text -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    admin_units,
+    fields,
+    agencies,
+    procedures,
+    procedure_agencies,
+    accounts,
+    procedures_fts,
+);
