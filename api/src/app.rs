@@ -11,7 +11,7 @@ use actix_web::{web, App, Error, HttpRequest, HttpResponse, HttpServer};
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{query_error, path_error, ApiError, Lang, Msg};
+use crate::error::{path_error, query_error, ApiError, Lang, Msg};
 use crate::routes::{admin_catalogue, auth, catalogue, ops};
 use crate::state::AppState;
 
@@ -100,7 +100,12 @@ impl KnownRoutes {
                 let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
                 let methods = item
                     .as_object()
-                    .map(|o| o.keys().filter(|k| k.chars().all(|c| c.is_ascii_lowercase())).map(|k| k.to_uppercase()).collect())
+                    .map(|o| {
+                        o.keys()
+                            .filter(|k| k.chars().all(|c| c.is_ascii_lowercase()))
+                            .map(|k| k.to_uppercase())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 routes.push((segments, methods));
             }
@@ -131,9 +136,14 @@ async fn fallback(req: HttpRequest, known: web::Data<KnownRoutes>) -> HttpRespon
                 actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 Msg::new("Phương thức không được hỗ trợ", "Method not allowed"),
-                Msg::new(format!("Đường dẫn này nhận: {}", methods.join(", ")), format!("This path accepts: {}", methods.join(", "))),
+                Msg::new(
+                    format!("Đường dẫn này nhận: {}", methods.join(", ")),
+                    format!("This path accepts: {}", methods.join(", ")),
+                ),
             )
-            .render(Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
+            .render(Lang::from_accept_language(
+                req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+            ));
             if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
                 res.headers_mut().insert(header::ALLOW, v);
             }
@@ -174,7 +184,9 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .app_data(data.clone())
             .app_data(known.clone())
             .app_data(web::PayloadConfig::new(json_limit))
-            .app_data(web::JsonConfig::default().limit(json_limit).error_handler(|e, _| crate::error::json_error(e).into()))
+            .app_data(
+                web::JsonConfig::default().limit(json_limit).error_handler(|e, _| crate::error::json_error(e).into()),
+            )
             .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
             .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
             .wrap(from_fn(language_and_request_id))

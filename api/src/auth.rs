@@ -85,7 +85,12 @@ impl TokenKeys {
 
     /// Verifies a token: known key id, HS256 only, signature, expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let bad = || ApiError::unauthorized(Msg::new("Mã truy cập không hợp lệ hoặc đã hết hạn", "Invalid or expired access token"));
+        let bad = || {
+            ApiError::unauthorized(Msg::new(
+                "Mã truy cập không hợp lệ hoặc đã hết hạn",
+                "Invalid or expired access token",
+            ))
+        };
         let header = decode_header(token).map_err(|_| bad())?;
         if header.alg != Algorithm::HS256 {
             return Err(bad());
@@ -110,13 +115,10 @@ pub fn random_token(bytes: usize) -> String {
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot hash a password");
-            ApiError::internal()
-        })
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| {
+        tracing::error!(error = %e, "cannot hash a password");
+        ApiError::internal()
+    })
 }
 
 /// Checks a password against a stored argon2 hash.
@@ -147,7 +149,12 @@ impl Principal {
 }
 
 fn principal_of(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let missing = || ApiError::unauthorized(Msg::new("Cần đăng nhập (Authorization: Bearer <token>)", "Sign-in required (Authorization: Bearer <token>)"));
+    let missing = || {
+        ApiError::unauthorized(Msg::new(
+            "Cần đăng nhập (Authorization: Bearer <token>)",
+            "Sign-in required (Authorization: Bearer <token>)",
+        ))
+    };
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
     let value = value.to_str().map_err(|_| missing())?;
     let token = value
@@ -197,12 +204,14 @@ impl FromRequest for Staff {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req).and_then(|p| {
-            if p.role().is_staff() {
-                Ok(Staff(p))
-            } else {
-                Err(ApiError::forbidden())
-            }
-        }))
+        ready(principal_of(req).and_then(
+            |p| {
+                if p.role().is_staff() {
+                    Ok(Staff(p))
+                } else {
+                    Err(ApiError::forbidden())
+                }
+            },
+        ))
     }
 }

@@ -200,12 +200,13 @@ pub fn agencies_by_procedure(refs: Vec<AgencyRef>) -> std::collections::HashMap<
 #[serde(deny_unknown_fields)]
 pub struct ProcedureInput {
     /// National catalogue code, e.g. `1.001193`.
-    #[schema(example = "1.001193")]
+    #[schema(example = "1.001193", pattern = r"^[0-9]\.[0-9]{6}(\.[A-Z0-9]{1,8})*$", max_length = 32)]
     pub code: String,
-    #[schema(example = "Đăng ký khai sinh")]
+    #[schema(example = "Đăng ký khai sinh", min_length = 1, max_length = 500, pattern = r"\S")]
     pub name: String,
+    #[schema(min_length = 1, max_length = 64)]
     pub field_id: String,
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, max_items = 50)]
     pub agency_ids: Vec<String>,
     pub tier: Tier,
     /// Level 1–4; derived from `online` when left out.
@@ -227,6 +228,7 @@ pub struct ProcedureInput {
     pub steps: Vec<String>,
     #[serde(default)]
     pub legal_basis: Vec<String>,
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub result: String,
     #[schema(value_type = Option<Object>)]
     pub form_schema: Option<serde_json::Value>,
@@ -236,7 +238,12 @@ pub struct ProcedureInput {
 
 impl ProcedureInput {
     /// Checks the input and builds the record to store (id, version and times filled by the caller).
-    pub fn into_row(self, id: String, version: i32, now: NaiveDateTime) -> Result<(ProcedureRow, Vec<String>), ApiError> {
+    pub fn into_row(
+        self,
+        id: String,
+        version: i32,
+        now: NaiveDateTime,
+    ) -> Result<(ProcedureRow, Vec<String>), ApiError> {
         let mut errors: Vec<FieldError> = Vec::new();
         if let Err(e) = check_procedure_code(&self.code) {
             errors.push(e);
@@ -245,7 +252,12 @@ impl ProcedureInput {
         check_text("result", &self.result, 2000, &mut errors);
         check_text("field_id", &self.field_id, 64, &mut errors);
         if self.agency_ids.is_empty() || self.agency_ids.len() > 50 {
-            errors.push(FieldError::new("agency_ids", "invalid_length", "Cần từ 1 đến 50 cơ quan", "Give 1 to 50 agencies"));
+            errors.push(FieldError::new(
+                "agency_ids",
+                "invalid_length",
+                "Cần từ 1 đến 50 cơ quan",
+                "Give 1 to 50 agencies",
+            ));
         }
         if self.audiences.is_empty() {
             errors.push(FieldError::required("audiences"));
@@ -337,9 +349,9 @@ fn to_json<T: Serialize>(value: &T) -> String {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgencyInput {
-    #[schema(example = "000.00.21.H26")]
+    #[schema(example = "000.00.21.H26", pattern = r"^[A-Za-z0-9][A-Za-z0-9.-]{1,31}$")]
     pub code: String,
-    #[schema(example = "Sở Tư pháp Thành phố Hà Nội")]
+    #[schema(example = "Sở Tư pháp Thành phố Hà Nội", min_length = 1, max_length = 300, pattern = r"\S")]
     pub name: String,
     pub tier: Tier,
     #[schema(example = "01")]
@@ -357,7 +369,13 @@ impl AgencyInput {
             errors.push(e);
         }
         check_text("name", &self.name, 300, &mut errors);
-        for (field, value, max) in [("address", &self.address, 500), ("phone", &self.phone, 20), ("email", &self.email, 254)] {
+        for (field, value, max) in [
+            ("address", &self.address, 500),
+            ("phone", &self.phone, 20),
+            ("email", &self.email, 254),
+            ("admin_unit_code", &self.admin_unit_code, 10),
+            ("parent_id", &self.parent_id, 64),
+        ] {
             if let Some(v) = value {
                 check_text(field, v, max, &mut errors);
             }
@@ -388,9 +406,9 @@ impl AgencyInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldInput {
-    #[schema(example = "HO_TICH")]
+    #[schema(example = "HO_TICH", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,31}$")]
     pub code: String,
-    #[schema(example = "Hộ tịch")]
+    #[schema(example = "Hộ tịch", min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
 }
 

@@ -106,11 +106,7 @@ impl Config {
     }
 }
 
-fn parse<T: std::str::FromStr>(
-    get: &dyn Fn(&str) -> Option<String>,
-    key: &str,
-    default: T,
-) -> Result<T, String> {
+fn parse<T: std::str::FromStr>(get: &dyn Fn(&str) -> Option<String>, key: &str, default: T) -> Result<T, String> {
     match get(key) {
         Some(v) => v.trim().parse().map_err(|_| format!("{key}: not a valid number: {v}")),
         None => Ok(default),
@@ -126,9 +122,7 @@ fn read_config_file(path: &str) -> Result<Vec<(String, String)>, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (k, v) = line
-            .split_once('=')
-            .ok_or_else(|| format!("DVC_CONFIG {path}:{}: expected KEY=VALUE", n + 1))?;
+        let (k, v) = line.split_once('=').ok_or_else(|| format!("DVC_CONFIG {path}:{}: expected KEY=VALUE", n + 1))?;
         pairs.push((k.trim().to_string(), v.trim().trim_matches('"').to_string()));
     }
     Ok(pairs)

@@ -48,9 +48,13 @@ impl Lang {
     }
 }
 
-/// An error answered to the client.
+/// An error answered to the client (boxed, so that results stay small on the happy path).
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorData>);
+
+/// What an [`ApiError`] says.
+#[derive(Debug, Clone)]
+pub struct ErrorData {
     pub status: StatusCode,
     pub code: &'static str,
     pub title: Msg,
@@ -87,9 +91,23 @@ pub struct ProblemField {
     pub message: String,
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ErrorData;
+
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorData {
+        &mut self.0
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, title: Msg, detail: Msg) -> Self {
-        Self { status, code, title, detail, errors: Vec::new(), retry_after: None }
+        Self(Box::new(ErrorData { status, code, title, detail, errors: Vec::new(), retry_after: None }))
     }
 
     /// Invalid input, with one entry per field.
@@ -163,7 +181,10 @@ impl ApiError {
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             Msg::new("Dịch vụ tạm thời không sẵn sàng", "Service unavailable"),
-            Msg::new("Cơ sở dữ liệu tạm thời không phản hồi; vui lòng thử lại", "The database is not answering; try again"),
+            Msg::new(
+                "Cơ sở dữ liệu tạm thời không phản hồi; vui lòng thử lại",
+                "The database is not answering; try again",
+            ),
         )
     }
 
@@ -249,6 +270,10 @@ impl From<diesel::result::Error> for ApiError {
                 "A concurrent request conflicted; try again",
             )),
             E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => ApiError::unavailable(),
+            // Text the database cannot store (NUL bytes, bad encodings) is bad input, not a fault.
+            E::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => ApiError::bad_request(
+                Msg::new("Dữ liệu chứa ký tự không hợp lệ", "The input contains characters that cannot be stored"),
+            ),
             other => {
                 tracing::error!(error = %other, "database error");
                 ApiError::internal()
@@ -326,10 +351,7 @@ pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
 }
 
 pub fn path_error(err: actix_web::error::PathError) -> ApiError {
-    ApiError::bad_request(Msg::new(
-        format!("Đường dẫn không hợp lệ: {err}"),
-        format!("Invalid path: {err}"),
-    ))
+    ApiError::bad_request(Msg::new(format!("Đường dẫn không hợp lệ: {err}"), format!("Invalid path: {err}")))
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -45,14 +45,11 @@ impl AppState {
     }
 }
 
-
 impl AppState {
     /// Opens the pool, applies pending migrations and prepares the token keys.
     pub fn open(config: Config) -> Result<Self, String> {
-        let options = dvc_persistence::PoolOptions {
-            max_size: config.pool_size,
-            connection_timeout: config.db_timeout,
-        };
+        let options =
+            dvc_persistence::PoolOptions { max_size: config.pool_size, connection_timeout: config.db_timeout };
         let pool = dvc_persistence::build_pool(&config.database_url, &options).map_err(|e| e.to_string())?;
         let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
         let applied = dvc_persistence::db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
@@ -61,13 +58,9 @@ impl AppState {
         }
         drop(conn);
         // Commands that issue no tokens run without a configured secret.
-        let secret = if config.jwt_secret.is_empty() { crate::auth::random_token(32) } else { config.jwt_secret.clone() };
+        let secret =
+            if config.jwt_secret.is_empty() { crate::auth::random_token(32) } else { config.jwt_secret.clone() };
         let keys = TokenKeys::new(&secret, &config.jwt_previous_secrets, config.access_token_ttl.as_secs() as i64);
-        Ok(Self {
-            pool,
-            config: Arc::new(config),
-            keys: Arc::new(keys),
-            metrics: Arc::new(Metrics::new()),
-        })
+        Ok(Self { pool, config: Arc::new(config), keys: Arc::new(keys), metrics: Arc::new(Metrics::new()) })
     }
 }

@@ -46,9 +46,8 @@ pub fn check_password(password: &str, identifiers: &[&str]) -> Result<(), FieldE
     let lower = password.chars().any(char::is_lowercase);
     let digit = password.chars().any(|c| c.is_ascii_digit());
     let symbol = password.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace());
-    let contains_id = identifiers
-        .iter()
-        .any(|id| id.len() >= 4 && password.to_lowercase().contains(&id.to_lowercase()));
+    let contains_id =
+        identifiers.iter().any(|id| id.len() >= 4 && password.to_lowercase().contains(&id.to_lowercase()));
     if contains_id {
         return Err(FieldError::new(
             "password",

@@ -227,7 +227,14 @@ pub fn check_agency_code(field: &str, code: &str) -> Result<(), FieldError> {
 
 /// Checks a required, trimmed, bounded text field.
 pub fn check_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
-    if value.trim().is_empty() {
+    if crate::text::has_control_chars(value) {
+        errors.push(FieldError::new(
+            field,
+            "invalid_characters",
+            "Có ký tự điều khiển không hợp lệ",
+            "Contains control characters",
+        ));
+    } else if value.trim().is_empty() {
         errors.push(FieldError::required(field));
     } else if value.chars().count() > max {
         errors.push(FieldError::too_long(field, max));
@@ -289,8 +296,7 @@ fn duplicate(field: &str) -> FieldError {
 /// Checks that an online form schema is a JSON Schema object describing an object.
 pub fn check_form_schema(schema: &serde_json::Value) -> Result<(), FieldError> {
     let ok = schema.as_object().is_some_and(|o| {
-        o.get("type").and_then(|t| t.as_str()) == Some("object")
-            && o.get("properties").is_none_or(|p| p.is_object())
+        o.get("type").and_then(|t| t.as_str()) == Some("object") && o.get("properties").is_none_or(|p| p.is_object())
     });
     if ok {
         Ok(())

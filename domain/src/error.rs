@@ -12,18 +12,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: &'static str,
-        vi: impl Into<String>,
-        en: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            code,
-            message_vi: vi.into(),
-            message_en: en.into(),
-        }
+    pub fn new(field: impl Into<String>, code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { field: field.into(), code, message_vi: vi.into(), message_en: en.into() }
     }
 
     /// A required field is missing or empty.

@@ -34,14 +34,12 @@ impl PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self {
-            page: 1,
-            per_page: DEFAULT_PER_PAGE,
-        }
+        Self { page: 1, per_page: DEFAULT_PER_PAGE }
     }
 }
 
-/// Parses an optional integer query parameter within `[min, max]`, recording a field error otherwise.
+/// Parses an optional integer query parameter within `[min, max]`, recording a field error otherwise
+/// (an empty value included).
 pub fn parse_int(
     field: &str,
     raw: Option<&str>,
@@ -51,7 +49,7 @@ pub fn parse_int(
     errors: &mut Vec<FieldError>,
 ) -> i64 {
     match raw.map(str::trim) {
-        None | Some("") => default,
+        None => default,
         Some(s) => match s.parse::<i64>() {
             Ok(v) if (min..=max).contains(&v) => v,
             _ => {

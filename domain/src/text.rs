@@ -23,6 +23,18 @@ pub fn fold(input: &str) -> String {
     out
 }
 
+/// Whether text holds control characters other than tab and line breaks (NUL included), which no
+/// field of the portal accepts.
+pub fn has_control_chars(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Whether a value can be an identifier or code a client looks something up by: 1 to 100
+/// printable characters.
+pub fn is_lookup_key(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 100 && !s.chars().any(char::is_control)
+}
+
 /// Splits a search query into folded tokens (at most `max`), dropping duplicates.
 pub fn search_tokens(query: &str, max: usize) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::new();

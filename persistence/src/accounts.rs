@@ -23,11 +23,7 @@ pub struct AccountRow {
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<AccountRow>> {
-    accounts::table
-        .filter(accounts::username.eq(username))
-        .select(AccountRow::as_select())
-        .first(conn)
-        .optional()
+    accounts::table.filter(accounts::username.eq(username)).select(AccountRow::as_select()).first(conn).optional()
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AccountRow>> {

@@ -88,10 +88,7 @@ pub struct AgencyRef {
 // ---- administrative units ----
 
 /// Units under `parent_code`, or the provinces when it is `None`.
-pub fn list_admin_units(
-    conn: &mut DbConn,
-    parent_code: Option<&str>,
-) -> QueryResult<Vec<AdminUnitRow>> {
+pub fn list_admin_units(conn: &mut DbConn, parent_code: Option<&str>) -> QueryResult<Vec<AdminUnitRow>> {
     let query = admin_units::table.select(AdminUnitRow::as_select()).order(admin_units::code);
     match parent_code {
         Some(p) => query.filter(admin_units::parent_code.eq(p)).load(conn),
@@ -169,11 +166,8 @@ fn agency_query<'a>(filter: &'a AgencyFilter) -> agencies::BoxedQuery<'a, DB> {
         query = query.filter(agencies::admin_unit_code.eq(code));
     }
     for token in &filter.tokens {
-        query = query.filter(
-            agencies::name_folded
-                .like(format!("%{token}%"))
-                .or(agencies::code.like(format!("%{token}%"))),
-        );
+        query = query
+            .filter(agencies::name_folded.like(format!("%{token}%")).or(agencies::code.like(format!("%{token}%"))));
     }
     query
 }
@@ -199,11 +193,7 @@ pub fn find_agency(conn: &mut DbConn, id: &str) -> QueryResult<Option<AgencyRow>
 }
 
 pub fn find_agency_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<AgencyRow>> {
-    agencies::table
-        .filter(agencies::code.eq(code))
-        .select(AgencyRow::as_select())
-        .first(conn)
-        .optional()
+    agencies::table.filter(agencies::code.eq(code)).select(AgencyRow::as_select()).first(conn).optional()
 }
 
 pub fn count_agencies_with_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<i64> {
@@ -237,10 +227,7 @@ pub struct ProcedureFilter {
     pub audience: Option<String>,
 }
 
-fn procedure_query<'a>(
-    filter: &'a ProcedureFilter,
-    backend: BackendKind,
-) -> procedures::BoxedQuery<'a, DB> {
+fn procedure_query<'a>(filter: &'a ProcedureFilter, backend: BackendKind) -> procedures::BoxedQuery<'a, DB> {
     let mut query = procedures::table.into_boxed();
     for token in &filter.tokens {
         let pattern = format!("%{token}%");
@@ -315,11 +302,7 @@ pub fn search_procedures(
                 .limit(limit)
                 .load(conn)?
         }
-        None => query
-            .order(procedures::code)
-            .offset(offset)
-            .limit(limit)
-            .load(conn)?,
+        None => query.order(procedures::code).offset(offset).limit(limit).load(conn)?,
     };
     Ok((rows, total))
 }
@@ -360,8 +343,7 @@ pub fn insert_procedure(conn: &mut DbConn, row: &ProcedureRow, agency_ids: &[Str
 pub fn update_procedure(conn: &mut DbConn, row: &ProcedureRow, agency_ids: &[String]) -> QueryResult<usize> {
     conn.transaction(|conn| {
         let n = diesel::update(procedures::table.find(&row.id)).set(row).execute(conn)?;
-        diesel::delete(procedure_agencies::table.filter(procedure_agencies::procedure_id.eq(&row.id)))
-            .execute(conn)?;
+        diesel::delete(procedure_agencies::table.filter(procedure_agencies::procedure_id.eq(&row.id))).execute(conn)?;
         link_agencies(conn, &row.id, agency_ids)?;
         Ok(n)
     })
@@ -370,10 +352,7 @@ pub fn update_procedure(conn: &mut DbConn, row: &ProcedureRow, agency_ids: &[Str
 fn link_agencies(conn: &mut DbConn, procedure_id: &str, agency_ids: &[String]) -> QueryResult<()> {
     for agency_id in agency_ids {
         diesel::insert_into(procedure_agencies::table)
-            .values((
-                procedure_agencies::procedure_id.eq(procedure_id),
-                procedure_agencies::agency_id.eq(agency_id),
-            ))
+            .values((procedure_agencies::procedure_id.eq(procedure_id), procedure_agencies::agency_id.eq(agency_id)))
             .execute(conn)?;
     }
     Ok(())
@@ -389,7 +368,5 @@ pub fn count_procedures(conn: &mut DbConn) -> QueryResult<i64> {
 
 /// Whether any procedure refers to the field (to refuse deleting it).
 pub fn field_in_use(conn: &mut DbConn, field_id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(procedures::table.filter(procedures::field_id.eq(field_id))))
-        .get_result(conn)
+    diesel::select(diesel::dsl::exists(procedures::table.filter(procedures::field_id.eq(field_id)))).get_result(conn)
 }
-

@@ -37,10 +37,7 @@ pub enum DbError {
     #[error("unsupported database URL {0:?}: use sqlite://path/to/file.db or postgres://user@host/db")]
     UnsupportedUrl(String),
     #[error("cannot create the directory for the SQLite file {path}: {source}")]
-    Directory {
-        path: String,
-        source: std::io::Error,
-    },
+    Directory { path: String, source: std::io::Error },
     #[error("cannot connect to the database: {0}")]
     Connect(#[from] diesel::ConnectionError),
     #[error("database error: {0}")]
@@ -86,10 +83,8 @@ impl DatabaseUrl {
             DatabaseUrl::Postgres(url) => Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?)),
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| DbError::Directory {
-                        path: dir.display().to_string(),
-                        source,
-                    })?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|source| DbError::Directory { path: dir.display().to_string(), source })?;
                 }
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 conn.batch_execute(
@@ -110,9 +105,7 @@ pub struct ConnectionManager {
 
 impl ConnectionManager {
     pub fn new(url: &str) -> Result<Self, DbError> {
-        Ok(Self {
-            url: DatabaseUrl::parse(url)?,
-        })
+        Ok(Self { url: DatabaseUrl::parse(url)? })
     }
 }
 
@@ -145,25 +138,21 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self {
-            max_size: 16,
-            connection_timeout: Duration::from_secs(5),
-        }
+        Self { max_size: 16, connection_timeout: Duration::from_secs(5) }
     }
 }
 
-/// Builds a pool; SQLite connections are opened lazily, PostgreSQL ones are checked at once.
+/// Builds a pool of connections to the database the URL names.
 pub fn build_pool(url: &str, options: &PoolOptions) -> Result<Pool, DbError> {
     let manager = ConnectionManager::new(url)?;
-    let min_idle = match manager.url.kind() {
-        BackendKind::Postgres => Some(1),
-        BackendKind::Sqlite => Some(1),
-    };
+    // A PostgreSQL connection can die with its server; check it before use so that the pool
+    // recovers by itself. A SQLite connection is a file handle and does not die that way.
+    let test_on_check_out = manager.url.kind() == BackendKind::Postgres;
     Ok(r2d2::Pool::builder()
         .max_size(options.max_size)
-        .min_idle(min_idle)
+        .min_idle(Some(1))
         .connection_timeout(options.connection_timeout)
-        .test_on_check_out(false)
+        .test_on_check_out(test_on_check_out)
         .build(manager)?)
 }
 

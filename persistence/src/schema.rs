@@ -94,7 +94,6 @@ diesel::joinable!(procedure_agencies -> procedures (procedure_id));
 diesel::joinable!(procedure_agencies -> agencies (agency_id));
 diesel::joinable!(accounts -> agencies (agency_id));
 
-
 diesel::table! {
     /// SQLite only: the FTS5 trigram index over `procedures.search_text`, kept by triggers.
     procedures_fts (rowid) {

@@ -1,1 +1,12 @@
+//! Black-box tests of dvc: every scenario runs against a real server, on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used)]
 
+mod support;
+
+mod admin_catalogue;
+mod auth;
+mod catalogue;
+mod docs_browser;
+mod migrations;
+mod openapi;
+mod operations;

@@ -9,12 +9,16 @@ use crate::catalogue::{AgencyInput, AgencyView, FieldInput, FieldView, Procedure
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
 use crate::routes::catalogue::load_procedure;
-use crate::routes::{check_if_match, etag, if_match};
+use crate::routes::{check_if_match, etag, if_match, path_key};
 use crate::state::AppState;
 
 /// Checks that the field and agencies a procedure refers to exist.
 fn check_procedure_refs(conn: &mut DbConn, field_id: &str, agency_ids: &[String]) -> ApiResult<()> {
     let mut errors = Vec::new();
+    if agency_ids.iter().any(|id| !dvc_domain::text::is_lookup_key(id)) {
+        errors.push(FieldError::new("agency_ids", "invalid_format", "Mã cơ quan không hợp lệ", "Invalid agency id"));
+        return Err(ApiError::validation(errors));
+    }
     if q::find_field(conn, field_id)?.is_none() {
         errors.push(FieldError::new("field_id", "unknown", "Lĩnh vực không tồn tại", "No such field"));
     }
@@ -29,22 +33,25 @@ fn check_procedure_refs(conn: &mut DbConn, field_id: &str, agency_ids: &[String]
 }
 
 fn created(location: String, tag: String, body: impl serde::Serialize) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::ETAG, tag))
-        .json(body)
+    HttpResponse::Created().insert_header((header::LOCATION, location)).insert_header((header::ETAG, tag)).json(body)
 }
 
 /// Create a procedure.
 #[utoipa::path(tag = "admin", request_body = ProcedureInput, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = ProcedureView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/admin/procedures")]
-pub async fn create_procedure(state: web::Data<AppState>, _admin: Admin, body: Body<ProcedureInput>) -> ApiResult<HttpResponse> {
+pub async fn create_procedure(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    body: Body<ProcedureInput>,
+) -> ApiResult<HttpResponse> {
     let (row, agency_ids) = body.0.into_row(new_id(), 1, now())?;
     let id = row.id.clone();
     state
@@ -63,6 +70,8 @@ pub async fn create_procedure(state: web::Data<AppState>, _admin: Admin, body: B
     responses(
     (status = 200, description = "Replaced", body = ProcedureView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such procedure", body = Problem, content_type = "application/problem+json"),
@@ -77,7 +86,7 @@ pub async fn update_procedure(
     id: web::Path<String>,
     body: Body<ProcedureInput>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = path_key(id.into_inner(), "thủ tục", "Procedure")?;
     let input = body.0;
     let key = id.clone();
     let precondition = if_match(&req);
@@ -107,8 +116,12 @@ pub async fn update_procedure(
     (status = 409, description = "Still referenced", body = Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/admin/procedures/{id}")]
-pub async fn delete_procedure(state: web::Data<AppState>, _admin: Admin, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+pub async fn delete_procedure(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_key(id.into_inner(), "thủ tục", "Procedure")?;
     let n = state.db(move |conn| Ok(q::delete_procedure(conn, &id)?)).await?;
     if n == 0 {
         return Err(ApiError::not_found("thủ tục", "Procedure"));
@@ -120,12 +133,22 @@ fn check_agency_refs(conn: &mut DbConn, row: &dvc_persistence::catalogue::Agency
     let mut errors = Vec::new();
     if let Some(code) = &row.admin_unit_code {
         if !q::admin_unit_exists(conn, code)? {
-            errors.push(FieldError::new("admin_unit_code", "unknown", "Đơn vị hành chính không tồn tại", "No such administrative unit"));
+            errors.push(FieldError::new(
+                "admin_unit_code",
+                "unknown",
+                "Đơn vị hành chính không tồn tại",
+                "No such administrative unit",
+            ));
         }
     }
     if let Some(parent) = &row.parent_id {
         if parent == &row.id || q::find_agency(conn, parent)?.is_none() {
-            errors.push(FieldError::new("parent_id", "unknown", "Cơ quan cấp trên không hợp lệ", "Invalid parent agency"));
+            errors.push(FieldError::new(
+                "parent_id",
+                "unknown",
+                "Cơ quan cấp trên không hợp lệ",
+                "Invalid parent agency",
+            ));
         }
     }
     if errors.is_empty() {
@@ -139,12 +162,18 @@ fn check_agency_refs(conn: &mut DbConn, row: &dvc_persistence::catalogue::Agency
 #[utoipa::path(tag = "admin", request_body = AgencyInput, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = AgencyView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/admin/agencies")]
-pub async fn create_agency(state: web::Data<AppState>, _admin: Admin, body: Body<AgencyInput>) -> ApiResult<HttpResponse> {
+pub async fn create_agency(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    body: Body<AgencyInput>,
+) -> ApiResult<HttpResponse> {
     let row = body.0.into_row(new_id(), 1, now())?;
     let row = state
         .tx(move |conn| {
@@ -163,6 +192,8 @@ pub async fn create_agency(state: web::Data<AppState>, _admin: Admin, body: Body
     responses(
     (status = 200, description = "Replaced", body = AgencyView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
@@ -177,7 +208,7 @@ pub async fn update_agency(
     id: web::Path<String>,
     body: Body<AgencyInput>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = path_key(id.into_inner(), "cơ quan", "Agency")?;
     let input = body.0;
     let precondition = if_match(&req);
     let row = state
@@ -204,8 +235,12 @@ pub async fn update_agency(
     (status = 409, description = "Still referenced", body = Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/admin/agencies/{id}")]
-pub async fn delete_agency(state: web::Data<AppState>, _admin: Admin, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+pub async fn delete_agency(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path_key(id.into_inner(), "cơ quan", "Agency")?;
     let n = state.db(move |conn| Ok(q::delete_agency(conn, &id)?)).await?;
     if n == 0 {
         return Err(ApiError::not_found("cơ quan", "Agency"));
@@ -217,30 +252,42 @@ pub async fn delete_agency(state: web::Data<AppState>, _admin: Admin, id: web::P
 #[utoipa::path(tag = "admin", request_body = FieldInput, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = FieldView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/admin/fields")]
-pub async fn create_field(state: web::Data<AppState>, _admin: Admin, body: Body<FieldInput>) -> ApiResult<HttpResponse> {
+pub async fn create_field(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    body: Body<FieldInput>,
+) -> ApiResult<HttpResponse> {
     let row = body.0.into_row(new_id(), now())?;
     let row = state.db(move |conn| Ok(q::insert_field(conn, &row)?)).await?;
-    Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/fields"))
-        .json(FieldView::from(row)))
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/fields")).json(FieldView::from(row)))
 }
 
 /// Rename a field.
 #[utoipa::path(tag = "admin", request_body = FieldInput, security(("bearer" = [])), params(("id" = String, Path, description = "Field id")), responses(
     (status = 200, description = "Replaced", body = FieldView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such field", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
 ))]
 #[put("/admin/fields/{id}")]
-pub async fn update_field(state: web::Data<AppState>, _admin: Admin, id: web::Path<String>, body: Body<FieldInput>) -> ApiResult<web::Json<FieldView>> {
-    let id = id.into_inner();
+pub async fn update_field(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<String>,
+    body: Body<FieldInput>,
+) -> ApiResult<web::Json<FieldView>> {
+    let id = path_key(id.into_inner(), "lĩnh vực", "Field")?;
     let input = body.0;
     let row = state
         .tx(move |conn| {
@@ -264,7 +311,7 @@ pub async fn update_field(state: web::Data<AppState>, _admin: Admin, id: web::Pa
 ))]
 #[delete("/admin/fields/{id}")]
 pub async fn delete_field(state: web::Data<AppState>, _admin: Admin, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let id = path_key(id.into_inner(), "lĩnh vực", "Field")?;
     state
         .tx(move |conn| {
             if q::find_field(conn, &id)?.is_none() {

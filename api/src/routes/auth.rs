@@ -34,22 +34,21 @@ pub struct TokenResponse {
 }
 
 fn bad_credentials() -> ApiError {
-    ApiError::unauthorized(Msg::new(
-        "Tên đăng nhập hoặc mật khẩu không đúng",
-        "Wrong username or password",
-    ))
+    ApiError::unauthorized(Msg::new("Tên đăng nhập hoặc mật khẩu không đúng", "Wrong username or password"))
 }
 
 /// Sign in with a username and password.
 #[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
     (status = 200, description = "Signed in", body = TokenResponse),
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Wrong credentials or disabled account", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/token")]
 pub async fn token(state: web::Data<AppState>, body: Body<TokenRequest>) -> ApiResult<web::Json<TokenResponse>> {
     let TokenRequest { username, password } = body.0;
-    if username.len() > 64 || password.len() > 128 {
+    if username.len() > 64 || password.len() > 128 || !dvc_domain::text::is_lookup_key(&username) {
         return Err(bad_credentials());
     }
     let account = state
@@ -61,11 +60,9 @@ pub async fn token(state: web::Data<AppState>, body: Body<TokenRequest>) -> ApiR
         })
         .await?
         .ok_or_else(bad_credentials)?;
-    let (Some(role), Some(account_type), Some(assurance)) = (
-        Role::parse(&account.role),
-        AccountType::parse(&account.account_type),
-        Assurance::parse(&account.assurance),
-    ) else {
+    let (Some(role), Some(account_type), Some(assurance)) =
+        (Role::parse(&account.role), AccountType::parse(&account.account_type), Assurance::parse(&account.assurance))
+    else {
         return Err(ApiError::internal());
     };
     let access_token = state.keys.issue(&account.id, role, account_type, assurance, account.agency_id.clone())?;

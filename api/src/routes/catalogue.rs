@@ -9,9 +9,11 @@ use dvc_persistence::catalogue as q;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::catalogue::{agencies_by_procedure, summary_from_row, view_from_row, AgencyView, FieldView, ProcedureSummary, ProcedureView};
+use crate::catalogue::{
+    agencies_by_procedure, summary_from_row, view_from_row, AgencyView, FieldView, ProcedureSummary, ProcedureView,
+};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::routes::{etag, Page};
+use crate::routes::{etag, filter_key, path_key, Page};
 use crate::state::AppState;
 
 /// Longest search text accepted.
@@ -48,8 +50,7 @@ fn code_param<T>(
     parse: fn(&str, &str) -> Result<T, FieldError>,
     errors: &mut Vec<FieldError>,
 ) -> Option<T> {
-    let raw = raw.filter(|s| !s.is_empty())?;
-    parse(field, &raw).map_err(|e| errors.push(e)).ok()
+    parse(field, &raw?).map_err(|e| errors.push(e)).ok()
 }
 
 impl ProcedureQuery {
@@ -66,10 +67,9 @@ impl ProcedureQuery {
         let tier = code_param("tier", self.tier, Tier::parse_field, &mut errors);
         let online = code_param("online", self.online, OnlineMode::parse_field, &mut errors);
         let audience = code_param("audience", self.audience, Audience::parse_field, &mut errors);
-        let level = self
-            .service_level
-            .filter(|s| !s.is_empty())
-            .map(|s| parse_int("service_level", Some(&s), 0, 1, 4, &mut errors) as i32);
+        let field_id = filter_key(self.field_id);
+        let agency_id = filter_key(self.agency_id);
+        let level = self.service_level.map(|s| parse_int("service_level", Some(&s), 0, 1, 4, &mut errors) as i32);
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
@@ -78,8 +78,8 @@ impl ProcedureQuery {
         let filter = q::ProcedureFilter {
             tokens,
             phrase,
-            field_id: self.field_id.filter(|s| !s.is_empty()),
-            agency_id: self.agency_id.filter(|s| !s.is_empty()),
+            field_id,
+            agency_id,
             tier: tier.map(|t| t.as_str().to_string()),
             service_level: level,
             online: online.map(|o| o.as_str().to_string()),
@@ -130,8 +130,8 @@ pub async fn list_procedures(
 pub async fn load_procedure(state: &AppState, id_or_code: String) -> ApiResult<ProcedureView> {
     state
         .db(move |conn| {
-            let row = q::find_procedure(conn, &id_or_code)?
-                .ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
+            let row =
+                q::find_procedure(conn, &id_or_code)?.ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
             let field = q::find_field(conn, &row.field_id)?.map(FieldView::from);
             let mut agencies = agencies_by_procedure(q::agencies_of_procedures(conn, std::slice::from_ref(&row.id))?);
             let agencies = agencies.remove(&row.id).unwrap_or_default();
@@ -147,10 +147,8 @@ pub async fn load_procedure(state: &AppState, id_or_code: String) -> ApiResult<P
 ))]
 #[get("/procedures/{id}")]
 pub async fn get_procedure(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let view = load_procedure(&state, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(&view.summary.id, view.version)))
-        .json(view))
+    let view = load_procedure(&state, path_key(id.into_inner(), "thủ tục", "Procedure")?).await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(&view.summary.id, view.version))).json(view))
 }
 
 /// Downloads a form template of a procedure.
@@ -164,17 +162,20 @@ pub async fn get_procedure(state: web::Data<AppState>, id: web::Path<String>) ->
 #[get("/procedures/{id}/forms/{form_id}")]
 pub async fn download_form(state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (id, form_id) = path.into_inner();
+    let id = path_key(id, "thủ tục", "Procedure")?;
+    let form_id = path_key(form_id, "biểu mẫu", "Form")?;
     let form = state
         .db(move |conn| {
             let row = q::find_procedure(conn, &id)?.ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
             let forms: Vec<FormTemplate> = serde_json::from_str(&row.forms).map_err(|_| ApiError::internal())?;
-            forms
-                .into_iter()
-                .find(|f| f.id == form_id)
-                .ok_or_else(|| ApiError::not_found("biểu mẫu", "Form"))
+            forms.into_iter().find(|f| f.id == form_id).ok_or_else(|| ApiError::not_found("biểu mẫu", "Form"))
         })
         .await?;
-    let ascii_name: String = form.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    let ascii_name: String = form
+        .file_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, form.content_type))
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii_name}\"")))
@@ -213,7 +214,10 @@ pub struct AgencyQuery {
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/agencies")]
-pub async fn list_agencies(state: web::Data<AppState>, query: web::Query<AgencyQuery>) -> ApiResult<web::Json<Page<AgencyView>>> {
+pub async fn list_agencies(
+    state: web::Data<AppState>,
+    query: web::Query<AgencyQuery>,
+) -> ApiResult<web::Json<Page<AgencyView>>> {
     let query = query.into_inner();
     let mut errors = Vec::new();
     let page = PageRequest::parse(query.page.as_deref(), query.per_page.as_deref()).unwrap_or_else(|mut e| {
@@ -221,6 +225,7 @@ pub async fn list_agencies(state: web::Data<AppState>, query: web::Query<AgencyQ
         PageRequest::default()
     });
     let tier = code_param("tier", query.tier, Tier::parse_field, &mut errors);
+    let admin_unit_code = filter_key(query.admin_unit_code);
     let text = query.q.unwrap_or_default();
     if text.chars().count() > MAX_QUERY_CHARS {
         errors.push(FieldError::too_long("q", MAX_QUERY_CHARS));
@@ -230,7 +235,7 @@ pub async fn list_agencies(state: web::Data<AppState>, query: web::Query<AgencyQ
     }
     let filter = q::AgencyFilter {
         tier: tier.map(|t| t.as_str().to_string()),
-        admin_unit_code: query.admin_unit_code.filter(|s| !s.is_empty()),
+        admin_unit_code,
         tokens: search_tokens(&text, 8),
     };
     let result = state
@@ -250,7 +255,7 @@ pub async fn list_agencies(state: web::Data<AppState>, query: web::Query<AgencyQ
 ))]
 #[get("/agencies/{id}")]
 pub async fn get_agency(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<AgencyView>> {
-    let id = id.into_inner();
+    let id = path_key(id.into_inner(), "cơ quan", "Agency")?;
     let row = state
         .db(move |conn| q::find_agency(conn, &id)?.ok_or_else(|| ApiError::not_found("cơ quan", "Agency")))
         .await?;
@@ -287,8 +292,11 @@ pub struct AdminUnitQuery {
     (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/admin-units")]
-pub async fn list_admin_units(state: web::Data<AppState>, query: web::Query<AdminUnitQuery>) -> ApiResult<web::Json<Vec<AdminUnitView>>> {
-    let parent = query.into_inner().parent_code.filter(|s| !s.is_empty());
+pub async fn list_admin_units(
+    state: web::Data<AppState>,
+    query: web::Query<AdminUnitQuery>,
+) -> ApiResult<web::Json<Vec<AdminUnitView>>> {
+    let parent = filter_key(query.into_inner().parent_code);
     let rows = state
         .db(move |conn| {
             if let Some(p) = &parent {
@@ -301,7 +309,13 @@ pub async fn list_admin_units(state: web::Data<AppState>, query: web::Query<Admi
         .await?;
     Ok(web::Json(
         rows.into_iter()
-            .map(|r| AdminUnitView { code: r.code, name: r.name, unit_type: r.unit_type, level: r.level, parent_code: r.parent_code })
+            .map(|r| AdminUnitView {
+                code: r.code,
+                name: r.name,
+                unit_type: r.unit_type,
+                level: r.level,
+                parent_code: r.parent_code,
+            })
             .collect(),
     ))
 }

@@ -28,6 +28,22 @@ impl<T: ToSchema> Page<T> {
     }
 }
 
+/// An id or code from the path; anything that cannot be one is simply not found.
+pub fn path_key(raw: String, what_vi: &str, what_en: &str) -> Result<String, ApiError> {
+    if dvc_domain::text::is_lookup_key(&raw) {
+        Ok(raw)
+    } else {
+        Err(ApiError::not_found(what_vi, what_en))
+    }
+}
+
+/// An id or code given as a filter. One that cannot exist is kept as a key that matches nothing,
+/// so that the answer is an empty list, as for any other unknown id.
+pub fn filter_key(raw: Option<String>) -> Option<String> {
+    let raw = raw.filter(|s| !s.is_empty())?;
+    Some(if dvc_domain::text::is_lookup_key(&raw) { raw } else { "-".to_string() })
+}
+
 /// The strong ETag of a versioned resource.
 pub fn etag(id: &str, version: i32) -> String {
     format!("\"{id}-v{version}\"")

@@ -28,10 +28,7 @@ pub async fn healthz() -> HttpResponse {
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let ok = state
-        .db(|conn| Ok(dvc_persistence::db::ping(conn)))
-        .await
-        .unwrap_or(false);
+    let ok = state.db(|conn| Ok(dvc_persistence::db::ping(conn))).await.unwrap_or(false);
     if ok {
         HttpResponse::Ok().json(Health { status: "ok" })
     } else {

@@ -113,13 +113,16 @@ pub fn admin_units() -> Vec<AdminUnitRow> {
 
 /// A printable template with a blank line for each field of the online form.
 fn form_content(title: &str, schema: Option<&serde_json::Value>) -> String {
-    let mut text = format!("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\n{}\n\n", title.to_uppercase());
+    let mut text =
+        format!("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\n{}\n\n", title.to_uppercase());
     let properties = schema.and_then(|s| s.get("properties")).and_then(|p| p.as_object());
     for (key, prop) in properties.into_iter().flatten() {
         let label = prop.get("title").and_then(|t| t.as_str()).unwrap_or(key);
         text.push_str(&format!("{label}: ..................................................\n"));
     }
-    text.push_str("\n..........., ngày ..... tháng ..... năm ..........\nNgười yêu cầu\n(Ký, ghi rõ họ, chữ đệm, tên)\n");
+    text.push_str(
+        "\n..........., ngày ..... tháng ..... năm ..........\nNgười yêu cầu\n(Ký, ghi rõ họ, chữ đệm, tên)\n",
+    );
     text
 }
 
@@ -142,7 +145,13 @@ fn load(conn: &mut DbConn, catalogue: DemoCatalogue) -> Result<SeedReport, SeedE
     let t = now();
     for f in &catalogue.fields {
         if q::find_field_by_code(conn, &f.code)?.is_none() {
-            let row = FieldRow { id: seed_id("field", &f.code), code: f.code.clone(), name: f.name.clone(), created_at: t, updated_at: t };
+            let row = FieldRow {
+                id: seed_id("field", &f.code),
+                code: f.code.clone(),
+                name: f.name.clone(),
+                created_at: t,
+                updated_at: t,
+            };
             q::insert_field(conn, &row)?;
             report.fields += 1;
         }
@@ -181,7 +190,8 @@ fn load(conn: &mut DbConn, catalogue: DemoCatalogue) -> Result<SeedReport, SeedE
             .id;
         let mut agency_ids = Vec::new();
         for code in &p.agencies {
-            let agency = q::find_agency_by_code(conn, code)?.ok_or_else(|| SeedError(format!("{}: unknown agency {code}", p.code)))?;
+            let agency = q::find_agency_by_code(conn, code)?
+                .ok_or_else(|| SeedError(format!("{}: unknown agency {code}", p.code)))?;
             agency_ids.push(agency.id);
         }
         let schema = p.rest.get("form_schema").filter(|s| !s.is_null()).cloned();
@@ -202,8 +212,8 @@ fn load(conn: &mut DbConn, catalogue: DemoCatalogue) -> Result<SeedReport, SeedE
         object.insert("agency_ids".into(), serde_json::json!(agency_ids));
         object.insert("forms".into(), serde_json::to_value(forms).map_err(|e| SeedError(e.to_string()))?);
         object.insert("effective_from".into(), "2025-07-01".into());
-        let input: ProcedureInput =
-            serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| SeedError(format!("{}: {e}", p.code)))?;
+        let input: ProcedureInput = serde_json::from_value(serde_json::Value::Object(object))
+            .map_err(|e| SeedError(format!("{}: {e}", p.code)))?;
         let (row, agency_ids) = input
             .into_row(seed_id("procedure", &p.code), 1, t)
             .map_err(|e| SeedError(format!("{}: {:?}", p.code, e.errors)))?;
