@@ -12,7 +12,7 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{path_error, query_error, ApiError, Lang, Msg};
-use crate::routes::{admin_catalogue, auth, catalogue, ops};
+use crate::routes::{admin_catalogue, auth, catalogue, me, ops, registrations, staff};
 use crate::state::AppState;
 
 /// Registers every documented route; used both to serve and to print the OpenAPI document.
@@ -31,6 +31,20 @@ where
             .service(catalogue::list_admin_units)
             .service(catalogue::list_service_levels)
             .service(auth::token)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(auth::password_reset)
+            .service(auth::password_reset_confirm)
+            .service(registrations::create)
+            .service(registrations::resend_otp)
+            .service(registrations::verify)
+            .service(registrations::complete)
+            .service(me::get_me)
+            .service(me::patch_me)
+            .service(staff::create_staff)
+            .service(staff::list_staff)
+            .service(staff::disable_staff)
+            .service(staff::enable_staff)
             .service(admin_catalogue::create_procedure)
             .service(admin_catalogue::update_procedure)
             .service(admin_catalogue::delete_procedure)
@@ -173,6 +187,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
 
 /// Starts the HTTP server on a bound listener; the returned future runs until shutdown.
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    crate::notifier::spawn(state.clone());
     let spec = crate::openapi::document();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
     let config = state.config.clone();

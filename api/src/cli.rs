@@ -1,7 +1,7 @@
 //! The `dvc` command line: serve, migrate, seed, openapi, admin.
 
 use clap::{Args, Parser, Subcommand};
-use dvc_domain::auth::{check_password, AccountType, Assurance, Role};
+use dvc_domain::auth::{check_password, Role};
 use dvc_persistence::accounts::{self, AccountRow};
 use dvc_persistence::{new_id, now};
 
@@ -140,19 +140,7 @@ pub fn create_admin(
             let t = now();
             accounts::insert(
                 conn,
-                &AccountRow {
-                    id: new_id(),
-                    account_type: AccountType::Staff.as_str().into(),
-                    role: Role::Admin.as_str().into(),
-                    username: username.into(),
-                    full_name: full_name.into(),
-                    password_hash: hash,
-                    agency_id: None,
-                    assurance: Assurance::High.as_str().into(),
-                    disabled: false,
-                    created_at: t,
-                    updated_at: t,
-                },
+                &AccountRow::staff(new_id(), Role::Admin.as_str(), username, full_name, hash, None, t),
             )
             .map_err(|e| e.to_string())?;
             Ok(true)

@@ -20,6 +20,10 @@ pub struct Config {
     pub workers: Option<usize>,
     pub max_json_bytes: usize,
     pub log_json: bool,
+    /// PEM bundle of CA certificates trusted for signed registration challenges.
+    pub trust_anchors: Option<PathBuf>,
+    /// Take the client address from `Forwarded`/`X-Forwarded-For` (behind a trusted proxy only).
+    pub trust_forwarded: bool,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -42,6 +46,8 @@ impl Default for Config {
             workers: None,
             max_json_bytes: 1024 * 1024,
             log_json: false,
+            trust_anchors: None,
+            trust_forwarded: false,
         }
     }
 }
@@ -88,6 +94,8 @@ impl Config {
             c.cors_origins = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         }
         c.log_json = matches!(get("DVC_LOG_FORMAT").as_deref(), Some("json"));
+        c.trust_anchors = get("DVC_TRUST_ANCHORS").map(PathBuf::from);
+        c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));
         if c.sandbox && c.jwt_secret.is_empty() {
             c.jwt_secret = SANDBOX_JWT_SECRET.to_string();
         }

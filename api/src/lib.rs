@@ -3,12 +3,16 @@
 pub mod app;
 pub mod auth;
 pub mod catalogue;
+pub mod certificates;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod notifier;
 pub mod openapi;
+pub mod otp;
+pub mod ratelimit;
 pub mod routes;
 pub mod seed;
 pub mod state;

@@ -20,7 +20,8 @@ integration for ministry and provincial one-stop systems.\n\nErrors are `applica
     components(schemas(Problem, ProblemField)),
     tags(
         (name = "catalogue", description = "Thủ tục hành chính: procedures, fields, agencies, administrative units"),
-        (name = "auth", description = "Đăng nhập: tokens"),
+        (name = "accounts", description = "Tài khoản: registration and the applicant's profile"),
+        (name = "auth", description = "Đăng nhập: tokens, refresh, logout, password reset"),
         (name = "admin", description = "Quản trị: catalogue upkeep (administrators)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -6,6 +6,7 @@ use actix_web::web;
 use dvc_persistence::{DbConn, Pool};
 
 use crate::auth::TokenKeys;
+use crate::certificates::TrustStore;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keys: Arc<TokenKeys>,
     pub metrics: Arc<Metrics>,
+    pub trust: Arc<TrustStore>,
 }
 
 impl AppState {
@@ -61,6 +63,19 @@ impl AppState {
         let secret =
             if config.jwt_secret.is_empty() { crate::auth::random_token(32) } else { config.jwt_secret.clone() };
         let keys = TokenKeys::new(&secret, &config.jwt_previous_secrets, config.access_token_ttl.as_secs() as i64);
-        Ok(Self { pool, config: Arc::new(config), keys: Arc::new(keys), metrics: Arc::new(Metrics::new()) })
+        let trust = match &config.trust_anchors {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| format!("DVC_TRUST_ANCHORS {}: {e}", path.display()))?;
+                TrustStore::from_pem(&pem)?
+            }
+            None => TrustStore::default(),
+        };
+        Ok(Self {
+            pool,
+            config: Arc::new(config),
+            keys: Arc::new(keys),
+            metrics: Arc::new(Metrics::new()),
+            trust: Arc::new(trust),
+        })
     }
 }

@@ -1,7 +1,5 @@
 //! Who may act: roles, account types, assurance levels and the password policy.
 
-use serde::{Deserialize, Serialize};
-
 use crate::catalogue::code_enum;
 use crate::FieldError;
 

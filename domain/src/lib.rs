@@ -6,7 +6,9 @@
 pub mod auth;
 pub mod catalogue;
 pub mod error;
+pub mod identity;
 pub mod page;
+pub mod registration;
 pub mod text;
 
 pub use error::FieldError;

@@ -3,6 +3,8 @@
 pub mod accounts;
 pub mod catalogue;
 pub mod db;
+pub mod outbox;
+pub mod registrations;
 pub mod schema;
 
 pub use db::{build_pool, BackendKind, DbConn, DbError, Pool, PoolOptions, PooledConn};

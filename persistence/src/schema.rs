@@ -86,6 +86,90 @@ diesel::table! {
         disabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        id_number -> Nullable<Text>,
+        tax_code -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        date_of_birth -> Nullable<Date>,
+        bhxh_code -> Nullable<Text>,
+        registration_method -> Nullable<Text>,
+        profile -> Text,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> Text,
+        account_type -> Text,
+        method -> Text,
+        full_name -> Text,
+        id_number -> Nullable<Text>,
+        tax_code -> Nullable<Text>,
+        date_of_birth -> Nullable<Date>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        bhxh_code -> Nullable<Text>,
+        status -> Text,
+        assurance -> Nullable<Text>,
+        otp_hash -> Nullable<Text>,
+        otp_expires_at -> Nullable<Timestamp>,
+        otp_attempts -> Integer,
+        otp_last_sent_at -> Nullable<Timestamp>,
+        challenge -> Nullable<Text>,
+        certificate_subject -> Nullable<Text>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        account_id -> Nullable<Text>,
+        otp_hash -> Text,
+        otp_expires_at -> Timestamp,
+        otp_attempts -> Integer,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        account_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        channel -> Text,
+        recipient -> Text,
+        purpose -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rate_limits (bucket, window_start) {
+        bucket -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
     }
 }
 
@@ -111,4 +195,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     procedure_agencies,
     accounts,
     procedures_fts,
+    registrations,
+    password_resets,
+    refresh_tokens,
+    notifications,
+    rate_limits,
 );

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod accounts;
 mod admin_catalogue;
 mod auth;
 mod catalogue;
@@ -10,3 +11,4 @@ mod docs_browser;
 mod migrations;
 mod openapi;
 mod operations;
+mod sessions;

@@ -99,6 +99,7 @@ impl TestApp {
             data_dir: dir,
             workers: Some(2),
             pool_size: 4,
+            auth_rate_per_minute: 0,
             ..Config::default()
         };
         adjust(&mut config);
@@ -153,24 +154,17 @@ impl TestApp {
     pub fn officer_token(&self, username: &str, agency_id: Option<&str>) -> String {
         use dvc_persistence::accounts::{insert, AccountRow};
         let mut conn = self.pool.get().expect("connection");
-        let t = dvc_persistence::now();
-        insert(
-            &mut conn,
-            &AccountRow {
-                id: dvc_persistence::new_id(),
-                account_type: "staff".into(),
-                role: "officer".into(),
-                username: username.into(),
-                full_name: "Cán bộ một cửa".into(),
-                password_hash: dvc_api::auth::hash_password(ADMIN_PASSWORD).expect("hash"),
-                agency_id: agency_id.map(str::to_string),
-                assurance: "high".into(),
-                disabled: false,
-                created_at: t,
-                updated_at: t,
-            },
-        )
-        .expect("insert officer");
+        let hash = dvc_api::auth::hash_password(ADMIN_PASSWORD).expect("hash");
+        let row = AccountRow::staff(
+            dvc_persistence::new_id(),
+            "officer",
+            username,
+            "Cán bộ một cửa",
+            hash,
+            agency_id.map(str::to_string),
+            dvc_persistence::now(),
+        );
+        insert(&mut conn, &row).expect("insert officer");
         self.sign_in(username, ADMIN_PASSWORD)
     }
 
@@ -184,6 +178,15 @@ impl TestApp {
         assert_eq!(res.status(), 200, "sign in as {username}");
         let body: Value = res.json().expect("json");
         body["access_token"].as_str().expect("token").to_string()
+    }
+
+    /// POSTs JSON, optionally with a token.
+    pub fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut builder = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            builder = self.with_token(builder, t);
+        }
+        builder.send().expect("request")
     }
 
     /// Opens a direct connection to the test database.

@@ -1,32 +1,45 @@
-//! Sign-in: exchanging a username and password for an access token.
+//! Sign-in, refresh-token rotation, logout and password reset.
 
-use actix_web::{post, web};
-use dvc_domain::auth::{AccountType, Assurance, Role};
-use dvc_persistence::accounts;
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use dvc_domain::auth::{check_password, AccountType, Assurance, Role};
+use dvc_domain::identity::PhoneNumber;
+use dvc_domain::FieldError;
+use dvc_persistence::accounts::{self, AccountRow};
+use dvc_persistence::registrations::{self as regs, PasswordResetRow, RefreshTokenRow};
+use dvc_persistence::{new_id, now, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{dummy_hash, verify_password};
+use crate::auth::{dummy_hash, random_token, verify_password};
 use crate::error::{ApiError, ApiResult, Msg, Problem};
 use crate::extract::Body;
+use crate::otp;
 use crate::state::AppState;
+
+/// Failed sign-ins after which an account is locked.
+const MAX_FAILED_LOGINS: i32 = 5;
+/// How long the lock lasts.
+const LOCK_MINUTES: i64 = 15;
+/// Lifetime of a refresh token.
+const REFRESH_TTL_DAYS: i64 = 30;
 
 /// Credentials: the username is the ID number, tax code or phone (or a staff username).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
-    #[schema(example = "admin", max_length = 64)]
+    #[schema(example = "001099012345", max_length = 64)]
     pub username: String,
-    #[schema(example = "Admin@12345", max_length = 128)]
+    #[schema(example = "Matkhau@2026", max_length = 128)]
     pub password: String,
 }
 
-/// Tokens issued at sign-in.
+/// Tokens issued at sign-in and on refresh.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
+    /// Single use: each refresh answers a new one. Reusing an old one revokes them all.
+    pub refresh_token: String,
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
@@ -37,39 +50,332 @@ fn bad_credentials() -> ApiError {
     ApiError::unauthorized(Msg::new("Tên đăng nhập hoặc mật khẩu không đúng", "Wrong username or password"))
 }
 
-/// Sign in with a username and password.
-#[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
-    (status = 200, description = "Signed in", body = TokenResponse),
-    (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Wrong credentials or disabled account", body = Problem, content_type = "application/problem+json"),
-))]
-#[post("/auth/token")]
-pub async fn token(state: web::Data<AppState>, body: Body<TokenRequest>) -> ApiResult<web::Json<TokenResponse>> {
-    let TokenRequest { username, password } = body.0;
-    if username.len() > 64 || password.len() > 128 || !dvc_domain::text::is_lookup_key(&username) {
-        return Err(bad_credentials());
-    }
-    let account = state
-        .db(move |conn| {
-            let account = accounts::find_by_username(conn, username.trim())?;
-            let hash = account.as_ref().map(|a| a.password_hash.as_str()).unwrap_or(dummy_hash());
-            let ok = verify_password(&password, hash);
-            Ok(account.filter(|a| ok && !a.disabled))
-        })
-        .await?
-        .ok_or_else(bad_credentials)?;
+fn locked(until: chrono::NaiveDateTime) -> ApiError {
+    let mut e = ApiError::unauthorized(Msg::new(
+        "Tài khoản tạm khóa 15 phút do đăng nhập sai nhiều lần",
+        "The account is locked for 15 minutes after repeated failed sign-ins",
+    ));
+    e.code = "account_locked";
+    e.retry_after = Some((until - now()).num_seconds().max(1) as u64);
+    e
+}
+
+/// Issues an access token and a new refresh token (in `family`, or a new family).
+fn issue_tokens(
+    conn: &mut DbConn,
+    state: &AppState,
+    account: &AccountRow,
+    family: Option<String>,
+) -> Result<TokenResponse, ApiError> {
     let (Some(role), Some(account_type), Some(assurance)) =
         (Role::parse(&account.role), AccountType::parse(&account.account_type), Assurance::parse(&account.assurance))
     else {
         return Err(ApiError::internal());
     };
     let access_token = state.keys.issue(&account.id, role, account_type, assurance, account.agency_id.clone())?;
-    Ok(web::Json(TokenResponse {
-        access_token,
-        refresh_token: None,
-        token_type: "Bearer",
-        expires_in: state.keys.ttl_secs,
+    let refresh_token = random_token(32);
+    let t = now();
+    regs::insert_refresh(
+        conn,
+        &RefreshTokenRow {
+            id: new_id(),
+            account_id: account.id.clone(),
+            family_id: family.unwrap_or_else(new_id),
+            token_hash: otp::token_hash(&refresh_token),
+            expires_at: t + Duration::days(REFRESH_TTL_DAYS),
+            used_at: None,
+            revoked_at: None,
+            created_at: t,
+        },
+    )?;
+    Ok(TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: state.keys.ttl_secs })
+}
+
+/// Sign in with a username (ID number, tax code, phone, or staff name) and password.
+///
+/// Five wrong passwords lock the account for 15 minutes.
+#[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
+    (status = 200, description = "Signed in", body = TokenResponse),
+    (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Wrong credentials, disabled or locked account", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/token")]
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<TokenRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
+    crate::ratelimit::check(&state, &req, "auth").await?;
+    let TokenRequest { username, password } = body.0;
+    let username = username.trim().to_string();
+    if username.len() > 64 || password.len() > 128 || !dvc_domain::text::is_lookup_key(&username) {
+        return Err(bad_credentials());
+    }
+    let phone = PhoneNumber::parse("username", &username).ok().map(|p| p.as_str().to_string());
+    let account = state.db(move |conn| Ok(accounts::find_for_sign_in(conn, &username, phone.as_deref())?)).await?;
+    if let Some(until) = account.as_ref().and_then(|a| a.locked_until).filter(|u| *u > now()) {
+        return Err(locked(until));
+    }
+    let hash = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
+    let ok = web::block(move || verify_password(&password, &hash)).await?;
+    let Some(account) = account else {
+        return Err(bad_credentials());
+    };
+    let shared = state.clone();
+    let tokens = state
+        .db(move |conn| {
+            if !ok {
+                let lock_until = now() + Duration::minutes(LOCK_MINUTES);
+                accounts::record_failed_login(conn, &account.id, MAX_FAILED_LOGINS, lock_until)?;
+                return Err(bad_credentials());
+            }
+            if account.disabled {
+                return Err(bad_credentials());
+            }
+            accounts::record_successful_login(conn, &account.id)?;
+            issue_tokens(conn, &shared, &account, None)
+        })
+        .await?;
+    Ok(web::Json(tokens))
+}
+
+/// A refresh token to rotate or revoke.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn bad_refresh() -> ApiError {
+    ApiError::unauthorized(Msg::new("Mã làm mới không hợp lệ hoặc đã bị thu hồi", "Invalid or revoked refresh token"))
+}
+
+/// Exchange a refresh token for new tokens. Each refresh token works once; presenting a used one
+/// again revokes every token of its family.
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+    (status = 200, description = "New tokens", body = TokenResponse),
+    (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Invalid, expired, reused or revoked token", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<RefreshRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
+    crate::ratelimit::check(&state, &req, "auth").await?;
+    let hash = otp::token_hash(body.0.refresh_token.trim());
+    let shared = state.clone();
+    // Reuse detection must survive the refusal, so it commits on its own before answering 401.
+    let outcome = state
+        .tx(move |conn| {
+            let Some(found) = regs::find_refresh(conn, &hash)? else {
+                return Ok(Err(bad_refresh()));
+            };
+            let t = now();
+            if found.revoked_at.is_some() || found.expires_at < t {
+                return Ok(Err(bad_refresh()));
+            }
+            if found.used_at.is_some() || !regs::mark_refresh_used(conn, &found.id, t)? {
+                regs::revoke_family(conn, &found.family_id, t)?;
+                tracing::warn!(account = %found.account_id, "refresh token reused; family revoked");
+                return Ok(Err(bad_refresh()));
+            }
+            let account = accounts::find(conn, &found.account_id)?.filter(|a| !a.disabled);
+            let Some(account) = account else {
+                return Ok(Err(bad_refresh()));
+            };
+            issue_tokens(conn, &shared, &account, Some(found.family_id)).map(Ok)
+        })
+        .await?;
+    Ok(web::Json(outcome?))
+}
+
+/// Sign out: revoke the refresh token's whole family.
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+    (status = 204, description = "Signed out"),
+    (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, body: Body<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let hash = otp::token_hash(body.0.refresh_token.trim());
+    state
+        .db(move |conn| {
+            if let Some(found) = regs::find_refresh(conn, &hash)? {
+                regs::revoke_family(conn, &found.family_id, now())?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who forgot their password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// ID number, tax code or phone.
+    #[schema(example = "001099012345", min_length = 1, max_length = 64, pattern = r"\S")]
+    pub username: String,
+}
+
+/// The reset started. The answer is the same whether or not the account exists.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordResetStarted {
+    pub reset_id: String,
+    pub otp_expires_at: String,
+    /// Sandbox mode only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_otp: Option<String>,
+}
+
+/// Ask for a password-reset OTP, sent to the account's phone.
+#[utoipa::path(tag = "auth", request_body = PasswordResetRequest, responses(
+    (status = 202, description = "If the account exists, a code was sent", body = PasswordResetStarted),
+    (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/password-reset")]
+pub async fn password_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<PasswordResetRequest>,
+) -> ApiResult<HttpResponse> {
+    crate::ratelimit::check(&state, &req, "auth").await?;
+    let username = body.0.username.trim().to_string();
+    if username.is_empty() {
+        return Err(ApiError::field(FieldError::required("username")));
+    }
+    if username.chars().count() > 64 {
+        return Err(ApiError::field(FieldError::too_long("username", 64)));
+    }
+    // A name that cannot be anyone's is answered like any unknown name.
+    let lookup = dvc_domain::text::is_lookup_key(&username);
+    let phone = PhoneNumber::parse("username", &username).ok().map(|p| p.as_str().to_string());
+    let secret = state.config.jwt_secret.clone();
+    let (row, code) = state
+        .tx(move |conn| {
+            let account = match lookup {
+                true => {
+                    accounts::find_for_sign_in(conn, &username, phone.as_deref())?.filter(|a| a.account_type != "staff")
+                }
+                false => None,
+            };
+            let id = new_id();
+            let code = match account.as_ref().and_then(|a| a.phone.clone()) {
+                Some(phone) => crate::routes::registrations::send_otp(conn, &phone, "password_reset_otp")?,
+                None => otp::generate(),
+            };
+            let row = PasswordResetRow {
+                otp_hash: otp::hash(&secret, &id, &code),
+                id,
+                account_id: account.filter(|a| a.phone.is_some()).map(|a| a.id),
+                otp_expires_at: now() + Duration::seconds(otp::OTP_TTL_SECS),
+                otp_attempts: 0,
+                used_at: None,
+                created_at: now(),
+            };
+            regs::insert_reset(conn, &row)?;
+            Ok((row, code))
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(PasswordResetStarted {
+        reset_id: row.id,
+        otp_expires_at: crate::catalogue::rfc3339(row.otp_expires_at),
+        sandbox_otp: state.config.sandbox.then_some(code),
     }))
+}
+
+/// The OTP and the new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    pub reset_id: String,
+    #[schema(example = "123456")]
+    pub otp: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+/// Set a new password with the OTP; every session of the account is signed out.
+#[utoipa::path(tag = "auth", request_body = PasswordResetConfirm, responses(
+    (status = 204, description = "Password changed"),
+    (status = 400, description = "Wrong or expired code, or a weak password", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/password-reset/confirm")]
+pub async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<PasswordResetConfirm>,
+) -> ApiResult<HttpResponse> {
+    crate::ratelimit::check(&state, &req, "auth").await?;
+    let input = body.0;
+    let wrong = || {
+        ApiError::field(FieldError::new(
+            "otp",
+            "wrong_otp",
+            "Mã OTP không đúng hoặc đã hết hạn",
+            "Wrong or expired code",
+        ))
+    };
+    if !dvc_domain::text::is_lookup_key(&input.reset_id) {
+        return Err(wrong());
+    }
+    let secret = state.config.jwt_secret.clone();
+    let reset_id = input.reset_id.clone();
+    let otp_code = input.otp.clone();
+    let account = state
+        .db(move |conn| {
+            let Some(mut reset) = regs::find_reset(conn, &reset_id)? else { return Err(wrong()) };
+            if reset.used_at.is_some() || reset.otp_expires_at < now() || reset.otp_attempts >= otp::MAX_OTP_ATTEMPTS {
+                return Err(wrong());
+            }
+            if !otp::matches(&secret, &reset.id, otp_code.trim(), &reset.otp_hash) || reset.account_id.is_none() {
+                reset.otp_attempts += 1;
+                regs::update_reset(conn, &reset)?;
+                return Err(wrong());
+            }
+            let account = accounts::find(conn, reset.account_id.as_deref().unwrap_or_default())?.ok_or_else(wrong)?;
+            Ok((reset, account))
+        })
+        .await?;
+    let (mut reset, mut account) = account;
+    let identifiers: Vec<&str> =
+        [account.id_number.as_deref(), account.tax_code.as_deref(), Some(account.username.as_str())]
+            .into_iter()
+            .flatten()
+            .collect();
+    check_password(&input.new_password, &identifiers).map_err(|mut e| {
+        e.field = "new_password".into();
+        ApiError::field(e)
+    })?;
+    let password = input.new_password;
+    account.password_hash = web::block(move || crate::auth::hash_password(&password)).await??;
+    state
+        .tx(move |conn| {
+            let t = now();
+            reset.used_at = Some(t);
+            regs::update_reset(conn, &reset)?;
+            account.failed_logins = 0;
+            account.locked_until = None;
+            account.updated_at = t;
+            accounts::update(conn, &account)?;
+            regs::revoke_account(conn, &account.id, t)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -3,7 +3,10 @@
 pub mod admin_catalogue;
 pub mod auth;
 pub mod catalogue;
+pub mod me;
 pub mod ops;
+pub mod registrations;
+pub mod staff;
 
 use actix_web::http::header;
 use actix_web::HttpRequest;

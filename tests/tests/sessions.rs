@@ -1,0 +1,252 @@
+//! Sessions: lockout, rate limits, refresh-token rotation, logout, password reset, the profile,
+//! and staff accounts.
+
+use serde_json::{json, Value};
+
+use crate::accounts::{register_citizen, start, PASSWORD};
+use crate::on_both_backends;
+use crate::support::{assert_problem, Backend, TestApp};
+
+fn token_request(app: &TestApp, username: &str, password: &str) -> reqwest::blocking::Response {
+    app.post("/api/v1/auth/token", &json!({"username": username, "password": password}), None)
+}
+
+fn lockout_after_five_failures(backend: Backend) {
+    let app = TestApp::start(backend);
+    let user = register_citizen(&app, "001099012345", "0912345678");
+    for _ in 0..5 {
+        assert_problem(token_request(&app, &user, "Sai@mat-khau1"), 401, "unauthorized");
+    }
+    let res = token_request(&app, &user, PASSWORD);
+    assert!(res.headers().get("retry-after").unwrap().to_str().unwrap().parse::<u64>().unwrap() > 800);
+    assert_problem(res, 401, "account_locked");
+    // When the 15 minutes are over, the right password works again.
+    {
+        use diesel::prelude::*;
+        use dvc_persistence::schema::accounts::dsl as a;
+        let past = dvc_persistence::now() - chrono::Duration::minutes(1);
+        diesel::update(a::accounts.filter(a::username.eq(&user)))
+            .set(a::locked_until.eq(past))
+            .execute(&mut *app.conn())
+            .unwrap();
+    }
+    assert_eq!(token_request(&app, &user, PASSWORD).status(), 200);
+    // A success resets the count: four failures do not lock.
+    for _ in 0..4 {
+        token_request(&app, &user, "Sai@mat-khau1");
+    }
+    assert_eq!(token_request(&app, &user, PASSWORD).status(), 200);
+}
+
+fn auth_endpoints_are_rate_limited(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| c.auth_rate_per_minute = 3);
+    for _ in 0..3 {
+        assert_problem(token_request(&app, "nobody", "Sai@mat-khau1"), 401, "unauthorized");
+    }
+    let res = token_request(&app, "nobody", "Sai@mat-khau1");
+    let retry: u64 = res.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_problem(res, 429, "rate_limited");
+    let body = json!({"account_type": "citizen", "method": "phone", "full_name": "B", "id_number": "001099012346",
+        "date_of_birth": "1999-01-01", "phone": "0912345679"});
+    assert_problem(app.post("/api/v1/registrations", &body, None), 429, "rate_limited");
+    // Other endpoints are not limited.
+    assert_eq!(app.get("/api/v1/fields").status(), 200);
+}
+
+fn refresh_rotation_reuse_and_logout(backend: Backend) {
+    let app = TestApp::start(backend);
+    let user = register_citizen(&app, "001099012345", "0912345678");
+    let first: Value = token_request(&app, &user, PASSWORD).json().unwrap();
+    let r1 = first["refresh_token"].as_str().unwrap().to_string();
+    let second: Value = app.post("/api/v1/auth/refresh", &json!({"refresh_token": r1}), None).json().unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(r1, r2);
+    let me =
+        app.with_token(app.client.get(app.url("/api/v1/me")), second["access_token"].as_str().unwrap()).send().unwrap();
+    assert_eq!(me.status(), 200);
+    // Reusing r1 is theft: the whole family goes, r2 included.
+    assert_problem(app.post("/api/v1/auth/refresh", &json!({"refresh_token": r1}), None), 401, "unauthorized");
+    assert_problem(app.post("/api/v1/auth/refresh", &json!({"refresh_token": r2}), None), 401, "unauthorized");
+    // Logout revokes; other sessions stay.
+    let a: Value = token_request(&app, &user, PASSWORD).json().unwrap();
+    let b: Value = token_request(&app, &user, PASSWORD).json().unwrap();
+    let res = app.post("/api/v1/auth/logout", &json!({"refresh_token": a["refresh_token"]}), None);
+    assert_eq!(res.status(), 204);
+    assert_problem(
+        app.post("/api/v1/auth/refresh", &json!({"refresh_token": a["refresh_token"]}), None),
+        401,
+        "unauthorized",
+    );
+    assert_eq!(app.post("/api/v1/auth/refresh", &json!({"refresh_token": b["refresh_token"]}), None).status(), 200);
+    assert_problem(app.post("/api/v1/auth/refresh", &json!({"refresh_token": "made-up"}), None), 401, "unauthorized");
+}
+
+fn password_reset_by_otp(backend: Backend) {
+    let app = TestApp::start(backend);
+    let user = register_citizen(&app, "001099012345", "0912345678");
+    let session: Value = token_request(&app, &user, PASSWORD).json().unwrap();
+    let res = app.post("/api/v1/auth/password-reset", &json!({"username": "0912345678"}), None);
+    assert_eq!(res.status(), 202);
+    let started: Value = res.json().unwrap();
+    let reset_id = started["reset_id"].as_str().unwrap();
+    let code = started["sandbox_otp"].as_str().unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let res = app.post(
+        "/api/v1/auth/password-reset/confirm",
+        &json!({"reset_id": reset_id, "otp": wrong, "new_password": "Moi@matkhau9"}),
+        None,
+    );
+    assert_problem(res, 400, "validation_failed");
+    let res = app.post(
+        "/api/v1/auth/password-reset/confirm",
+        &json!({"reset_id": reset_id, "otp": code, "new_password": "weak"}),
+        None,
+    );
+    assert_eq!(assert_problem(res, 400, "validation_failed")["errors"][0]["field"], "new_password");
+    let res = app.post(
+        "/api/v1/auth/password-reset/confirm",
+        &json!({"reset_id": reset_id, "otp": code, "new_password": "Moi@matkhau9"}),
+        None,
+    );
+    assert_eq!(res.status(), 204);
+    assert_problem(token_request(&app, &user, PASSWORD), 401, "unauthorized");
+    assert_eq!(token_request(&app, &user, "Moi@matkhau9").status(), 200);
+    assert_problem(
+        app.post("/api/v1/auth/refresh", &json!({"refresh_token": session["refresh_token"]}), None),
+        401,
+        "unauthorized",
+    );
+    // The code works once.
+    let res = app.post(
+        "/api/v1/auth/password-reset/confirm",
+        &json!({"reset_id": reset_id, "otp": code, "new_password": "Khac@matkhau9"}),
+        None,
+    );
+    assert_problem(res, 400, "validation_failed");
+    // An unknown name gets the same answer and changes nothing.
+    let res = app.post("/api/v1/auth/password-reset", &json!({"username": "079301099999"}), None);
+    assert_eq!(res.status(), 202);
+    let fake: Value = res.json().unwrap();
+    assert!(fake["reset_id"].is_string() && fake["otp_expires_at"].is_string());
+    let res = app.post(
+        "/api/v1/auth/password-reset/confirm",
+        &json!({"reset_id": fake["reset_id"], "otp": fake["sandbox_otp"], "new_password": "Moi@matkhau9"}),
+        None,
+    );
+    assert_problem(res, 400, "validation_failed");
+}
+
+fn profile_declare_once(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let user = register_citizen(&app, "001099012345", "0912345678");
+    let token = app.sign_in(&user, PASSWORD);
+    assert_problem(app.get("/api/v1/me"), 401, "unauthorized");
+    let res = app.with_token(app.client.get(app.url("/api/v1/me")), &token).send().unwrap();
+    let etag = res.headers().get("etag").unwrap().to_str().unwrap().to_string();
+    let me: Value = res.json().unwrap();
+    assert_eq!(me["full_name"], "Nguyễn Văn An");
+    assert_eq!(me["date_of_birth"], "1999-05-01");
+    let patch = json!({"email": "an@example.vn", "address": {"province_code": "01", "commune_code": "00070", "street": "Số 1 Tràng Tiền"}});
+    let res = app
+        .with_token(app.client.patch(app.url("/api/v1/me")), &token)
+        .header("if-match", &etag)
+        .json(&patch)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let updated: Value = res.json().unwrap();
+    assert_eq!(updated["address"]["commune_code"], "00070");
+    assert_eq!(updated["email"], "an@example.vn");
+    assert_eq!(updated["version"], 2);
+    let res = app
+        .with_token(app.client.patch(app.url("/api/v1/me")), &token)
+        .header("if-match", &etag)
+        .json(&patch)
+        .send()
+        .unwrap();
+    assert_problem(res, 412, "precondition_failed");
+    for (body, field) in [
+        (json!({"id_number": "001099099999"}), "id_number"),
+        (json!({"full_name": "Người khác"}), "full_name"),
+        (json!({"address": {"province_code": "01", "commune_code": "26743"}}), "address.commune_code"),
+        (json!({"address": {"province_code": "99"}}), "address.province_code"),
+        (json!({"phone": "12345"}), "phone"),
+        (json!({"role": "admin"}), "role"),
+    ] {
+        let res = app.with_token(app.client.patch(app.url("/api/v1/me")), &token).json(&body).send().unwrap();
+        let problem = assert_problem(res, 400, "validation_failed");
+        assert!(problem["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{field} in {problem}");
+    }
+    let me: Value = app.with_token(app.client.get(app.url("/api/v1/me")), &token).send().unwrap().json().unwrap();
+    assert_eq!(me["id_number"], "001099012345", "unchanged");
+    assert_eq!(me["role"], "citizen");
+    assert_eq!(me["version"], 2);
+}
+
+fn staff_accounts(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let admin = app.admin_token();
+    let agency =
+        app.get_json("/api/v1/agencies?q=so%20tu%20phap%20ha%20noi")["items"][0]["id"].as_str().unwrap().to_string();
+    let body = json!({"username": "canbo.tuphap", "full_name": "Trần Thị Bình", "agency_id": agency, "role": "officer", "password": PASSWORD});
+    let res = app.post("/api/v1/admin/staff", &body, Some(&admin));
+    assert_eq!(res.status(), 201);
+    let officer: Value = res.json().unwrap();
+    assert_eq!(officer["agency_id"], agency.as_str());
+    assert_problem(app.post("/api/v1/admin/staff", &body, Some(&admin)), 409, "conflict");
+    let res = app.post(
+        "/api/v1/admin/staff",
+        &json!({"username": "x", "full_name": "", "role": "officer", "password": "weak"}),
+        Some(&admin),
+    );
+    let problem = assert_problem(res, 400, "validation_failed");
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for f in ["username", "full_name", "agency_id", "password"] {
+        assert!(fields.contains(&f), "{f} in {fields:?}");
+    }
+    let token = app.sign_in("canbo.tuphap", PASSWORD);
+    // The officer's token carries the agency; officers are not administrators.
+    let me: Value = app.with_token(app.client.get(app.url("/api/v1/me")), &token).send().unwrap().json().unwrap();
+    assert_eq!(me["agency_id"], agency.as_str());
+    assert_eq!(me["role"], "officer");
+    assert_problem(app.post("/api/v1/admin/staff", &body, Some(&token)), 403, "forbidden");
+    let list = app
+        .with_token(app.client.get(app.url(&format!("/api/v1/admin/staff?agency_id={agency}"))), &admin)
+        .send()
+        .unwrap();
+    let list: Value = list.json().unwrap();
+    assert_eq!(list["total"], 1);
+    // Disabled officers cannot sign in; enabled again, they can.
+    let id = officer["id"].as_str().unwrap();
+    let res = app.post(&format!("/api/v1/admin/staff/{id}/disable"), &json!({}), Some(&admin));
+    assert_eq!(res.json::<Value>().unwrap()["disabled"], true);
+    assert_problem(token_request(&app, "canbo.tuphap", PASSWORD), 401, "unauthorized");
+    assert_problem(app.with_token(app.client.get(app.url("/api/v1/me")), &token).send().unwrap(), 401, "unauthorized");
+    app.post(&format!("/api/v1/admin/staff/{id}/enable"), &json!({}), Some(&admin));
+    assert_eq!(token_request(&app, "canbo.tuphap", PASSWORD).status(), 200);
+    assert_problem(app.post("/api/v1/admin/staff/nope/disable", &json!({}), Some(&admin)), 404, "not_found");
+    // Citizens are not staff.
+    let user = register_citizen(&app, "001099012345", "0912345678");
+    let citizen = app.sign_in(&user, PASSWORD);
+    assert_problem(
+        app.with_token(app.client.get(app.url("/api/v1/admin/staff")), &citizen).send().unwrap(),
+        403,
+        "forbidden",
+    );
+    let started = start(
+        &app,
+        json!({"account_type": "citizen", "method": "phone", "full_name": "B", "id_number": "001099012346", "date_of_birth": "1999-01-01", "phone": "0912345679"}),
+    );
+    assert!(started["id"].is_string());
+}
+
+on_both_backends!(
+    lockout_after_five_failures,
+    auth_endpoints_are_rate_limited,
+    refresh_rotation_reuse_and_logout,
+    password_reset_by_otp,
+    profile_declare_once,
+    staff_accounts,
+);
