@@ -12,7 +12,9 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{path_error, query_error, ApiError, Lang, Msg};
-use crate::routes::{admin_catalogue, auth, catalogue, me, ops, registrations, staff};
+use crate::routes::{
+    admin_catalogue, agency, auth, calendar, catalogue, dossiers, me, my_dossiers, ops, registrations, staff,
+};
 use crate::state::AppState;
 
 /// Registers every documented route; used both to serve and to print the OpenAPI document.
@@ -39,6 +41,27 @@ where
             .service(registrations::resend_otp)
             .service(registrations::verify)
             .service(registrations::complete)
+            .service(calendar::list_holidays)
+            .service(calendar::put_holiday)
+            .service(calendar::delete_holiday)
+            .service(calendar::due_date)
+            .service(dossiers::lookup)
+            .service(dossiers::create)
+            .service(dossiers::get_dossier)
+            .service(dossiers::patch_dossier)
+            .service(dossiers::upload_attachment)
+            .service(dossiers::download_attachment)
+            .service(dossiers::delete_attachment)
+            .service(dossiers::submit)
+            .service(dossiers::withdraw)
+            .service(dossiers::history)
+            .service(agency::inbox)
+            .service(agency::transition)
+            .service(agency::upload_result)
+            .service(agency::download_result)
+            .service(my_dossiers::my_dossiers)
+            .service(my_dossiers::my_summary)
+            .service(my_dossiers::my_documents)
             .service(me::get_me)
             .service(me::patch_me)
             .service(staff::create_staff)

@@ -24,6 +24,10 @@ pub struct Config {
     pub trust_anchors: Option<PathBuf>,
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (behind a trusted proxy only).
     pub trust_forwarded: bool,
+    /// Largest uploaded file.
+    pub max_file_bytes: usize,
+    /// Largest total of a dossier's attachments.
+    pub max_dossier_bytes: i64,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -48,6 +52,8 @@ impl Default for Config {
             log_json: false,
             trust_anchors: None,
             trust_forwarded: false,
+            max_file_bytes: 10 * 1024 * 1024,
+            max_dossier_bytes: 50 * 1024 * 1024,
         }
     }
 }
@@ -95,6 +101,8 @@ impl Config {
         }
         c.log_json = matches!(get("DVC_LOG_FORMAT").as_deref(), Some("json"));
         c.trust_anchors = get("DVC_TRUST_ANCHORS").map(PathBuf::from);
+        c.max_file_bytes = parse(&get, "DVC_MAX_FILE_BYTES", c.max_file_bytes)?;
+        c.max_dossier_bytes = parse(&get, "DVC_MAX_DOSSIER_BYTES", c.max_dossier_bytes)?;
         c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));
         if c.sandbox && c.jwt_secret.is_empty() {
             c.jwt_secret = SANDBOX_JWT_SECRET.to_string();

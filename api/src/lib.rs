@@ -2,10 +2,12 @@
 
 pub mod app;
 pub mod auth;
+pub mod calendar;
 pub mod catalogue;
 pub mod certificates;
 pub mod cli;
 pub mod config;
+pub mod dossier;
 pub mod error;
 pub mod extract;
 pub mod metrics;
@@ -16,3 +18,5 @@ pub mod ratelimit;
 pub mod routes;
 pub mod seed;
 pub mod state;
+pub mod storage;
+pub mod upload;

@@ -22,6 +22,9 @@ integration for ministry and provincial one-stop systems.\n\nErrors are `applica
         (name = "catalogue", description = "Thủ tục hành chính: procedures, fields, agencies, administrative units"),
         (name = "accounts", description = "Tài khoản: registration and the applicant's profile"),
         (name = "auth", description = "Đăng nhập: tokens, refresh, logout, password reset"),
+        (name = "dossiers", description = "Hồ sơ: drafts, attachments, submission, tracking"),
+        (name = "agency", description = "Cán bộ: the agency's inbox and the legal workflow"),
+        (name = "calendar", description = "Ngày nghỉ: holidays and working-day deadlines"),
         (name = "admin", description = "Quản trị: catalogue upkeep (administrators)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

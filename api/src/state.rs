@@ -58,6 +58,7 @@ impl AppState {
         if !applied.is_empty() {
             tracing::info!(count = applied.len(), "applied migrations");
         }
+        crate::calendar::seed_holidays(&mut conn).map_err(|e| format!("seeding public holidays: {e}"))?;
         drop(conn);
         // Commands that issue no tokens run without a configured secret.
         let secret =

@@ -28,8 +28,8 @@ macro_rules! code_enum {
             }
 
             /// Parses `s` or reports which values `field` accepts.
-            pub fn parse_field(field: &str, s: &str) -> Result<Self, FieldError> {
-                Self::parse(s).ok_or_else(|| FieldError::one_of(field, Self::CODES))
+            pub fn parse_field(field: &str, s: &str) -> Result<Self, $crate::FieldError> {
+                Self::parse(s).ok_or_else(|| $crate::FieldError::one_of(field, Self::CODES))
             }
         }
 

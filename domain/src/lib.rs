@@ -4,11 +4,13 @@
 //! `persistence` crate stores them.
 
 pub mod auth;
+pub mod calendar;
 pub mod catalogue;
 pub mod error;
 pub mod identity;
 pub mod page;
 pub mod registration;
 pub mod text;
+pub mod workflow;
 
 pub use error::FieldError;

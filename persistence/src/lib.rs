@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod catalogue;
 pub mod db;
+pub mod dossiers;
 pub mod outbox;
 pub mod registrations;
 pub mod schema;

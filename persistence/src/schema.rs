@@ -187,6 +187,97 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    holidays (day) {
+        day -> Date,
+        name -> Text,
+        working -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossiers (id) {
+        id -> Text,
+        code -> Nullable<Text>,
+        procedure_id -> Text,
+        procedure_version -> Integer,
+        procedure_snapshot -> Text,
+        agency_id -> Text,
+        applicant_id -> Nullable<Text>,
+        applicant -> Text,
+        status -> Text,
+        channel -> Text,
+        form_data -> Text,
+        delivery -> Text,
+        submitted_at -> Nullable<Timestamp>,
+        received_at -> Nullable<Timestamp>,
+        due_date -> Nullable<Date>,
+        working_days_allowed -> Integer,
+        working_days_spent -> Integer,
+        clock_started_on -> Nullable<Date>,
+        finished_at -> Nullable<Timestamp>,
+        timeliness -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_events (id) {
+        id -> Text,
+        dossier_id -> Text,
+        at -> Timestamp,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        note -> Nullable<Text>,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    dossier_code_counters (prefix) {
+        prefix -> Text,
+        last_number -> Integer,
+    }
+}
+
+diesel::table! {
+    files (id) {
+        id -> Text,
+        owner_id -> Nullable<Text>,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        digitization -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_attachments (id) {
+        id -> Text,
+        dossier_id -> Text,
+        document_id -> Text,
+        file_id -> Text,
+        kind -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(dossier_attachments -> files (file_id));
+diesel::joinable!(dossier_attachments -> dossiers (dossier_id));
+diesel::joinable!(dossier_events -> dossiers (dossier_id));
+diesel::joinable!(dossiers -> procedures (procedure_id));
+diesel::joinable!(dossiers -> agencies (agency_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     admin_units,
     fields,
@@ -200,4 +291,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     notifications,
     rate_limits,
+    holidays,
+    dossiers,
+    dossier_events,
+    dossier_code_counters,
+    files,
+    dossier_attachments,
 );

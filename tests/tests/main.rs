@@ -8,6 +8,7 @@ mod admin_catalogue;
 mod auth;
 mod catalogue;
 mod docs_browser;
+mod dossiers;
 mod migrations;
 mod openapi;
 mod operations;

@@ -55,7 +55,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if self.backend == Backend::Postgres {
+        if self.backend == Backend::Postgres && !self.name.is_empty() {
             if let Ok(mut conn) = diesel::PgConnection::establish(&postgres_admin_url()) {
                 let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
             }
@@ -70,6 +70,7 @@ pub struct TestApp {
     pub pool: Pool,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The database; a second instance's copy has no name, so it drops nothing.
     _db: TestDb,
 }
 
@@ -90,7 +91,14 @@ impl TestApp {
     }
 
     pub fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
-        let db = TestDb::new(backend);
+        Self::start_configured(TestDb::new(backend), adjust)
+    }
+
+    fn start_on(db: TestDb) -> Self {
+        Self::start_configured(db, |_| {})
+    }
+
+    fn start_configured(db: TestDb, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir").keep();
         let mut config = Config {
             database_url: db.url.clone(),
@@ -122,6 +130,13 @@ impl TestApp {
         let handle = rx.recv().expect("server started");
         let client = Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client");
         TestApp { base, client, pool, handle: Some(handle), thread: Some(thread), _db: db }
+    }
+
+    /// Another server process on the same database, as behind a load balancer.
+    pub fn second_instance(&self) -> TestApp {
+        let url = self._db.url.clone();
+        let db = TestDb { url: url.clone(), backend: self._db.backend, name: String::new(), _dir: None };
+        Self::start_on(db)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -187,6 +202,18 @@ impl TestApp {
             builder = self.with_token(builder, t);
         }
         builder.send().expect("request")
+    }
+
+    /// Sends a multipart upload.
+    pub fn upload(&self, path: &str, token: &str, fields: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> Response {
+        let mut form = reqwest::blocking::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        if let Some((name, bytes)) = file {
+            form = form.part("file", reqwest::blocking::multipart::Part::bytes(bytes).file_name(name.to_string()));
+        }
+        self.with_token(self.client.post(self.url(path)), token).multipart(form).send().expect("upload")
     }
 
     /// Opens a direct connection to the test database.

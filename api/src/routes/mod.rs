@@ -1,9 +1,13 @@
 //! HTTP handlers, one module per resource.
 
 pub mod admin_catalogue;
+pub mod agency;
 pub mod auth;
+pub mod calendar;
 pub mod catalogue;
+pub mod dossiers;
 pub mod me;
+pub mod my_dossiers;
 pub mod ops;
 pub mod registrations;
 pub mod staff;

@@ -1,0 +1,447 @@
+//! The dossier service shared by applicants', officers' and (later) one-stop systems' endpoints:
+//! access, views, deadlines and applying workflow moves with their history.
+
+use chrono::NaiveDate;
+use dvc_domain::calendar::Calendar;
+use dvc_domain::catalogue::{FeeItem, RequiredDocument};
+use dvc_domain::workflow::{allowed_actions, next_status, Actor, DossierAction, DossierStatus};
+use dvc_domain::FieldError;
+use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
+use dvc_persistence::{new_id, now, DbConn};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Principal;
+use crate::catalogue::rfc3339;
+use crate::error::{ApiError, Msg};
+
+/// What a dossier keeps of its procedure as it was when the dossier was created.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub code: String,
+    pub name: String,
+    pub processing_days: i32,
+    pub fees: Vec<FeeItem>,
+    pub required_documents: Vec<RequiredDocument>,
+    pub form_schema: Option<serde_json::Value>,
+    pub agency_code: String,
+    pub agency_name: String,
+}
+
+pub fn snapshot(row: &DossierRow) -> Result<Snapshot, ApiError> {
+    serde_json::from_str(&row.procedure_snapshot).map_err(|_| ApiError::internal())
+}
+
+/// How the caller relates to a dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Owner,
+    Agency,
+    Admin,
+}
+
+/// Who may see a dossier: its applicant, staff of the handling agency, administrators. Anyone else
+/// is told it does not exist.
+pub fn access(principal: &Principal, row: &DossierRow) -> Result<Access, ApiError> {
+    let claims = &principal.0;
+    if row.applicant_id.as_deref() == Some(claims.sub.as_str()) {
+        Ok(Access::Owner)
+    } else if claims.role == dvc_domain::auth::Role::Admin {
+        Ok(Access::Admin)
+    } else if claims.role == dvc_domain::auth::Role::Officer
+        && claims.agency_id.as_deref() == Some(row.agency_id.as_str())
+    {
+        Ok(Access::Agency)
+    } else {
+        Err(not_found())
+    }
+}
+
+pub fn not_found() -> ApiError {
+    ApiError::not_found("hồ sơ", "Dossier")
+}
+
+/// Loads a dossier the caller may see.
+pub fn load(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<(DossierRow, Access), ApiError> {
+    let row = d::find_dossier(conn, id)?.ok_or_else(not_found)?;
+    let access = access(principal, &row)?;
+    Ok((row, access))
+}
+
+pub fn status(row: &DossierRow) -> Result<DossierStatus, ApiError> {
+    DossierStatus::parse(&row.status).ok_or_else(ApiError::internal)
+}
+
+/// The deadline view of a dossier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deadline {
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<NaiveDate>,
+    pub working_days_allowed: i32,
+    pub working_days_used: i64,
+    pub overdue: bool,
+    /// `early`, `on_time` or `late`, once the agency finished.
+    pub timeliness: Option<String>,
+}
+
+pub fn deadline(row: &DossierRow, cal: &Calendar, today: NaiveDate) -> Deadline {
+    let running = row.clock_started_on.filter(|_| DossierStatus::parse(&row.status).is_some_and(|s| s.clock_running()));
+    let used =
+        i64::from(row.working_days_spent) + running.map(|start| cal.working_days_between(start, today)).unwrap_or(0);
+    Deadline {
+        due_date: row.due_date,
+        working_days_allowed: row.working_days_allowed,
+        working_days_used: used,
+        overdue: running.is_some() && row.due_date.is_some_and(|due| today > due),
+        timeliness: row.timeliness.clone(),
+    }
+}
+
+/// An attached or issued file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: String,
+    /// The required-document slot (`TK-KS`), or `result`.
+    pub document_id: String,
+    pub file_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// 0 not digitised, 1 digitised, 2 reused, 3 reused from another dossier's result.
+    pub digitization: i32,
+    pub created_at: String,
+}
+
+pub fn attachment_view(a: d::AttachmentRow, f: d::FileRow) -> AttachmentView {
+    AttachmentView {
+        id: a.id,
+        document_id: a.document_id,
+        file_id: f.id,
+        filename: f.filename,
+        content_type: f.content_type,
+        size: f.size,
+        sha256: f.sha256,
+        digitization: f.digitization,
+        created_at: rfc3339(a.created_at),
+    }
+}
+
+/// A short reference to the procedure or agency of a dossier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ref {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+}
+
+/// A dossier as its applicant and the handling agency see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierView {
+    pub id: String,
+    /// Assigned on submission: `<agency code>-<yyMMdd>-<NNNN>`.
+    pub code: Option<String>,
+    pub status: DossierStatus,
+    /// The national portal's status code (1–10); none for a draft.
+    pub national_status_code: Option<i32>,
+    pub procedure: Ref,
+    pub procedure_version: i32,
+    pub agency: Ref,
+    /// `online`, `counter` or `post`.
+    pub channel: String,
+    /// The applicant block, prefilled from the profile.
+    #[schema(value_type = Object)]
+    pub applicant: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub form_data: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub delivery: serde_json::Value,
+    pub attachments: Vec<AttachmentView>,
+    pub results: Vec<AttachmentView>,
+    /// Mandatory documents still missing.
+    pub missing_documents: Vec<String>,
+    #[serde(flatten)]
+    pub deadline: Deadline,
+    pub submitted_at: Option<String>,
+    pub received_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// What the caller may do next.
+    pub allowed_actions: Vec<DossierAction>,
+    pub version: i32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub fn view(
+    conn: &mut DbConn,
+    row: DossierRow,
+    access: Access,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> Result<DossierView, ApiError> {
+    let snap = snapshot(&row)?;
+    let status = status(&row)?;
+    let attachments: Vec<AttachmentView> =
+        d::attachments(conn, &row.id, "applicant")?.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
+    let results = d::attachments(conn, &row.id, "result")?.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
+    let missing = missing_documents(&snap, &attachments);
+    let actor = if access == Access::Owner { Actor::Applicant } else { Actor::Agency };
+    let mut actions = allowed_actions(status, actor);
+    if actor == Actor::Applicant && status == DossierStatus::SupplementRequested {
+        actions.retain(|a| *a != DossierAction::Resubmit);
+        actions.insert(0, DossierAction::Resubmit);
+    }
+    let json = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+    Ok(DossierView {
+        deadline: deadline(&row, cal, today),
+        id: row.id,
+        code: row.code,
+        status,
+        national_status_code: status.national_code(),
+        procedure: Ref { id: row.procedure_id, code: snap.code, name: snap.name },
+        procedure_version: row.procedure_version,
+        agency: Ref { id: row.agency_id, code: snap.agency_code, name: snap.agency_name },
+        channel: row.channel,
+        applicant: json(&row.applicant),
+        form_data: json(&row.form_data),
+        delivery: json(&row.delivery),
+        attachments,
+        results,
+        missing_documents: missing,
+        submitted_at: row.submitted_at.map(rfc3339),
+        received_at: row.received_at.map(rfc3339),
+        finished_at: row.finished_at.map(rfc3339),
+        allowed_actions: actions,
+        version: row.version,
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+    })
+}
+
+/// Mandatory documents with no attachment yet.
+pub fn missing_documents(snap: &Snapshot, attachments: &[AttachmentView]) -> Vec<String> {
+    snap.required_documents
+        .iter()
+        .filter(|doc| doc.mandatory && !attachments.iter().any(|a| a.document_id == doc.id))
+        .map(|doc| doc.id.clone())
+        .collect()
+}
+
+/// Validates form data against the procedure's JSON Schema; errors point into the form.
+pub fn check_form(schema: Option<&serde_json::Value>, data: &serde_json::Value) -> Result<(), ApiError> {
+    if !data.is_object() {
+        return Err(ApiError::field(FieldError::new(
+            "form_data",
+            "invalid_type",
+            "Biểu mẫu phải là một đối tượng JSON",
+            "The form must be a JSON object",
+        )));
+    }
+    let Some(schema) = schema else {
+        return Ok(());
+    };
+    let validator = jsonschema::validator_for(schema).map_err(|e| {
+        tracing::error!(error = %e, "a procedure's form schema does not compile");
+        ApiError::internal()
+    })?;
+    let errors: Vec<FieldError> = validator
+        .iter_errors(data)
+        .take(50)
+        .map(|e| {
+            let pointer = e.instance_path.to_string();
+            let mut field = String::from("form_data");
+            for part in pointer.split('/').filter(|p| !p.is_empty()) {
+                field.push('.');
+                field.push_str(part);
+            }
+            let msg = e.to_string();
+            FieldError::new(
+                field,
+                "invalid_form_value",
+                format!("Giá trị không hợp lệ: {msg}"),
+                format!("Invalid value: {msg}"),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// What a move carries besides its action.
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    pub action: Option<DossierAction>,
+    /// A remark kept in the history.
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+    /// Required to reject, stop, withdraw and apologise.
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
+    /// For `request_supplement`: the documents still needed.
+    #[serde(default)]
+    pub missing_documents: Vec<String>,
+    /// For `apologize`: the new appointment.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub new_due_date: Option<NaiveDate>,
+    /// For `return_result` by post: the postal tracking number.
+    #[schema(max_length = 64)]
+    pub postal_tracking_number: Option<String>,
+}
+
+fn not_allowed(status: DossierStatus, action: DossierAction, actor: Actor) -> ApiError {
+    let allowed: Vec<&str> = allowed_actions(status, actor).into_iter().map(|a| a.as_str()).collect();
+    let list = if allowed.is_empty() { "không có".to_string() } else { allowed.join(", ") };
+    let list_en = if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") };
+    let mut e = ApiError::conflict(Msg::new(
+        format!("Không thể {action} khi hồ sơ đang ở trạng thái {status}; thao tác hợp lệ: {list}"),
+        format!("Cannot {action} a dossier that is {status}; allowed now: {list_en}"),
+    ));
+    e.code = "transition_not_allowed";
+    e
+}
+
+fn text_required(field: &str, value: &Option<String>) -> Result<String, ApiError> {
+    let mut errors = Vec::new();
+    let v = value.clone().unwrap_or_default();
+    dvc_domain::catalogue::check_text(field, &v, 2000, &mut errors);
+    match errors.pop() {
+        Some(e) => Err(ApiError::field(e)),
+        None => Ok(v.trim().to_string()),
+    }
+}
+
+/// Who makes a move, as recorded in the history.
+pub struct Mover<'a> {
+    pub actor: Actor,
+    pub id: Option<&'a str>,
+    /// The role recorded: `citizen`, `officer`, `integration`, ...
+    pub role: &'a str,
+}
+
+/// Applies a workflow move to a dossier in the caller's transaction: checks it against the table,
+/// updates status and deadline, and writes the history event. Returns the updated row.
+pub fn apply(
+    conn: &mut DbConn,
+    mut row: DossierRow,
+    action: DossierAction,
+    mover: &Mover,
+    input: &TransitionInput,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> Result<DossierRow, ApiError> {
+    let actor = mover.actor;
+    let from = status(&row)?;
+    let to = next_status(from, action, actor).ok_or_else(|| not_allowed(from, action, actor))?;
+    let mut data = serde_json::Map::new();
+    let t = now();
+    if let Some(note) = &input.note {
+        let mut errors = Vec::new();
+        dvc_domain::catalogue::check_text("note", note, 2000, &mut errors);
+        if let Some(e) = errors.pop() {
+            return Err(ApiError::field(e));
+        }
+    }
+    match action {
+        DossierAction::Reject | DossierAction::Stop | DossierAction::Withdraw => {
+            data.insert("reason".into(), text_required("reason", &input.reason)?.into());
+        }
+        DossierAction::RequestSupplement => {
+            if input.missing_documents.is_empty() && input.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+                return Err(ApiError::field(FieldError::new(
+                    "missing_documents",
+                    "required",
+                    "Nêu rõ giấy tờ cần bổ sung (missing_documents hoặc note)",
+                    "Say what is missing (missing_documents or note)",
+                )));
+            }
+            data.insert("missing_documents".into(), serde_json::json!(input.missing_documents));
+            if let Some(start) = row.clock_started_on.take() {
+                row.working_days_spent += cal.working_days_between(start, today) as i32;
+            }
+        }
+        DossierAction::Receive => {
+            let remaining = (row.working_days_allowed - row.working_days_spent).max(0) as u32;
+            row.clock_started_on = Some(today);
+            row.due_date = Some(cal.add_working_days(today, remaining).0);
+            row.received_at = Some(t);
+        }
+        DossierAction::Apologize => {
+            let reason = text_required("reason", &input.reason)?;
+            let new_due = input.new_due_date.ok_or_else(|| ApiError::field(FieldError::required("new_due_date")))?;
+            if new_due <= today || row.due_date.is_some_and(|due| new_due <= due) {
+                return Err(ApiError::field(FieldError::new(
+                    "new_due_date",
+                    "not_later",
+                    "Ngày hẹn mới phải sau ngày hẹn cũ và sau hôm nay",
+                    "The new date must be after the old one and after today",
+                )));
+            }
+            data.insert("reason".into(), reason.into());
+            data.insert("previous_due_date".into(), serde_json::json!(row.due_date));
+            data.insert("new_due_date".into(), serde_json::json!(new_due));
+            row.due_date = Some(new_due);
+        }
+        DossierAction::Complete => {
+            if d::attachments(conn, &row.id, "result")?.is_empty() {
+                return Err(ApiError::unprocessable(
+                    "result_required",
+                    Msg::new(
+                        "Cần tải lên văn bản kết quả trước khi hoàn thành",
+                        "Upload the result documents before completing",
+                    ),
+                ));
+            }
+            if let Some(start) = row.clock_started_on.take() {
+                row.working_days_spent += cal.working_days_between(start, today) as i32;
+            }
+            let timeliness = match row.due_date {
+                Some(due) if today < due => "early",
+                Some(due) if today == due => "on_time",
+                Some(_) => "late",
+                None => "on_time",
+            };
+            row.timeliness = Some(timeliness.into());
+            data.insert("timeliness".into(), timeliness.into());
+        }
+        DossierAction::ReturnResult => {
+            if let Some(tracking) = &input.postal_tracking_number {
+                data.insert("postal_tracking_number".into(), tracking.trim().into());
+            }
+        }
+        DossierAction::Submit | DossierAction::Resubmit | DossierAction::StartProcessing => {}
+    }
+    if to.finished() {
+        row.finished_at = Some(t);
+        row.clock_started_on = None;
+    }
+    row.status = to.as_str().into();
+    let expected = row.version;
+    row.version += 1;
+    row.updated_at = t;
+    if !d::update_dossier(conn, &row, expected)? {
+        return Err(ApiError::conflict(Msg::new(
+            "Hồ sơ vừa được cập nhật bởi người khác; hãy thử lại",
+            "The dossier changed meanwhile; try again",
+        )));
+    }
+    d::insert_event(
+        conn,
+        &EventRow {
+            id: new_id(),
+            dossier_id: row.id.clone(),
+            at: t,
+            action: action.as_str().into(),
+            from_status: Some(from.as_str().into()),
+            to_status: to.as_str().into(),
+            actor_id: mover.id.map(str::to_string),
+            actor_role: mover.role.into(),
+            note: input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string),
+            data: serde_json::Value::Object(data).to_string(),
+        },
+    )?;
+    Ok(row)
+}

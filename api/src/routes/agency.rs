@@ -1,0 +1,232 @@
+//! Officers' side of dossiers: the agency's inbox, workflow moves, and result documents.
+
+use actix_multipart::Multipart;
+use actix_web::{get, post, web, HttpResponse};
+use dvc_domain::page::PageRequest;
+use dvc_domain::workflow::{Actor, DossierStatus};
+use dvc_domain::FieldError;
+use dvc_persistence::dossiers::{self as d, AttachmentRow, DossierFilter, FileRow};
+use dvc_persistence::{new_id, now};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{Principal, Staff};
+use crate::dossier::{self as svc, Access, AttachmentView, DossierView, TransitionInput};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::Body;
+use crate::routes::{filter_key, path_key, Page};
+use crate::state::AppState;
+
+/// Filters of the agency inbox.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InboxQuery {
+    #[param(value_type = Option<DossierStatus>)]
+    pub status: Option<String>,
+    /// `true`: only dossiers past their due date.
+    #[param(value_type = Option<bool>)]
+    pub overdue: Option<String>,
+    pub procedure_id: Option<String>,
+    pub code: Option<String>,
+    /// Administrators choose the agency; officers always see their own.
+    pub agency_id: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    pub page: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+}
+
+/// The agency's dossiers, nearest due date first (drafts are the applicants' own).
+#[utoipa::path(tag = "agency", params(InboxQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "A page of dossiers", body = Page<DossierView>),
+    (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not staff of an agency", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/agency/dossiers")]
+pub async fn inbox(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<InboxQuery>,
+) -> ApiResult<web::Json<Page<DossierView>>> {
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let page = PageRequest::parse(q.page.as_deref(), q.per_page.as_deref()).unwrap_or_else(|mut e| {
+        errors.append(&mut e);
+        PageRequest::default()
+    });
+    let status =
+        q.status.map(|s| DossierStatus::parse_field("status", &s).map_err(|e| errors.push(e)).ok()).unwrap_or(None);
+    let overdue = match q.overdue.as_deref() {
+        None => false,
+        Some("true") => true,
+        Some("false") => false,
+        Some(_) => {
+            errors.push(FieldError::one_of("overdue", &["true", "false"]));
+            false
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let agency = match staff.0 .0.agency_id.clone() {
+        Some(own) if staff.0.role() == dvc_domain::auth::Role::Officer => own,
+        _ => filter_key(q.agency_id).ok_or_else(|| ApiError::field(FieldError::required("agency_id")))?,
+    };
+    let today = crate::calendar::today();
+    let filter = DossierFilter {
+        agency_id: Some(agency),
+        status: status.map(|s| s.as_str().to_string()),
+        procedure_id: filter_key(q.procedure_id),
+        code: filter_key(q.code),
+        overdue_on: overdue.then_some(today),
+        exclude_drafts: true,
+        ..Default::default()
+    };
+    let access = if staff.0.role() == dvc_domain::auth::Role::Admin { Access::Admin } else { Access::Agency };
+    let result = state
+        .db(move |conn| {
+            let (rows, total) = d::list_dossiers(conn, &filter, page.offset(), page.per_page)?;
+            let cal = crate::calendar::load(conn)?;
+            let items =
+                rows.into_iter().map(|r| svc::view(conn, r, access, &cal, today)).collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::new(items, total, page))
+        })
+        .await?;
+    Ok(web::Json(result))
+}
+
+/// Move a dossier through the workflow: `receive` (sets the due date), `reject` (reason),
+/// `request_supplement` (what is missing), `start_processing`, `complete` (after uploading
+/// results), `return_result`, `stop` (reason), `apologize` (`new_due_date` and reason). A move the
+/// workflow does not allow is 409.
+#[utoipa::path(tag = "agency", request_body = TransitionInput, security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+    (status = 200, description = "Moved", body = DossierView),
+    (status = 400, description = "Missing reason, note or date", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not staff of the handling agency", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier for this caller", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The workflow does not allow this move now", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Results must be uploaded before completing", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/dossiers/{id}/transitions")]
+pub async fn transition(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+    body: Body<TransitionInput>,
+) -> ApiResult<web::Json<DossierView>> {
+    let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
+    let input = body.0;
+    let action = input.action.ok_or_else(|| ApiError::field(FieldError::required("action")))?;
+    let view = state
+        .tx(move |conn| {
+            let (row, access) = svc::load(conn, &me, &id)?;
+            if access == Access::Owner {
+                return Err(ApiError::forbidden());
+            }
+            let cal = crate::calendar::load(conn)?;
+            let today = crate::calendar::today();
+            let actor_id = me.id().to_string();
+            let row = svc::apply(
+                conn,
+                row,
+                action,
+                &svc::Mover { actor: Actor::Agency, id: Some(&actor_id), role: me.role().as_str() },
+                &input,
+                &cal,
+                today,
+            )?;
+            svc::view(conn, row, access, &cal, today)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Upload a result document (multipart `file`) while the dossier is processed or completed.
+#[utoipa::path(tag = "agency", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")),
+    request_body(content_type = "multipart/form-data", description = "`file`"),
+    responses(
+    (status = 201, description = "Stored", body = AttachmentView),
+    (status = 400, description = "No file", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not staff of the handling agency", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier for this caller", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Not being processed", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "File too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "File type not accepted", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/dossiers/{id}/results")]
+pub async fn upload_result(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+    payload: Multipart,
+) -> ApiResult<HttpResponse> {
+    let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
+    let upload = crate::upload::read(payload, state.config.max_file_bytes).await?;
+    let (filename, bytes) = upload.file.ok_or_else(|| ApiError::field(FieldError::required("file")))?;
+    let content_type = crate::storage::sniff(&bytes)?;
+    let dir = state.config.data_dir.clone();
+    let stored = web::block(move || crate::storage::store(&dir, &bytes)).await??;
+    let (key, sha256, size) = (stored.key.clone(), stored.sha256.clone(), stored.size);
+    let view = state
+        .tx(move |conn| {
+            let (row, access) = svc::load(conn, &me, &id)?;
+            if access == Access::Owner {
+                return Err(ApiError::forbidden());
+            }
+            if !matches!(svc::status(&row)?, DossierStatus::Processing | DossierStatus::Completed) {
+                return Err(ApiError::conflict(crate::error::Msg::new(
+                    "Chỉ tải kết quả khi hồ sơ đang xử lý hoặc đã xử lý xong",
+                    "Results are uploaded while the dossier is processed",
+                )));
+            }
+            let file = FileRow {
+                id: new_id(),
+                owner_id: row.applicant_id.clone(),
+                filename,
+                content_type: content_type.to_string(),
+                size,
+                sha256,
+                storage_key: key,
+                digitization: 3,
+                created_at: now(),
+            };
+            d::insert_file(conn, &file)?;
+            let attachment = AttachmentRow {
+                id: new_id(),
+                dossier_id: row.id.clone(),
+                document_id: "result".into(),
+                file_id: file.id.clone(),
+                kind: "result".into(),
+                created_by: Some(me.id().to_string()),
+                created_at: now(),
+            };
+            d::insert_attachment(conn, &attachment)?;
+            Ok(svc::attachment_view(attachment, file))
+        })
+        .await?;
+    stored.commit();
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Download a result document (the applicant, or the agency).
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Dossier id"), ("rid" = String, Path, description = "Result id")),
+    responses(
+    (status = 200, description = "The file", content_type = "application/octet-stream"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not used: other people's files are 404", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such result for this caller", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/dossiers/{id}/results/{rid}")]
+pub async fn download_result(
+    state: web::Data<AppState>,
+    me: Principal,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    crate::routes::dossiers::download(&state, me, path.into_inner(), "result").await
+}

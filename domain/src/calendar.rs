@@ -1,0 +1,150 @@
+//! Working days: Monday to Friday, less public holidays, plus weekend days declared working.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+
+/// The days off and the swapped working days an administrator maintains.
+#[derive(Debug, Default, Clone)]
+pub struct Calendar {
+    pub holidays: HashSet<NaiveDate>,
+    /// Weekend days declared working days (government swaps).
+    pub working_weekends: HashSet<NaiveDate>,
+}
+
+impl Calendar {
+    pub fn is_working_day(&self, day: NaiveDate) -> bool {
+        if self.working_weekends.contains(&day) {
+            return true;
+        }
+        !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&day)
+    }
+
+    /// The `n`-th working day after `start` (counting starts the next working day), and the days
+    /// passed over. Friday 2026-11-20 + 3 = Wednesday 2026-11-25.
+    pub fn add_working_days(&self, start: NaiveDate, n: u32) -> (NaiveDate, Vec<NaiveDate>) {
+        let mut day = start;
+        let mut counted = 0;
+        let mut skipped = Vec::new();
+        while counted < n {
+            day += Duration::days(1);
+            if self.is_working_day(day) {
+                counted += 1;
+            } else {
+                skipped.push(day);
+            }
+        }
+        (day, skipped)
+    }
+
+    /// Working days in `(from, to]`: how much of a budget has been used by `to`.
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let mut day = from;
+        let mut n = 0;
+        while day < to {
+            day += Duration::days(1);
+            if self.is_working_day(day) {
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+/// A statutory day off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holiday {
+    pub date: NaiveDate,
+    pub name: &'static str,
+}
+
+/// The Lunar New Year's day and Hùng Kings' day (10th of the 3rd lunar month) of the years the
+/// seed covers.
+/// A month and a day.
+type MonthDay = (u32, u32);
+
+const LUNAR: &[(i32, MonthDay, MonthDay)] =
+    &[(2025, (1, 29), (4, 7)), (2026, (2, 17), (4, 26)), (2027, (2, 6), (4, 16))];
+
+/// Statutory days off of a year (Labour Code 2019, art. 112), with a day off in lieu after a
+/// holiday that falls on a weekend. Exact Tết ranges and swaps are announced each year; an
+/// administrator adjusts them.
+pub fn statutory_holidays(year: i32) -> Vec<Holiday> {
+    let d = |m, day| NaiveDate::from_ymd_opt(year, m, day);
+    let mut days: Vec<Holiday> = Vec::new();
+    let mut push = |date: Option<NaiveDate>, name: &'static str| {
+        if let Some(date) = date {
+            days.push(Holiday { date, name });
+        }
+    };
+    push(d(1, 1), "Tết Dương lịch");
+    if let Some((_, (tm, td), (hm, hd))) = LUNAR.iter().find(|(y, _, _)| *y == year) {
+        if let Some(new_year) = d(*tm, *td) {
+            for offset in -1..=3 {
+                push(Some(new_year + Duration::days(offset)), "Tết Âm lịch");
+            }
+        }
+        push(d(*hm, *hd), "Giỗ Tổ Hùng Vương");
+    }
+    push(d(4, 30), "Ngày Chiến thắng");
+    push(d(5, 1), "Ngày Quốc tế lao động");
+    push(d(9, 1), "Quốc khánh (ngày liền kề)");
+    push(d(9, 2), "Quốc khánh");
+    let taken: HashSet<NaiveDate> = days.iter().map(|h| h.date).collect();
+    let mut in_lieu = Vec::new();
+    let mut extra: HashSet<NaiveDate> = HashSet::new();
+    for h in &days {
+        if matches!(h.date.weekday(), Weekday::Sat | Weekday::Sun) {
+            let mut day = h.date;
+            loop {
+                day += Duration::days(1);
+                let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+                if !weekend && !taken.contains(&day) && !extra.contains(&day) {
+                    break;
+                }
+            }
+            extra.insert(day);
+            in_lieu.push(Holiday { date: day, name: "Nghỉ bù" });
+        }
+    }
+    days.extend(in_lieu);
+    days.sort_by_key(|h| h.date);
+    days
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn friday_plus_three() {
+        let cal = Calendar::default();
+        let (due, skipped) = cal.add_working_days(date("2026-11-20"), 3);
+        assert_eq!(due, date("2026-11-25"));
+        assert_eq!(skipped, vec![date("2026-11-21"), date("2026-11-22")]);
+        assert_eq!(cal.working_days_between(date("2026-11-20"), date("2026-11-25")), 3);
+    }
+
+    #[test]
+    fn holidays_and_swaps() {
+        let mut cal = Calendar::default();
+        cal.holidays.extend(statutory_holidays(2026).into_iter().map(|h| h.date));
+        // 29 Apr 2026 (Wed) + 2: 30 Apr and 1 May are off, 2–3 May a weekend.
+        assert_eq!(cal.add_working_days(date("2026-04-29"), 2).0, date("2026-05-05"));
+        // Hùng Kings' day 2026 is a Sunday: Monday 27 April is off in lieu.
+        assert!(!cal.is_working_day(date("2026-04-27")));
+        cal.working_weekends.insert(date("2026-05-02"));
+        assert_eq!(cal.add_working_days(date("2026-04-29"), 2).0, date("2026-05-04"));
+    }
+
+    #[test]
+    fn tet_is_five_days() {
+        let tet: Vec<_> = statutory_holidays(2026).into_iter().filter(|h| h.name == "Tết Âm lịch").collect();
+        assert_eq!(tet.len(), 5);
+        assert_eq!(tet[0].date, date("2026-02-16"));
+    }
+}

@@ -1,0 +1,301 @@
+//! Dossiers, their history, files and attachments, the holiday calendar and dossier codes.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use crate::schema::{dossier_attachments, dossier_code_counters, dossier_events, dossiers, files, holidays};
+use crate::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = holidays)]
+pub struct HolidayRow {
+    pub day: NaiveDate,
+    pub name: String,
+    /// A weekend day declared a working day (a swap), rather than a day off.
+    pub working: bool,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn list_holidays(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<HolidayRow>> {
+    holidays::table
+        .filter(holidays::day.ge(from).and(holidays::day.le(to)))
+        .order(holidays::day)
+        .select(HolidayRow::as_select())
+        .load(conn)
+}
+
+/// Every calendar entry (a few dozen a year), for working-day arithmetic.
+pub fn all_holidays(conn: &mut DbConn) -> QueryResult<Vec<HolidayRow>> {
+    holidays::table.select(HolidayRow::as_select()).load(conn)
+}
+
+pub fn put_holiday(conn: &mut DbConn, row: &HolidayRow) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let existed = diesel::delete(holidays::table.find(row.day)).execute(conn)? > 0;
+        diesel::insert_into(holidays::table).values(row).execute(conn)?;
+        Ok(existed)
+    })
+}
+
+pub fn delete_holiday(conn: &mut DbConn, day: NaiveDate) -> QueryResult<usize> {
+    diesel::delete(holidays::table.find(day)).execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = dossiers, treat_none_as_null = true)]
+pub struct DossierRow {
+    pub id: String,
+    pub code: Option<String>,
+    pub procedure_id: String,
+    pub procedure_version: i32,
+    /// The procedure as it was when the dossier was created (fees, documents, deadline).
+    pub procedure_snapshot: String,
+    pub agency_id: String,
+    pub applicant_id: Option<String>,
+    /// JSON of the applicant block, prefilled from the profile.
+    pub applicant: String,
+    pub status: String,
+    /// `online`, `counter` or `post`.
+    pub channel: String,
+    pub form_data: String,
+    pub delivery: String,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_date: Option<NaiveDate>,
+    pub working_days_allowed: i32,
+    /// Working days used before the current clock run (the clock stops for supplements).
+    pub working_days_spent: i32,
+    pub clock_started_on: Option<NaiveDate>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub timeliness: Option<String>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_dossier(conn: &mut DbConn, row: &DossierRow) -> QueryResult<()> {
+    diesel::insert_into(dossiers::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn find_dossier(conn: &mut DbConn, id: &str) -> QueryResult<Option<DossierRow>> {
+    dossiers::table.find(id).select(DossierRow::as_select()).first(conn).optional()
+}
+
+pub fn find_dossier_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<DossierRow>> {
+    dossiers::table.filter(dossiers::code.eq(code)).select(DossierRow::as_select()).first(conn).optional()
+}
+
+/// Writes a new state of a dossier if nobody changed it since `expected_version` was read.
+pub fn update_dossier(conn: &mut DbConn, row: &DossierRow, expected_version: i32) -> QueryResult<bool> {
+    let n = diesel::update(dossiers::table.find(&row.id).filter(dossiers::version.eq(expected_version)))
+        .set(row)
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn delete_dossier(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    diesel::delete(dossiers::table.find(id)).execute(conn)
+}
+
+/// Filters of dossier lists.
+#[derive(Debug, Default, Clone)]
+pub struct DossierFilter {
+    pub applicant_id: Option<String>,
+    pub agency_id: Option<String>,
+    pub status: Option<String>,
+    pub procedure_id: Option<String>,
+    pub code: Option<String>,
+    /// Only those past their due date and not finished (as of `today`).
+    pub overdue_on: Option<NaiveDate>,
+    pub exclude_drafts: bool,
+}
+
+type DB = <DbConn as diesel::Connection>::Backend;
+
+fn dossier_query(f: &DossierFilter) -> dossiers::BoxedQuery<'_, DB> {
+    let mut q = dossiers::table.into_boxed();
+    if let Some(a) = &f.applicant_id {
+        q = q.filter(dossiers::applicant_id.eq(a));
+    }
+    if let Some(a) = &f.agency_id {
+        q = q.filter(dossiers::agency_id.eq(a));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(dossiers::status.eq(s));
+    }
+    if let Some(p) = &f.procedure_id {
+        q = q.filter(dossiers::procedure_id.eq(p));
+    }
+    if let Some(c) = &f.code {
+        q = q.filter(dossiers::code.eq(c));
+    }
+    if let Some(today) = f.overdue_on {
+        q = q.filter(dossiers::due_date.lt(today)).filter(dossiers::status.eq_any(["received", "processing"]));
+    }
+    if f.exclude_drafts {
+        q = q.filter(dossiers::status.ne("draft"));
+    }
+    q
+}
+
+/// A page of dossiers: the applicant's newest first, an agency's by due date.
+pub fn list_dossiers(
+    conn: &mut DbConn,
+    f: &DossierFilter,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<DossierRow>, i64)> {
+    let total = dossier_query(f).count().get_result(conn)?;
+    let q = dossier_query(f).select(DossierRow::as_select()).offset(offset).limit(limit);
+    let rows = if f.agency_id.is_some() {
+        q.order((dossiers::due_date.is_null(), dossiers::due_date, dossiers::submitted_at, dossiers::id)).load(conn)?
+    } else {
+        q.order((dossiers::created_at.desc(), dossiers::id)).load(conn)?
+    };
+    Ok((rows, total))
+}
+
+/// Counts of an applicant's dossiers per status.
+pub fn count_by_status(conn: &mut DbConn, applicant_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    dossiers::table
+        .filter(dossiers::applicant_id.eq(applicant_id))
+        .group_by(dossiers::status)
+        .select((dossiers::status, count_star()))
+        .load(conn)
+}
+
+pub fn count(conn: &mut DbConn, f: &DossierFilter) -> QueryResult<i64> {
+    dossier_query(f).count().get_result(conn)
+}
+
+/// The next number of a code prefix (`<agency>-<yyMMdd>`), allocated in the database so that
+/// concurrent submissions on several servers never share one.
+pub fn next_code_number(conn: &mut DbConn, prefix: &str) -> QueryResult<i32> {
+    use dossier_code_counters::dsl as c;
+    let row = (c::prefix.eq(prefix), c::last_number.eq(1));
+    match conn {
+        DbConn::Postgres(pg) => diesel::insert_into(c::dossier_code_counters)
+            .values(row)
+            .on_conflict(c::prefix)
+            .do_update()
+            .set(c::last_number.eq(c::last_number + 1))
+            .returning(c::last_number)
+            .get_result(pg),
+        DbConn::Sqlite(lite) => diesel::insert_into(c::dossier_code_counters)
+            .values(row)
+            .on_conflict(c::prefix)
+            .do_update()
+            .set(c::last_number.eq(c::last_number + 1))
+            .returning(c::last_number)
+            .get_result(lite),
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dossier_events)]
+pub struct EventRow {
+    pub id: String,
+    pub dossier_id: String,
+    pub at: NaiveDateTime,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Option<String>,
+    pub actor_role: String,
+    pub note: Option<String>,
+    /// JSON of what the move carried (reason, missing documents, new due date, ...).
+    pub data: String,
+}
+
+pub fn insert_event(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
+    diesel::insert_into(dossier_events::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn events(conn: &mut DbConn, dossier_id: &str) -> QueryResult<Vec<EventRow>> {
+    dossier_events::table
+        .filter(dossier_events::dossier_id.eq(dossier_id))
+        .order((dossier_events::at, dossier_events::id))
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = files)]
+pub struct FileRow {
+    pub id: String,
+    pub owner_id: Option<String>,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// Where the bytes are, relative to the data directory.
+    pub storage_key: String,
+    /// 0 not digitised, 1 digitised, 2 reused, 3 reused from another dossier's result.
+    pub digitization: i32,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_file(conn: &mut DbConn, row: &FileRow) -> QueryResult<()> {
+    diesel::insert_into(files::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn find_file(conn: &mut DbConn, id: &str) -> QueryResult<Option<FileRow>> {
+    files::table.find(id).select(FileRow::as_select()).first(conn).optional()
+}
+
+pub fn files_of_owner(conn: &mut DbConn, owner_id: &str, offset: i64, limit: i64) -> QueryResult<(Vec<FileRow>, i64)> {
+    let total = files::table.filter(files::owner_id.eq(owner_id)).count().get_result(conn)?;
+    let rows = files::table
+        .filter(files::owner_id.eq(owner_id))
+        .order((files::created_at.desc(), files::id))
+        .offset(offset)
+        .limit(limit)
+        .select(FileRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dossier_attachments)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub dossier_id: String,
+    /// The required-document slot of the procedure (`TK-KS`), or `result` for results.
+    pub document_id: String,
+    pub file_id: String,
+    /// `applicant` (an attachment) or `result` (issued by the agency).
+    pub kind: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_attachment(conn: &mut DbConn, row: &AttachmentRow) -> QueryResult<()> {
+    diesel::insert_into(dossier_attachments::table).values(row).execute(conn).map(|_| ())
+}
+
+/// Attachments of a dossier with their files.
+pub fn attachments(conn: &mut DbConn, dossier_id: &str, kind: &str) -> QueryResult<Vec<(AttachmentRow, FileRow)>> {
+    dossier_attachments::table
+        .inner_join(files::table)
+        .filter(dossier_attachments::dossier_id.eq(dossier_id))
+        .filter(dossier_attachments::kind.eq(kind))
+        .order((dossier_attachments::created_at, dossier_attachments::id))
+        .select((AttachmentRow::as_select(), FileRow::as_select()))
+        .load(conn)
+}
+
+pub fn delete_attachment(conn: &mut DbConn, dossier_id: &str, id: &str) -> QueryResult<usize> {
+    diesel::delete(dossier_attachments::table.find(id).filter(dossier_attachments::dossier_id.eq(dossier_id)))
+        .execute(conn)
+}
+
+/// Total bytes attached to a dossier (for the per-dossier limit).
+pub fn attached_bytes(conn: &mut DbConn, dossier_id: &str) -> QueryResult<i64> {
+    let sizes: Vec<i64> = dossier_attachments::table
+        .inner_join(files::table)
+        .filter(dossier_attachments::dossier_id.eq(dossier_id))
+        .select(files::size)
+        .load(conn)?;
+    Ok(sizes.into_iter().sum())
+}
