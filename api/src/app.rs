@@ -150,18 +150,29 @@ impl KnownRoutes {
         Self(routes)
     }
 
-    /// The methods allowed on a path, when some documented route matches it.
+    /// The methods allowed on a path: those of the most specific documented routes that match it
+    /// (`/dossiers/lookup` before `/dossiers/{id}`).
     fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut allowed: Vec<String> = Vec::new();
+        let mut best: Option<(usize, Vec<String>)> = None;
         for (segments, methods) in &self.0 {
             let matches = segments.len() == parts.len()
                 && segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
-            if matches {
-                allowed.extend(methods.iter().cloned());
+            if !matches {
+                continue;
+            }
+            let params = segments.iter().filter(|s| s.starts_with('{')).count();
+            match &mut best {
+                Some((fewest, allowed)) if params == *fewest => allowed.extend(methods.iter().cloned()),
+                Some((fewest, _)) if params > *fewest => {}
+                _ => best = Some((params, methods.clone())),
             }
         }
-        (!allowed.is_empty()).then_some(allowed)
+        best.map(|(_, mut allowed)| {
+            allowed.sort();
+            allowed.dedup();
+            allowed
+        })
     }
 }
 

@@ -344,6 +344,11 @@ fn json_error_field(message: &str) -> Option<String> {
 }
 
 pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
+    let text = err.to_string();
+    if let Some(rest) = text.split("missing field `").nth(1) {
+        let field = rest.split('`').next().unwrap_or("query");
+        return ApiError::field(FieldError::required(field));
+    }
     ApiError::bad_request(Msg::new(
         format!("Tham số truy vấn không hợp lệ: {err}"),
         format!("Invalid query parameters: {err}"),

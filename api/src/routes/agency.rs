@@ -28,7 +28,7 @@ pub struct InboxQuery {
     pub overdue: Option<String>,
     pub procedure_id: Option<String>,
     pub code: Option<String>,
-    /// Administrators choose the agency; officers always see their own.
+    /// Administrators may choose one agency; officers always see their own.
     pub agency_id: Option<String>,
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
@@ -69,13 +69,15 @@ pub async fn inbox(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    // Officers see their own agency; administrators one agency, or all.
     let agency = match staff.0 .0.agency_id.clone() {
-        Some(own) if staff.0.role() == dvc_domain::auth::Role::Officer => own,
-        _ => filter_key(q.agency_id).ok_or_else(|| ApiError::field(FieldError::required("agency_id")))?,
+        Some(own) if staff.0.role() == dvc_domain::auth::Role::Officer => Some(own),
+        _ if staff.0.role() == dvc_domain::auth::Role::Officer => return Err(ApiError::forbidden()),
+        _ => filter_key(q.agency_id),
     };
     let today = crate::calendar::today();
     let filter = DossierFilter {
-        agency_id: Some(agency),
+        agency_id: agency,
         status: status.map(|s| s.as_str().to_string()),
         procedure_id: filter_key(q.procedure_id),
         code: filter_key(q.code),

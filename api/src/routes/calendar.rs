@@ -83,7 +83,7 @@ pub struct HolidayInput {
 
 /// Add or change a day off (or a swapped working day). Deadlines computed afterwards follow it.
 #[utoipa::path(tag = "calendar", request_body = HolidayInput, security(("bearer" = [])),
-    params(("date" = String, Path, description = "YYYY-MM-DD")), responses(
+    params(("date" = String, Path, format = Date, description = "YYYY-MM-DD")), responses(
     (status = 200, description = "Changed", body = HolidayView),
     (status = 201, description = "Added", body = HolidayView),
     (status = 400, description = "Invalid date or input", body = Problem, content_type = "application/problem+json"),
@@ -117,7 +117,7 @@ pub async fn put_holiday(
 }
 
 /// Remove a calendar entry.
-#[utoipa::path(tag = "calendar", security(("bearer" = [])), params(("date" = String, Path, description = "YYYY-MM-DD")), responses(
+#[utoipa::path(tag = "calendar", security(("bearer" = [])), params(("date" = String, Path, format = Date, description = "YYYY-MM-DD")), responses(
     (status = 204, description = "Removed"),
     (status = 400, description = "Invalid date", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),

@@ -685,8 +685,8 @@ pub async fn history(
 #[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     /// The dossier code printed on the receipt.
-    #[param(example = "H26.00070-261120-0001")]
-    pub code: Option<String>,
+    #[param(example = "H26.00070-261120-0001", min_length = 1, max_length = 100)]
+    pub code: String,
 }
 
 /// One step of the public timeline.
@@ -729,12 +729,10 @@ pub struct Ref2 {
 ))]
 #[get("/dossiers/lookup")]
 pub async fn lookup(state: web::Data<AppState>, query: web::Query<LookupQuery>) -> ApiResult<web::Json<PublicDossier>> {
-    let code = query
-        .into_inner()
-        .code
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| ApiError::field(FieldError::required("code")))?;
+    let code = query.into_inner().code.trim().to_string();
+    if code.is_empty() {
+        return Err(ApiError::field(FieldError::required("code")));
+    }
     if !dvc_domain::text::is_lookup_key(&code) {
         return Err(svc::not_found());
     }
