@@ -387,6 +387,29 @@ fn draft_rules(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), 204);
 
+    // The procedure changes after the draft: the dossier keeps the version in force at submission.
+    let early = draft(&app, &a);
+    let early_id = early["id"].as_str().unwrap();
+    assert_eq!(early["procedure_version"], 1);
+    for doc in ["TK-KS", "GCS"] {
+        app.upload(
+            &format!("/api/v1/dossiers/{early_id}/attachments"),
+            &a.citizen,
+            &[("document_id", doc)],
+            Some(("x.pdf", pdf(doc))),
+        );
+    }
+    {
+        use diesel::prelude::*;
+        use dvc_persistence::schema::procedures::dsl as p;
+        diesel::update(p::procedures.filter(p::code.eq("1.001193")))
+            .set((p::version.eq(p::version + 1), p::processing_days.eq(4)))
+            .execute(&mut *app.conn())
+            .unwrap();
+    }
+    let res = app.post(&format!("/api/v1/dossiers/{early_id}/submit"), &json!({}), Some(&a.citizen));
+    let early: Value = res.json().unwrap();
+    assert_eq!((early["procedure_version"].as_i64(), early["working_days_allowed"].as_i64()), (Some(2), Some(4)));
     // Workflow refusals.
     let s = submitted(&app, &a);
     let sid = s["id"].as_str().unwrap();

@@ -105,39 +105,14 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
     let owner = me.id().to_string();
     let row = state
         .tx(move |conn| {
-            let unknown = |f: &str| ApiError::field(FieldError::new(f, "unknown", "Không tồn tại", "Does not exist"));
-            let procedure = match dvc_domain::text::is_lookup_key(&input.procedure_id) {
-                true => q::find_procedure(conn, &input.procedure_id)?,
+            let procedure_key = match dvc_domain::text::is_lookup_key(&input.procedure_id) {
+                true => q::find_procedure(conn, &input.procedure_id)?.map(|p| p.id),
                 false => None,
             }
             .ok_or_else(|| unknown("procedure_id"))?;
-            let level = ServiceLevel::new(procedure.service_level.into());
-            if !level.is_some_and(|l| l.allows_online_submission()) || procedure.online == OnlineMode::None.as_str() {
-                return Err(ApiError::unprocessable(
-                    "not_online",
-                    Msg::new(
-                        "Thủ tục này chưa được cung cấp trực tuyến (mức độ 3 trở lên)",
-                        "This procedure is not offered online (level 3 and up)",
-                    ),
-                ));
-            }
-            let agencies = q::agencies_of_procedures(conn, std::slice::from_ref(&procedure.id))?;
-            let agency = agencies.into_iter().find(|a| a.id == input.agency_id).ok_or_else(|| unknown("agency_id"))?;
-            let schema: Option<serde_json::Value> =
-                procedure.form_schema.as_deref().and_then(|s| serde_json::from_str(s).ok());
-            svc::check_form(schema.as_ref(), &input.form_data)?;
+            let (snapshot, version) = current_snapshot(conn, &procedure_key, &input.agency_id)?;
+            svc::check_form(snapshot.form_schema.as_ref(), &input.form_data)?;
             let account = accounts::find(conn, &owner)?.ok_or_else(ApiError::forbidden)?;
-            let snapshot = Snapshot {
-                code: procedure.code.clone(),
-                name: procedure.name.clone(),
-                processing_days: procedure.processing_days,
-                fees: serde_json::from_str(&procedure.fees).map_err(|_| ApiError::internal())?,
-                required_documents: serde_json::from_str(&procedure.required_documents)
-                    .map_err(|_| ApiError::internal())?,
-                form_schema: schema,
-                agency_code: agency.code.clone(),
-                agency_name: agency.name.clone(),
-            };
             let profile: serde_json::Value = serde_json::from_str(&account.profile).unwrap_or_default();
             let applicant = serde_json::json!({
                 "account_type": account.account_type, "full_name": account.full_name, "id_number": account.id_number,
@@ -148,10 +123,10 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
             let row = DossierRow {
                 id: new_id(),
                 code: None,
-                procedure_id: procedure.id.clone(),
-                procedure_version: procedure.version,
+                procedure_id: procedure_key,
+                procedure_version: version,
                 procedure_snapshot: serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?,
-                agency_id: agency.id,
+                agency_id: input.agency_id.clone(),
                 applicant_id: Some(owner),
                 applicant: applicant.to_string(),
                 status: DossierStatus::Draft.as_str().into(),
@@ -161,7 +136,7 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
                 submitted_at: None,
                 received_at: None,
                 due_date: None,
-                working_days_allowed: procedure.processing_days,
+                working_days_allowed: snapshot.processing_days,
                 working_days_spent: 0,
                 clock_started_on: None,
                 finished_at: None,
@@ -187,6 +162,44 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
         })
         .await?;
     respond(&state, row, Access::Owner, actix_web::http::StatusCode::CREATED).await
+}
+
+/// A referenced record that does not exist.
+fn unknown(field: &str) -> ApiError {
+    ApiError::field(FieldError::new(field, "unknown", "Không tồn tại", "Does not exist"))
+}
+
+/// The procedure as it is now, for the agency chosen: refused when it is no longer offered online
+/// or no longer handled by that agency.
+fn current_snapshot(
+    conn: &mut dvc_persistence::DbConn,
+    procedure_id: &str,
+    agency_id: &str,
+) -> Result<(Snapshot, i32), ApiError> {
+    let procedure = q::find_procedure(conn, procedure_id)?.ok_or_else(|| unknown("procedure_id"))?;
+    let level = ServiceLevel::new(procedure.service_level.into());
+    if !level.is_some_and(|l| l.allows_online_submission()) || procedure.online == OnlineMode::None.as_str() {
+        return Err(ApiError::unprocessable(
+            "not_online",
+            Msg::new(
+                "Thủ tục này chưa được cung cấp trực tuyến (mức độ 3 trở lên)",
+                "This procedure is not offered online (level 3 and up)",
+            ),
+        ));
+    }
+    let agencies = q::agencies_of_procedures(conn, std::slice::from_ref(&procedure.id))?;
+    let agency = agencies.into_iter().find(|a| a.id == agency_id).ok_or_else(|| unknown("agency_id"))?;
+    let snapshot = Snapshot {
+        code: procedure.code,
+        name: procedure.name,
+        processing_days: procedure.processing_days,
+        fees: serde_json::from_str(&procedure.fees).map_err(|_| ApiError::internal())?,
+        required_documents: serde_json::from_str(&procedure.required_documents).map_err(|_| ApiError::internal())?,
+        form_schema: procedure.form_schema.as_deref().and_then(|s| serde_json::from_str(s).ok()),
+        agency_code: agency.code,
+        agency_name: agency.name,
+    };
+    Ok((snapshot, procedure.version))
 }
 
 fn event(
@@ -528,6 +541,13 @@ pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<Str
             } else {
                 DossierAction::Submit
             };
+            if status == DossierStatus::Draft {
+                // The dossier is judged by, and keeps, the procedure version in force at submission.
+                let (snapshot, version) = current_snapshot(conn, &row.procedure_id, &row.agency_id)?;
+                row.procedure_snapshot = serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?;
+                row.procedure_version = version;
+                row.working_days_allowed = snapshot.processing_days;
+            }
             let snap = svc::snapshot(&row)?;
             let attachments: Vec<AttachmentView> = d::attachments(conn, &row.id, "applicant")?
                 .into_iter()
