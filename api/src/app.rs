@@ -13,7 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{path_error, query_error, ApiError, Lang, Msg};
 use crate::routes::{
-    admin_catalogue, agency, auth, calendar, catalogue, dossiers, me, my_dossiers, ops, registrations, staff,
+    admin_catalogue, agency, auth, calendar, catalogue, dossiers, me, my_dossiers, ops, payments, registrations, staff,
 };
 use crate::state::AppState;
 
@@ -59,6 +59,16 @@ where
             .service(agency::transition)
             .service(agency::upload_result)
             .service(agency::download_result)
+            .service(payments::dossier_fees)
+            .service(payments::create_payment)
+            .service(payments::get_payment)
+            .service(payments::vietqr_png)
+            .service(payments::sandbox_complete)
+            .service(payments::vnpay_return)
+            .service(payments::callback_get)
+            .service(payments::callback_post)
+            .service(payments::refund)
+            .service(payments::reconciliation)
             .service(my_dossiers::my_dossiers)
             .service(my_dossiers::my_summary)
             .service(my_dossiers::my_documents)

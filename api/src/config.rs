@@ -28,6 +28,13 @@ pub struct Config {
     pub max_file_bytes: usize,
     /// Largest total of a dossier's attachments.
     pub max_dossier_bytes: i64,
+    /// The address clients reach this server at (for gateway return URLs).
+    pub public_url: String,
+    /// VNPay merchant code and secret; the provider is off without them.
+    pub vnpay: Option<crate::payment::VnpayConfig>,
+    /// Bank BIN and account that VietQR transfers go to.
+    pub vietqr_bin: String,
+    pub vietqr_account: String,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -54,6 +61,10 @@ impl Default for Config {
             trust_forwarded: false,
             max_file_bytes: 10 * 1024 * 1024,
             max_dossier_bytes: 50 * 1024 * 1024,
+            public_url: "http://127.0.0.1:8080".into(),
+            vnpay: None,
+            vietqr_bin: "970415".into(),
+            vietqr_account: "0000000000".into(),
         }
     }
 }
@@ -103,6 +114,24 @@ impl Config {
         c.trust_anchors = get("DVC_TRUST_ANCHORS").map(PathBuf::from);
         c.max_file_bytes = parse(&get, "DVC_MAX_FILE_BYTES", c.max_file_bytes)?;
         c.max_dossier_bytes = parse(&get, "DVC_MAX_DOSSIER_BYTES", c.max_dossier_bytes)?;
+        if let Some(v) = get("DVC_PUBLIC_URL") {
+            c.public_url = v.trim_end_matches('/').to_string();
+        }
+        if let (Some(tmn_code), Some(hash_secret)) = (get("DVC_VNPAY_TMN_CODE"), get("DVC_VNPAY_HASH_SECRET")) {
+            c.vnpay = Some(crate::payment::VnpayConfig {
+                tmn_code,
+                hash_secret,
+                pay_url: get("DVC_VNPAY_PAY_URL")
+                    .unwrap_or_else(|| "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html".into()),
+                return_url: format!("{}/api/v1/payments/return/vnpay", c.public_url),
+            });
+        }
+        if let Some(v) = get("DVC_VIETQR_BIN") {
+            c.vietqr_bin = v;
+        }
+        if let Some(v) = get("DVC_VIETQR_ACCOUNT") {
+            c.vietqr_account = v;
+        }
         c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));
         if c.sandbox && c.jwt_secret.is_empty() {
             c.jwt_secret = SANDBOX_JWT_SECRET.to_string();

@@ -72,6 +72,45 @@ pub fn status(row: &DossierRow) -> Result<DossierStatus, ApiError> {
     DossierStatus::parse(&row.status).ok_or_else(ApiError::internal)
 }
 
+/// What a dossier owes, has paid, and still owes, per phase.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+pub struct FeeState {
+    pub due_before: i64,
+    pub due_after: i64,
+    pub paid_before: i64,
+    pub paid_after: i64,
+    pub outstanding_before: i64,
+    pub outstanding_after: i64,
+}
+
+/// Sums the dossier's fees (from its procedure version) against its paid payments.
+pub fn fee_state(conn: &mut DbConn, snap: &Snapshot, dossier_id: &str) -> Result<FeeState, ApiError> {
+    let totals = dvc_domain::payment::totals(&snap.fees);
+    let mut state = FeeState { due_before: totals.before, due_after: totals.after, ..Default::default() };
+    if totals.before + totals.after == 0 {
+        return Ok(state);
+    }
+    for p in dvc_persistence::payments::of_dossier(conn, dossier_id)? {
+        if p.status == "paid" {
+            match p.phase.as_str() {
+                "before" => state.paid_before += p.amount_vnd,
+                _ => state.paid_after += p.amount_vnd,
+            }
+        }
+    }
+    state.outstanding_before = (state.due_before - state.paid_before).max(0);
+    state.outstanding_after = (state.due_after - state.paid_after).max(0);
+    Ok(state)
+}
+
+/// The national status code: 6 (financial obligation) while a fee due before processing is unpaid.
+pub fn national_code(status: DossierStatus, fees: &FeeState) -> Option<i32> {
+    if status == DossierStatus::Submitted && fees.outstanding_before > 0 {
+        return Some(6);
+    }
+    status.national_code()
+}
+
 /// The deadline view of a dossier.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Deadline {
@@ -158,6 +197,8 @@ pub struct DossierView {
     pub delivery: serde_json::Value,
     pub attachments: Vec<AttachmentView>,
     pub results: Vec<AttachmentView>,
+    /// Fees owed, paid and outstanding.
+    pub fees: FeeState,
     /// Mandatory documents still missing.
     pub missing_documents: Vec<String>,
     #[serde(flatten)]
@@ -185,6 +226,7 @@ pub fn view(
         d::attachments(conn, &row.id, "applicant")?.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
     let results = d::attachments(conn, &row.id, "result")?.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
     let missing = missing_documents(&snap, &attachments);
+    let fees = fee_state(conn, &snap, &row.id)?;
     let actor = if access == Access::Owner { Actor::Applicant } else { Actor::Agency };
     let mut actions = allowed_actions(status, actor);
     if actor == Actor::Applicant && status == DossierStatus::SupplementRequested {
@@ -197,7 +239,8 @@ pub fn view(
         id: row.id,
         code: row.code,
         status,
-        national_status_code: status.national_code(),
+        national_status_code: national_code(status, &fees),
+        fees,
         procedure: Ref { id: row.procedure_id, code: snap.code, name: snap.name },
         procedure_version: row.procedure_version,
         agency: Ref { id: row.agency_id, code: snap.agency_code, name: snap.agency_name },
@@ -304,6 +347,15 @@ fn not_allowed(status: DossierStatus, action: DossierAction, actor: Actor) -> Ap
     e
 }
 
+fn fee_unpaid(amount: i64) -> ApiError {
+    let mut e = ApiError::conflict(Msg::new(
+        format!("Hồ sơ còn {amount} đồng phí, lệ phí chưa thanh toán"),
+        format!("{amount} VND of fees are still unpaid"),
+    ));
+    e.code = "fee_unpaid";
+    e
+}
+
 fn text_required(field: &str, value: &Option<String>) -> Result<String, ApiError> {
     let mut errors = Vec::new();
     let v = value.clone().unwrap_or_default();
@@ -364,6 +416,10 @@ pub fn apply(
             }
         }
         DossierAction::Receive => {
+            let fees = fee_state(conn, &snapshot(&row)?, &row.id)?;
+            if fees.outstanding_before > 0 {
+                return Err(fee_unpaid(fees.outstanding_before));
+            }
             let remaining = (row.working_days_allowed - row.working_days_spent).max(0) as u32;
             row.clock_started_on = Some(today);
             row.due_date = Some(cal.add_working_days(today, remaining).0);
@@ -408,8 +464,26 @@ pub fn apply(
             data.insert("timeliness".into(), timeliness.into());
         }
         DossierAction::ReturnResult => {
-            if let Some(tracking) = &input.postal_tracking_number {
-                data.insert("postal_tracking_number".into(), tracking.trim().into());
+            let fees = fee_state(conn, &snapshot(&row)?, &row.id)?;
+            if fees.outstanding_after > 0 {
+                return Err(fee_unpaid(fees.outstanding_after));
+            }
+            let delivery: serde_json::Value = serde_json::from_str(&row.delivery).unwrap_or_default();
+            let method = delivery.get("method").and_then(|m| m.as_str()).unwrap_or("counter").to_string();
+            data.insert("delivery".into(), method.clone().into());
+            match input.postal_tracking_number.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                Some(tracking) => {
+                    data.insert("postal_tracking_number".into(), tracking.into());
+                }
+                None if method == "post" => {
+                    return Err(ApiError::field(FieldError::new(
+                        "postal_tracking_number",
+                        "required",
+                        "Kết quả gửi qua bưu chính cần số hiệu bưu gửi",
+                        "Results sent by post need the postal tracking number",
+                    )));
+                }
+                None => {}
             }
         }
         DossierAction::Submit | DossierAction::Resubmit | DossierAction::StartProcessing => {}

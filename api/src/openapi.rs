@@ -24,6 +24,7 @@ integration for ministry and provincial one-stop systems.\n\nErrors are `applica
         (name = "auth", description = "Đăng nhập: tokens, refresh, logout, password reset"),
         (name = "dossiers", description = "Hồ sơ: drafts, attachments, submission, tracking"),
         (name = "agency", description = "Cán bộ: the agency's inbox and the legal workflow"),
+        (name = "payments", description = "Phí, lệ phí: fees, online payment (sandbox, VNPay), VietQR, refunds"),
         (name = "calendar", description = "Ngày nghỉ: holidays and working-day deadlines"),
         (name = "admin", description = "Quản trị: catalogue upkeep (administrators)"),
         (name = "operations", description = "Health, readiness and metrics"),

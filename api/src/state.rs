@@ -42,8 +42,7 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        use diesel::Connection;
-        self.db(move |conn| conn.transaction(f)).await
+        self.db(move |conn| dvc_persistence::db::write_transaction(conn, f)).await
     }
 }
 

@@ -9,8 +9,10 @@ pub mod catalogue;
 pub mod error;
 pub mod identity;
 pub mod page;
+pub mod payment;
 pub mod registration;
 pub mod text;
+pub mod vietqr;
 pub mod workflow;
 
 pub use error::FieldError;

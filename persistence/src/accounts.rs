@@ -120,7 +120,7 @@ pub fn identity_taken(conn: &mut DbConn, id_number: Option<&str>, tax_code: Opti
 
 /// Records a failed sign-in; locks the account until `lock_until` once `max` failures are reached.
 pub fn record_failed_login(conn: &mut DbConn, id: &str, max: i32, lock_until: NaiveDateTime) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let failures: i32 = accounts::table.find(id).select(accounts::failed_logins).first(conn)?;
         let failures = failures + 1;
         let locked = (failures >= max).then_some(lock_until);

@@ -333,7 +333,7 @@ pub fn fields_by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Field
 
 /// Inserts a procedure and its agency links.
 pub fn insert_procedure(conn: &mut DbConn, row: &ProcedureRow, agency_ids: &[String]) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(procedures::table).values(row).execute(conn)?;
         link_agencies(conn, &row.id, agency_ids)
     })
@@ -341,7 +341,7 @@ pub fn insert_procedure(conn: &mut DbConn, row: &ProcedureRow, agency_ids: &[Str
 
 /// Replaces a procedure's content and agency links.
 pub fn update_procedure(conn: &mut DbConn, row: &ProcedureRow, agency_ids: &[String]) -> QueryResult<usize> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let n = diesel::update(procedures::table.find(&row.id)).set(row).execute(conn)?;
         diesel::delete(procedure_agencies::table.filter(procedure_agencies::procedure_id.eq(&row.id))).execute(conn)?;
         link_agencies(conn, &row.id, agency_ids)?;

@@ -183,3 +183,21 @@ pub fn revert_all_migrations(conn: &mut DbConn) -> Result<usize, DbError> {
 pub fn ping(conn: &mut DbConn) -> bool {
     conn.batch_execute("SELECT 1").is_ok()
 }
+
+/// Runs `f` in a transaction that intends to write. On SQLite the write lock is taken by the first
+/// statement, while the transaction has read nothing yet: a deferred transaction that reads and
+/// then writes fails at once with SQLITE_BUSY when another connection wrote in between, whatever
+/// the busy timeout; taking the lock first makes it wait its turn instead. (SQLite compiles the
+/// write intent of an UPDATE whatever its WHERE clause.) PostgreSQL needs nothing more.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if conn.kind() == BackendKind::Sqlite {
+            conn.batch_execute("UPDATE rate_limits SET hits = hits WHERE 0")?;
+        }
+        f(conn)
+    })
+}

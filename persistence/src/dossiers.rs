@@ -31,7 +31,7 @@ pub fn all_holidays(conn: &mut DbConn) -> QueryResult<Vec<HolidayRow>> {
 }
 
 pub fn put_holiday(conn: &mut DbConn, row: &HolidayRow) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let existed = diesel::delete(holidays::table.find(row.day)).execute(conn)? > 0;
         diesel::insert_into(holidays::table).values(row).execute(conn)?;
         Ok(existed)

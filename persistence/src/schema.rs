@@ -278,6 +278,52 @@ diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::joinable!(dossiers -> procedures (procedure_id));
 diesel::joinable!(dossiers -> agencies (agency_id));
 
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        dossier_id -> Text,
+        phase -> Text,
+        provider -> Text,
+        amount_vnd -> BigInt,
+        status -> Text,
+        reference -> Text,
+        provider_txn_no -> Nullable<Text>,
+        bank_code -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+        refund_reason -> Nullable<Text>,
+        refunded_by -> Nullable<Text>,
+        refunded_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_callbacks (id) {
+        id -> Text,
+        provider -> Text,
+        reference -> Nullable<Text>,
+        payload -> Text,
+        signature_valid -> Bool,
+        outcome -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, idem_key) {
+        scope -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(payments -> dossiers (dossier_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     admin_units,
     fields,
@@ -297,4 +343,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_code_counters,
     files,
     dossier_attachments,
+    payments,
+    payment_callbacks,
+    idempotency_keys,
 );

@@ -12,4 +12,5 @@ mod dossiers;
 mod migrations;
 mod openapi;
 mod operations;
+mod payments;
 mod sessions;

@@ -761,17 +761,19 @@ pub async fn lookup(state: web::Data<AppState>, query: web::Query<LookupQuery>) 
             let row = d::find_dossier_by_code(conn, &code)?.ok_or_else(svc::not_found)?;
             let events = d::events(conn, &row.id)?;
             let cal = crate::calendar::load(conn)?;
-            Ok((row, events, cal))
+            let snap = svc::snapshot(&row)?;
+            let fees = svc::fee_state(conn, &snap, &row.id)?;
+            Ok((row, events, cal, (snap, fees)))
         })
         .await?;
-    let (row, events, cal) = found;
-    let snap = svc::snapshot(&row)?;
+    let (row, events, cal, fees) = found;
+    let (snap, fees) = fees;
     let status = svc::status(&row)?;
     let deadline = svc::deadline(&row, &cal, crate::calendar::today());
     Ok(web::Json(PublicDossier {
         code: row.code.unwrap_or_default(),
         status,
-        national_status_code: status.national_code(),
+        national_status_code: svc::national_code(status, &fees),
         procedure: Ref2 { code: snap.code, name: snap.name },
         agency: Ref2 { code: snap.agency_code, name: snap.agency_name },
         submitted_at: row.submitted_at.map(rfc3339),

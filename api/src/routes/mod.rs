@@ -9,6 +9,7 @@ pub mod dossiers;
 pub mod me;
 pub mod my_dossiers;
 pub mod ops;
+pub mod payments;
 pub mod registrations;
 pub mod staff;
 

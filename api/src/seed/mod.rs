@@ -4,7 +4,6 @@
 //! Seeding is idempotent: records are keyed by their codes, ids are derived from the codes, and
 //! what is already there is left alone.
 
-use diesel::Connection;
 use dvc_domain::catalogue::{FormTemplate, Tier};
 use dvc_domain::text::fold;
 use dvc_persistence::catalogue::{self as q, AdminUnitRow, AgencyRow, FieldRow};
@@ -129,7 +128,7 @@ fn form_content(title: &str, schema: Option<&serde_json::Value>) -> String {
 /// Loads the demo catalogue into the database, adding only what is missing.
 pub fn demo(conn: &mut DbConn) -> Result<SeedReport, String> {
     let catalogue: DemoCatalogue = serde_json::from_str(DEMO_CATALOGUE).map_err(|e| format!("demo catalogue: {e}"))?;
-    conn.transaction(|conn| load(conn, catalogue)).map_err(|e: SeedError| e.0)
+    dvc_persistence::db::write_transaction(conn, |conn| load(conn, catalogue)).map_err(|e: SeedError| e.0)
 }
 
 struct SeedError(String);

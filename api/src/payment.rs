@@ -1,0 +1,105 @@
+//! Payment providers: the sandbox and VNPay 2.1.0 (signed redirect, signed IPN), and VietQR.
+
+use std::collections::BTreeMap;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha512;
+
+/// VNPay merchant settings.
+#[derive(Debug, Clone)]
+pub struct VnpayConfig {
+    pub tmn_code: String,
+    pub hash_secret: String,
+    pub pay_url: String,
+    pub return_url: String,
+}
+
+/// Form-encodes a value as VNPay hashes it (`application/x-www-form-urlencoded`).
+fn encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// `k=v&...` over the parameters sorted by name, hash fields excluded.
+fn hash_data(params: &BTreeMap<String, String>) -> String {
+    params
+        .iter()
+        .filter(|(k, v)| k.as_str() != "vnp_SecureHash" && k.as_str() != "vnp_SecureHashType" && !v.is_empty())
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Hex HMAC-SHA512 of the sorted, encoded parameters.
+pub fn sign(secret: &str, params: &BTreeMap<String, String>) -> String {
+    let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(hash_data(params).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Checks `vnp_SecureHash` in constant time.
+pub fn verify(secret: &str, params: &BTreeMap<String, String>) -> bool {
+    let Some(given) = params.get("vnp_SecureHash").and_then(|h| hex::decode(h.to_ascii_lowercase()).ok()) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(hash_data(params).as_bytes());
+    mac.verify_slice(&given).is_ok()
+}
+
+/// The URL that sends the payer to VNPay's payment page.
+pub fn payment_url(
+    cfg: &VnpayConfig,
+    reference: &str,
+    amount_vnd: i64,
+    order_info: &str,
+    ip: &str,
+    created: &str,
+) -> String {
+    let mut params = BTreeMap::new();
+    for (k, v) in [
+        ("vnp_Version", "2.1.0"),
+        ("vnp_Command", "pay"),
+        ("vnp_TmnCode", cfg.tmn_code.as_str()),
+        ("vnp_CurrCode", "VND"),
+        ("vnp_TxnRef", reference),
+        ("vnp_OrderInfo", order_info),
+        ("vnp_OrderType", "other"),
+        ("vnp_Locale", "vn"),
+        ("vnp_ReturnUrl", cfg.return_url.as_str()),
+        ("vnp_IpAddr", ip),
+        ("vnp_CreateDate", created),
+    ] {
+        params.insert(k.to_string(), v.to_string());
+    }
+    params.insert("vnp_Amount".into(), (amount_vnd * 100).to_string());
+    let hash = sign(&cfg.hash_secret, &params);
+    format!("{}?{}&vnp_SecureHash={hash}", cfg.pay_url, hash_data(&params))
+}
+
+/// A QR image (PNG) of a payload.
+pub fn qr_png(payload: &str) -> Result<Vec<u8>, String> {
+    let code = qrcode::QrCode::new(payload.as_bytes()).map_err(|e| e.to_string())?;
+    let image = code.render::<image::Luma<u8>>().min_dimensions(320, 320).build();
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_sorted_encoded_parameters() {
+        let mut p = BTreeMap::new();
+        p.insert("vnp_b".to_string(), "x y".to_string());
+        p.insert("vnp_a".to_string(), "1".to_string());
+        assert_eq!(hash_data(&p), "vnp_a=1&vnp_b=x+y");
+        let h = sign("secret", &p);
+        p.insert("vnp_SecureHash".into(), h);
+        assert!(verify("secret", &p));
+        assert!(!verify("other", &p));
+        p.insert("vnp_a".into(), "2".into());
+        assert!(!verify("secret", &p));
+    }
+}

@@ -1,0 +1,141 @@
+//! Payments, gateway callbacks and idempotency keys.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use crate::schema::{idempotency_keys, payment_callbacks, payments};
+use crate::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = payments, treat_none_as_null = true)]
+pub struct PaymentRow {
+    pub id: String,
+    pub dossier_id: String,
+    /// `before` or `after`.
+    pub phase: String,
+    /// `sandbox` or `vnpay`.
+    pub provider: String,
+    pub amount_vnd: i64,
+    pub status: String,
+    /// The merchant reference sent to the gateway (`vnp_TxnRef`).
+    pub reference: String,
+    pub provider_txn_no: Option<String>,
+    pub bank_code: Option<String>,
+    /// When a signed confirmation from the gateway (or the sandbox) was accepted.
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub refund_reason: Option<String>,
+    pub refunded_by: Option<String>,
+    pub refunded_at: Option<NaiveDateTime>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, row: &PaymentRow) -> QueryResult<()> {
+    diesel::insert_into(payments::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PaymentRow>> {
+    payments::table.find(id).select(PaymentRow::as_select()).first(conn).optional()
+}
+
+pub fn find_by_reference(conn: &mut DbConn, reference: &str) -> QueryResult<Option<PaymentRow>> {
+    payments::table.filter(payments::reference.eq(reference)).select(PaymentRow::as_select()).first(conn).optional()
+}
+
+pub fn update(conn: &mut DbConn, row: &PaymentRow) -> QueryResult<usize> {
+    diesel::update(payments::table.find(&row.id)).set(row).execute(conn)
+}
+
+/// Moves a payment from `from` to paid, only if it is still in `from`; false when someone else did.
+pub fn mark_paid(
+    conn: &mut DbConn,
+    id: &str,
+    from: &str,
+    txn_no: Option<&str>,
+    bank: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(payments::table.find(id).filter(payments::status.eq(from)))
+        .set((
+            payments::status.eq("paid"),
+            payments::provider_txn_no.eq(txn_no),
+            payments::bank_code.eq(bank),
+            payments::confirmed_at.eq(at),
+            payments::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn of_dossier(conn: &mut DbConn, dossier_id: &str) -> QueryResult<Vec<PaymentRow>> {
+    payments::table
+        .filter(payments::dossier_id.eq(dossier_id))
+        .order((payments::created_at, payments::id))
+        .select(PaymentRow::as_select())
+        .load(conn)
+}
+
+/// Payments created in `[from, to)`.
+pub fn created_between(conn: &mut DbConn, from: NaiveDateTime, to: NaiveDateTime) -> QueryResult<Vec<PaymentRow>> {
+    payments::table
+        .filter(payments::created_at.ge(from).and(payments::created_at.lt(to)))
+        .order((payments::provider, payments::status, payments::created_at))
+        .select(PaymentRow::as_select())
+        .load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payment_callbacks)]
+pub struct CallbackRow {
+    pub id: String,
+    pub provider: String,
+    pub reference: Option<String>,
+    pub payload: String,
+    pub signature_valid: bool,
+    /// The answer given (`00`, `01`, `02`, `04`, `97`, `99`).
+    pub outcome: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn record_callback(conn: &mut DbConn, row: &CallbackRow) -> QueryResult<()> {
+    diesel::insert_into(payment_callbacks::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn callbacks_between(conn: &mut DbConn, from: NaiveDateTime, to: NaiveDateTime) -> QueryResult<Vec<CallbackRow>> {
+    payment_callbacks::table
+        .filter(payment_callbacks::created_at.ge(from).and(payment_callbacks::created_at.lt(to)))
+        .order(payment_callbacks::created_at)
+        .select(CallbackRow::as_select())
+        .load(conn)
+}
+
+/// How many valid confirmations a reference received.
+pub fn confirmations(conn: &mut DbConn, reference: &str) -> QueryResult<i64> {
+    payment_callbacks::table
+        .filter(payment_callbacks::reference.eq(reference))
+        .filter(payment_callbacks::signature_valid.eq(true))
+        .filter(payment_callbacks::outcome.eq("00"))
+        .select(count_star())
+        .first(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyRow {
+    pub scope: String,
+    pub idem_key: String,
+    pub request_hash: String,
+    pub status: i32,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn find_key(conn: &mut DbConn, scope: &str, key: &str) -> QueryResult<Option<IdempotencyRow>> {
+    idempotency_keys::table.find((scope, key)).select(IdempotencyRow::as_select()).first(conn).optional()
+}
+
+pub fn insert_key(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<()> {
+    diesel::insert_into(idempotency_keys::table).values(row).execute(conn).map(|_| ())
+}
