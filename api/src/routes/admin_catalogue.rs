@@ -95,8 +95,8 @@ pub async fn update_procedure(
             let current = q::find_procedure(conn, &key)?
                 .filter(|p| p.id == key)
                 .ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
-            check_if_match(precondition.as_deref(), &current.id, current.version)?;
             let (mut row, agency_ids) = input.into_row(current.id.clone(), current.version + 1, now())?;
+            check_if_match(precondition.as_deref(), &current.id, current.version)?;
             row.created_at = current.created_at;
             check_procedure_refs(conn, &row.field_id, &agency_ids)?;
             q::update_procedure(conn, &row, &agency_ids)?;
@@ -214,8 +214,8 @@ pub async fn update_agency(
     let row = state
         .tx(move |conn| {
             let current = q::find_agency(conn, &id)?.ok_or_else(|| ApiError::not_found("cơ quan", "Agency"))?;
-            check_if_match(precondition.as_deref(), &current.id, current.version)?;
             let mut row = input.into_row(current.id.clone(), current.version + 1, now())?;
+            check_if_match(precondition.as_deref(), &current.id, current.version)?;
             row.created_at = current.created_at;
             check_agency_refs(conn, &row)?;
             q::update_agency(conn, &row)?;
