@@ -13,7 +13,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{path_error, query_error, ApiError, Lang, Msg};
 use crate::routes::{
-    admin_catalogue, agency, auth, calendar, catalogue, dossiers, me, my_dossiers, ops, payments, registrations, staff,
+    admin_catalogue, agency, attachments, auth, calendar, catalogue, dossiers, gateway, me, my_dossiers, ops, payments,
+    registrations, staff, tracking,
 };
 use crate::state::AppState;
 
@@ -45,16 +46,16 @@ where
             .service(calendar::put_holiday)
             .service(calendar::delete_holiday)
             .service(calendar::due_date)
-            .service(dossiers::lookup)
+            .service(tracking::lookup)
             .service(dossiers::create)
             .service(dossiers::get_dossier)
             .service(dossiers::patch_dossier)
-            .service(dossiers::upload_attachment)
-            .service(dossiers::download_attachment)
-            .service(dossiers::delete_attachment)
+            .service(attachments::upload_attachment)
+            .service(attachments::download_attachment)
+            .service(attachments::delete_attachment)
             .service(dossiers::submit)
             .service(dossiers::withdraw)
-            .service(dossiers::history)
+            .service(tracking::history)
             .service(agency::inbox)
             .service(agency::transition)
             .service(agency::upload_result)
@@ -64,11 +65,11 @@ where
             .service(payments::get_payment)
             .service(payments::vietqr_png)
             .service(payments::sandbox_complete)
-            .service(payments::vnpay_return)
-            .service(payments::callback_get)
-            .service(payments::callback_post)
+            .service(gateway::vnpay_return)
+            .service(gateway::callback_get)
+            .service(gateway::callback_post)
             .service(payments::refund)
-            .service(payments::reconciliation)
+            .service(gateway::reconciliation)
             .service(my_dossiers::my_dossiers)
             .service(my_dossiers::my_summary)
             .service(my_dossiers::my_documents)

@@ -230,5 +230,5 @@ pub async fn download_result(
     me: Principal,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    crate::routes::dossiers::download(&state, me, path.into_inner(), "result").await
+    crate::routes::attachments::download(&state, me, path.into_inner(), "result").await
 }

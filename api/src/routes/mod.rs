@@ -2,16 +2,19 @@
 
 pub mod admin_catalogue;
 pub mod agency;
+pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod dossiers;
+pub mod gateway;
 pub mod me;
 pub mod my_dossiers;
 pub mod ops;
 pub mod payments;
 pub mod registrations;
 pub mod staff;
+pub mod tracking;
 
 use actix_web::http::header;
 use actix_web::HttpRequest;

@@ -1,0 +1,256 @@
+//! Gateway callbacks (VNPay's IPN and return URL) and the daily reconciliation of payments.
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, post, web, HttpRequest};
+use chrono::{Duration, NaiveDate};
+use dvc_domain::payment::PaymentStatus;
+use dvc_domain::FieldError;
+use dvc_persistence::dossiers as d;
+use dvc_persistence::payments::{self as p, CallbackRow};
+use dvc_persistence::{new_id, now, DbConn};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Admin;
+use crate::error::{ApiError, ApiResult, Msg, Problem};
+use crate::routes::payments::{payment_view, settle, PaymentView};
+use crate::state::AppState;
+
+/// VNPay's answer to an IPN.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IpnAnswer {
+    /// `00` confirmed, `01` order not found, `02` already confirmed, `04` invalid amount,
+    /// `97` invalid signature, `99` other.
+    #[serde(rename = "RspCode")]
+    pub rsp_code: &'static str,
+    #[serde(rename = "Message")]
+    pub message: &'static str,
+}
+
+fn ipn(conn: &mut DbConn, secret: &str, params: &BTreeMap<String, String>) -> Result<IpnAnswer, ApiError> {
+    let reference = params.get("vnp_TxnRef").cloned();
+    let valid = crate::payment::verify(secret, params);
+    let answer = |code: &'static str, message: &'static str| IpnAnswer { rsp_code: code, message };
+    let outcome = if !valid {
+        answer("97", "Invalid signature")
+    } else {
+        match reference.as_deref().map(|r| p::find_by_reference(conn, r)).transpose()?.flatten() {
+            None => answer("01", "Order not found"),
+            Some(payment) => {
+                let amount = params.get("vnp_Amount").and_then(|a| a.parse::<i64>().ok());
+                if amount != Some(payment.amount_vnd * 100) {
+                    answer("04", "Invalid amount")
+                } else if payment.status != "pending" {
+                    answer("02", "Order already confirmed")
+                } else {
+                    let success = params.get("vnp_ResponseCode").map(String::as_str) == Some("00")
+                        && params.get("vnp_TransactionStatus").map(String::as_str) == Some("00");
+                    if success {
+                        settle(
+                            conn,
+                            &payment,
+                            params.get("vnp_TransactionNo").map(String::as_str),
+                            params.get("vnp_BankCode").map(String::as_str),
+                            "vnpay",
+                        )?;
+                    } else {
+                        let mut failed = payment.clone();
+                        failed.status = PaymentStatus::Cancelled.as_str().into();
+                        failed.updated_at = now();
+                        p::update(conn, &failed)?;
+                    }
+                    answer("00", "Confirm Success")
+                }
+            }
+        }
+    };
+    let payload = serde_json::to_string(params).unwrap_or_default();
+    p::record_callback(
+        conn,
+        &CallbackRow {
+            id: new_id(),
+            provider: "vnpay".into(),
+            reference,
+            payload,
+            signature_valid: valid,
+            outcome: outcome.rsp_code.into(),
+            created_at: now(),
+        },
+    )?;
+    Ok(outcome)
+}
+
+fn query_params(req: &HttpRequest) -> BTreeMap<String, String> {
+    form_urlencoded::parse(req.query_string().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+async fn handle_ipn(
+    state: &AppState,
+    provider: &str,
+    params: BTreeMap<String, String>,
+) -> ApiResult<web::Json<IpnAnswer>> {
+    let Some(cfg) = state.config.vnpay.clone().filter(|_| provider == "vnpay") else {
+        return Err(ApiError::not_found("kênh thanh toán", "Payment provider"));
+    };
+    let answer = state.tx(move |conn| ipn(conn, &cfg.hash_secret, &params)).await;
+    Ok(web::Json(answer.unwrap_or(IpnAnswer { rsp_code: "99", message: "Unknown error" })))
+}
+
+/// VNPay's IPN (server to server), as VNPay sends it: a signed GET. Answers `RspCode`.
+#[utoipa::path(tag = "payments", params(("provider" = String, Path, description = "`vnpay`")), responses(
+    (status = 200, description = "The gateway's answer", body = IpnAnswer),
+    (status = 404, description = "Unknown or disabled provider", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/payments/callback/{provider}")]
+pub async fn callback_get(
+    state: web::Data<AppState>,
+    provider: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<web::Json<IpnAnswer>> {
+    handle_ipn(&state, &provider, query_params(&req)).await
+}
+
+/// The same IPN, posted as a form. Answers `RspCode`.
+#[utoipa::path(tag = "payments", params(("provider" = String, Path, description = "`vnpay`")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`vnp_*` parameters"),
+    responses(
+    (status = 200, description = "The gateway's answer", body = IpnAnswer),
+    (status = 404, description = "Unknown or disabled provider", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/payments/callback/{provider}")]
+pub async fn callback_post(
+    state: web::Data<AppState>,
+    provider: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<web::Json<IpnAnswer>> {
+    let mut params = query_params(&req);
+    params.extend(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    handle_ipn(&state, &provider, params).await
+}
+
+/// Where VNPay sends the payer back: the signature is checked (400 when bad) and the payment's
+/// state is shown. It changes nothing: only the IPN settles a payment.
+#[utoipa::path(tag = "payments", responses(
+    (status = 200, description = "The payment's state", body = PaymentView),
+    (status = 400, description = "Bad signature", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "Unknown payment or provider disabled", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/payments/return/vnpay")]
+pub async fn vnpay_return(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<web::Json<PaymentView>> {
+    let cfg = state.config.vnpay.clone().ok_or_else(|| ApiError::not_found("kênh thanh toán", "Payment provider"))?;
+    let params = query_params(&req);
+    if !crate::payment::verify(&cfg.hash_secret, &params) {
+        return Err(ApiError::bad_request(Msg::new("Chữ ký không hợp lệ", "Invalid signature")));
+    }
+    let reference = params.get("vnp_TxnRef").cloned().unwrap_or_default();
+    let (payment, code) = state
+        .db(move |conn| {
+            let payment = p::find_by_reference(conn, &reference)?
+                .ok_or_else(|| ApiError::not_found("khoản thanh toán", "Payment"))?;
+            let code = d::find_dossier(conn, &payment.dossier_id)?.and_then(|r| r.code).unwrap_or_default();
+            Ok((payment, code))
+        })
+        .await?;
+    Ok(web::Json(payment_view(&state, payment, &code, None)))
+}
+
+/// The business date to reconcile.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReconciliationQuery {
+    #[param(value_type = String, format = Date, example = "2026-11-22")]
+    pub date: String,
+}
+
+/// Totals of one provider and state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReconciliationGroup {
+    pub provider: String,
+    pub status: String,
+    pub count: i64,
+    pub amount_vnd: i64,
+}
+
+/// Something that does not add up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Mismatch {
+    /// `paid_without_confirmation` or `callback_for_unknown_reference`.
+    pub kind: &'static str,
+    pub reference: Option<String>,
+    pub payment_id: Option<String>,
+}
+
+/// A day's payments, reconciled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reconciliation {
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub groups: Vec<ReconciliationGroup>,
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// Payments of a day (Vietnam time) per provider and state, with what does not add up.
+#[utoipa::path(tag = "admin", params(ReconciliationQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "The day's reconciliation", body = Reconciliation),
+    (status = 400, description = "Invalid date", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/admin/payments/reconciliation")]
+pub async fn reconciliation(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    query: web::Query<ReconciliationQuery>,
+) -> ApiResult<web::Json<Reconciliation>> {
+    let date = NaiveDate::parse_from_str(query.date.trim(), "%Y-%m-%d").map_err(|_| {
+        ApiError::field(FieldError::new(
+            "date",
+            "invalid_date",
+            "Ngày có dạng YYYY-MM-DD",
+            "Dates look like YYYY-MM-DD",
+        ))
+    })?;
+    // The Vietnamese day in UTC.
+    let from = date.and_hms_opt(0, 0, 0).ok_or_else(ApiError::internal)? - Duration::hours(7);
+    let to = from + Duration::days(1);
+    let result = state
+        .db(move |conn| {
+            let payments = p::created_between(conn, from, to)?;
+            let callbacks = p::callbacks_between(conn, from, to)?;
+            let mut groups: Vec<ReconciliationGroup> = Vec::new();
+            let mut mismatches = Vec::new();
+            for pay in &payments {
+                match groups.iter_mut().find(|g| g.provider == pay.provider && g.status == pay.status) {
+                    Some(g) => {
+                        g.count += 1;
+                        g.amount_vnd += pay.amount_vnd;
+                    }
+                    None => groups.push(ReconciliationGroup {
+                        provider: pay.provider.clone(),
+                        status: pay.status.clone(),
+                        count: 1,
+                        amount_vnd: pay.amount_vnd,
+                    }),
+                }
+                if matches!(pay.status.as_str(), "paid" | "refunded") && p::confirmations(conn, &pay.reference)? == 0 {
+                    mismatches.push(Mismatch {
+                        kind: "paid_without_confirmation",
+                        reference: Some(pay.reference.clone()),
+                        payment_id: Some(pay.id.clone()),
+                    });
+                }
+            }
+            for cb in callbacks.iter().filter(|c| c.signature_valid && c.outcome == "01") {
+                mismatches.push(Mismatch {
+                    kind: "callback_for_unknown_reference",
+                    reference: cb.reference.clone(),
+                    payment_id: None,
+                });
+            }
+            Ok(Reconciliation { date, groups, mismatches })
+        })
+        .await?;
+    Ok(web::Json(result))
+}
