@@ -76,6 +76,67 @@ pub fn payment_url(
     format!("{}?{}&vnp_SecureHash={hash}", cfg.pay_url, hash_data(&params))
 }
 
+/// A payment gateway: how a payment starts. Confirmations arrive through each gateway's own
+/// signed callback.
+pub trait Provider: Send {
+    /// The name clients choose it by.
+    fn name(&self) -> &'static str;
+
+    /// Where to send the payer to pay `payment`, if anywhere.
+    fn redirect_url(
+        &self,
+        payment: &dvc_persistence::payments::PaymentRow,
+        order_info: &str,
+        ip: &str,
+        created: &str,
+    ) -> Option<String>;
+}
+
+/// Settled by the applicant through `sandbox-complete`; sandbox mode only.
+pub struct Sandbox;
+
+impl Provider for Sandbox {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    fn redirect_url(&self, _: &dvc_persistence::payments::PaymentRow, _: &str, _: &str, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// VNPay 2.1.0: a signed redirect to VNPay's page; settled by VNPay's signed IPN.
+pub struct Vnpay(pub VnpayConfig);
+
+impl Provider for Vnpay {
+    fn name(&self) -> &'static str {
+        "vnpay"
+    }
+
+    fn redirect_url(
+        &self,
+        payment: &dvc_persistence::payments::PaymentRow,
+        order_info: &str,
+        ip: &str,
+        created: &str,
+    ) -> Option<String> {
+        Some(payment_url(&self.0, &payment.reference, payment.amount_vnd, order_info, ip, created))
+    }
+}
+
+/// The provider named `name`: `Ok(None)` when it exists but is not enabled here, a field error when
+/// there is no such provider.
+pub fn provider(
+    config: &crate::config::Config,
+    name: &str,
+) -> Result<Option<Box<dyn Provider>>, dvc_domain::FieldError> {
+    match name {
+        "sandbox" => Ok(config.sandbox.then(|| Box::new(Sandbox) as Box<dyn Provider>)),
+        "vnpay" => Ok(config.vnpay.clone().map(|cfg| Box::new(Vnpay(cfg)) as Box<dyn Provider>)),
+        _ => Err(dvc_domain::FieldError::one_of("provider", &["sandbox", "vnpay"])),
+    }
+}
+
 /// A QR image (PNG) of a payload.
 pub fn qr_png(payload: &str) -> Result<Vec<u8>, String> {
     let code = qrcode::QrCode::new(payload.as_bytes()).map_err(|e| e.to_string())?;

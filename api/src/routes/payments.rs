@@ -4,7 +4,6 @@ use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 use dvc_domain::catalogue::FeeItem;
 use dvc_domain::payment::{FeePhase, PaymentStatus};
 use dvc_domain::workflow::DossierStatus;
-use dvc_domain::FieldError;
 use dvc_persistence::dossiers::{self as d, EventRow};
 use dvc_persistence::payments::{self as p, CallbackRow, PaymentRow};
 use dvc_persistence::{new_id, now, DbConn};
@@ -157,18 +156,17 @@ pub async fn create_payment(
         ));
     }
     let input: NewPayment = crate::extract::parse_json(&body)?;
-    let provider = input.provider;
-    match provider.as_str() {
-        "sandbox" if state.config.sandbox => {}
-        "vnpay" if state.config.vnpay.is_some() => {}
-        "sandbox" | "vnpay" => {
+    let gateway = match crate::payment::provider(&state.config, &input.provider) {
+        Ok(Some(gateway)) => gateway,
+        Ok(None) => {
             return Err(ApiError::unprocessable(
                 "provider_unavailable",
                 Msg::new("Kênh thanh toán này không được bật", "This payment provider is not enabled"),
             ));
         }
-        _ => return Err(ApiError::field(FieldError::one_of("provider", &["sandbox", "vnpay"]))),
-    }
+        Err(e) => return Err(ApiError::field(e)),
+    };
+    let provider = gateway.name().to_string();
     let idem = crate::idempotency::from_request(&req, me.id(), &format!("payments:{id}"), &body)?;
     let ip = crate::ratelimit::client_address(&req, state.config.trust_forwarded);
     let shared = state.clone();
@@ -228,21 +226,8 @@ pub async fn create_payment(
             };
             p::insert(conn, &payment)?;
             let code = row.code.clone().unwrap_or_default();
-            let redirect = match (&provider[..], &shared.config.vnpay) {
-                ("vnpay", Some(cfg)) => {
-                    let created =
-                        t.and_utc().with_timezone(&crate::calendar::vietnam()).format("%Y%m%d%H%M%S").to_string();
-                    Some(crate::payment::payment_url(
-                        cfg,
-                        &payment.reference,
-                        amount,
-                        &format!("Thanh toan ho so {code}"),
-                        &ip,
-                        &created,
-                    ))
-                }
-                _ => None,
-            };
+            let created = t.and_utc().with_timezone(&crate::calendar::vietnam()).format("%Y%m%d%H%M%S").to_string();
+            let redirect = gateway.redirect_url(&payment, &format!("Thanh toan ho so {code}"), &ip, &created);
             let view = payment_view(&shared, payment, &code, redirect);
             let json = serde_json::to_string(&view).map_err(|_| ApiError::internal())?;
             if let Some(i) = &idem {
