@@ -2,7 +2,6 @@
 
 use actix_multipart::Multipart;
 use actix_web::{get, post, web, HttpResponse};
-use dvc_domain::page::PageRequest;
 use dvc_domain::workflow::{Actor, DossierStatus};
 use dvc_domain::FieldError;
 use dvc_persistence::dossiers::{self as d, AttachmentRow, DossierFilter, FileRow};
@@ -51,12 +50,7 @@ pub async fn inbox(
 ) -> ApiResult<web::Json<Page<DossierView>>> {
     let q = query.into_inner();
     let mut errors = Vec::new();
-    let page = PageRequest::parse(q.page.as_deref(), q.per_page.as_deref()).unwrap_or_else(|mut e| {
-        errors.append(&mut e);
-        PageRequest::default()
-    });
-    let status =
-        q.status.map(|s| DossierStatus::parse_field("status", &s).map_err(|e| errors.push(e)).ok()).unwrap_or(None);
+    let (page, status) = crate::routes::page_and_status(&q.page, &q.per_page, &q.status, &mut errors);
     let overdue = match q.overdue.as_deref() {
         None => false,
         Some("true") => true,

@@ -55,6 +55,23 @@ pub fn filter_key(raw: Option<String>) -> Option<String> {
     Some(if dvc_domain::text::is_lookup_key(&raw) { raw } else { "-".to_string() })
 }
 
+/// The page and status filter of a dossier list, recording what is invalid in `errors`.
+pub fn page_and_status(
+    page: &Option<String>,
+    per_page: &Option<String>,
+    status: &Option<String>,
+    errors: &mut Vec<dvc_domain::FieldError>,
+) -> (PageRequest, Option<dvc_domain::workflow::DossierStatus>) {
+    let page = PageRequest::parse(page.as_deref(), per_page.as_deref()).unwrap_or_else(|mut e| {
+        errors.append(&mut e);
+        PageRequest::default()
+    });
+    let status = status
+        .as_deref()
+        .and_then(|s| dvc_domain::workflow::DossierStatus::parse_field("status", s).map_err(|e| errors.push(e)).ok());
+    (page, status)
+}
+
 /// The strong ETag of a versioned resource.
 pub fn etag(id: &str, version: i32) -> String {
     format!("\"{id}-v{version}\"")

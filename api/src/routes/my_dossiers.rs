@@ -41,12 +41,7 @@ pub async fn my_dossiers(
 ) -> ApiResult<web::Json<Page<DossierView>>> {
     let q = query.into_inner();
     let mut errors = Vec::new();
-    let page = PageRequest::parse(q.page.as_deref(), q.per_page.as_deref()).unwrap_or_else(|mut e| {
-        errors.append(&mut e);
-        PageRequest::default()
-    });
-    let status =
-        q.status.map(|s| DossierStatus::parse_field("status", &s).map_err(|e| errors.push(e)).ok()).unwrap_or(None);
+    let (page, status) = crate::routes::page_and_status(&q.page, &q.per_page, &q.status, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
