@@ -13,8 +13,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{path_error, query_error, ApiError, Lang, Msg};
 use crate::routes::{
-    admin_catalogue, agency, attachments, auth, calendar, catalogue, dossiers, gateway, me, my_dossiers, ops, payments,
-    registrations, staff, tracking,
+    admin_catalogue, agency, attachments, auth, calendar, catalogue, dossiers, feedback, gateway, me, my_dossiers, ops,
+    payments, registrations, staff, statistics, tracking,
 };
 use crate::state::AppState;
 
@@ -70,6 +70,21 @@ where
             .service(gateway::callback_post)
             .service(payments::refund)
             .service(gateway::reconciliation)
+            .service(feedback::public)
+            .service(feedback::create)
+            .service(feedback::get_one)
+            .service(feedback::update)
+            .service(feedback::start)
+            .service(feedback::answer)
+            .service(feedback::reopen)
+            .service(feedback::close)
+            .service(feedback::mine)
+            .service(feedback::queue)
+            .service(feedback::rate)
+            .service(feedback::get_rating)
+            .service(statistics::summary)
+            .service(statistics::agency_report)
+            .service(statistics::chart)
             .service(my_dossiers::my_dossiers)
             .service(my_dossiers::my_summary)
             .service(my_dossiers::my_documents)

@@ -7,7 +7,7 @@ use dvc_domain::catalogue::{FeeItem, RequiredDocument};
 use dvc_domain::workflow::{allowed_actions, next_status, Actor, DossierAction, DossierStatus};
 use dvc_domain::FieldError;
 use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
-use dvc_persistence::{new_id, now, DbConn};
+use dvc_persistence::{new_id, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -374,6 +374,16 @@ pub struct Mover<'a> {
     pub role: &'a str,
 }
 
+/// How a dossier ended against its due date: `early`, `on_time` or `late`.
+pub fn timeliness(due: Option<NaiveDate>, today: NaiveDate) -> &'static str {
+    match due {
+        Some(due) if today < due => "early",
+        Some(due) if today == due => "on_time",
+        Some(_) => "late",
+        None => "on_time",
+    }
+}
+
 /// Applies a workflow move to a dossier in the caller's transaction: checks it against the table,
 /// updates status and deadline, and writes the history event. Returns the updated row.
 pub fn apply(
@@ -383,13 +393,13 @@ pub fn apply(
     mover: &Mover,
     input: &TransitionInput,
     cal: &Calendar,
-    today: NaiveDate,
+    at: crate::clock::Moment,
 ) -> Result<DossierRow, ApiError> {
+    let (t, today) = (at.now, at.today);
     let actor = mover.actor;
     let from = status(&row)?;
     let to = next_status(from, action, actor).ok_or_else(|| not_allowed(from, action, actor))?;
     let mut data = serde_json::Map::new();
-    let t = now();
     if let Some(note) = &input.note {
         let mut errors = Vec::new();
         dvc_domain::catalogue::check_text("note", note, 2000, &mut errors);
@@ -400,6 +410,10 @@ pub fn apply(
     match action {
         DossierAction::Reject | DossierAction::Stop | DossierAction::Withdraw => {
             data.insert("reason".into(), text_required("reason", &input.reason)?.into());
+            // An agency that ends a dossier it had received answers for the deadline too.
+            if actor == Actor::Agency && row.received_at.is_some() && row.timeliness.is_none() {
+                row.timeliness = Some(timeliness(row.due_date, today).into());
+            }
         }
         DossierAction::RequestSupplement => {
             if input.missing_documents.is_empty() && input.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
@@ -454,12 +468,7 @@ pub fn apply(
             if let Some(start) = row.clock_started_on.take() {
                 row.working_days_spent += cal.working_days_between(start, today) as i32;
             }
-            let timeliness = match row.due_date {
-                Some(due) if today < due => "early",
-                Some(due) if today == due => "on_time",
-                Some(_) => "late",
-                None => "on_time",
-            };
+            let timeliness = timeliness(row.due_date, today);
             row.timeliness = Some(timeliness.into());
             data.insert("timeliness".into(), timeliness.into());
         }

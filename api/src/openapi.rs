@@ -25,6 +25,8 @@ integration for ministry and provincial one-stop systems.\n\nErrors are `applica
         (name = "dossiers", description = "Hồ sơ: drafts, attachments, submission, tracking"),
         (name = "agency", description = "Cán bộ: the agency's inbox and the legal workflow"),
         (name = "payments", description = "Phí, lệ phí: fees, online payment (sandbox, VNPay), VietQR, refunds"),
+        (name = "feedback", description = "Phản ánh, kiến nghị: complaints, reflections, support requests, satisfaction ratings"),
+        (name = "statistics", description = "Chỉ số phục vụ: service-quality statistics per agency, procedure and field"),
         (name = "calendar", description = "Ngày nghỉ: holidays and working-day deadlines"),
         (name = "admin", description = "Quản trị: catalogue upkeep (administrators)"),
         (name = "operations", description = "Health, readiness and metrics"),

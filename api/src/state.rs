@@ -7,6 +7,7 @@ use dvc_persistence::{DbConn, Pool};
 
 use crate::auth::TokenKeys;
 use crate::certificates::TrustStore;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     pub metrics: Arc<Metrics>,
     pub trust: Arc<TrustStore>,
+    pub clock: Arc<Clock>,
 }
 
 impl AppState {
@@ -76,6 +78,7 @@ impl AppState {
             keys: Arc::new(keys),
             metrics: Arc::new(Metrics::new()),
             trust: Arc::new(trust),
+            clock: Arc::new(Clock::default()),
         })
     }
 }

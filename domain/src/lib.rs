@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod error;
+pub mod feedback;
 pub mod identity;
 pub mod page;
 pub mod payment;

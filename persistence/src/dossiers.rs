@@ -72,6 +72,8 @@ pub struct DossierRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Fees owed in total (before and after processing), fixed at submission.
+    pub fee_vnd: i64,
 }
 
 pub fn insert_dossier(conn: &mut DbConn, row: &DossierRow) -> QueryResult<()> {

@@ -4,10 +4,12 @@ pub mod accounts;
 pub mod catalogue;
 pub mod db;
 pub mod dossiers;
+pub mod feedback;
 pub mod outbox;
 pub mod payments;
 pub mod registrations;
 pub mod schema;
+pub mod statistics;
 
 pub use db::{build_pool, BackendKind, DbConn, DbError, Pool, PoolOptions, PooledConn};
 

@@ -221,6 +221,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        fee_vnd -> BigInt,
     }
 }
 
@@ -346,4 +347,65 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     payment_callbacks,
     idempotency_keys,
+    feedback,
+    feedback_events,
+    ratings,
 );
+
+diesel::table! {
+    feedback (id) {
+        id -> Text,
+        code -> Text,
+        kind -> Text,
+        title -> Text,
+        content -> Text,
+        author_id -> Text,
+        agency_id -> Text,
+        procedure_id -> Nullable<Text>,
+        dossier_id -> Nullable<Text>,
+        status -> Text,
+        publish -> Bool,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        reopened -> Integer,
+        closed_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feedback_events (id) {
+        id -> Text,
+        feedback_id -> Text,
+        at -> Timestamp,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ratings (id) {
+        id -> Text,
+        dossier_id -> Text,
+        agency_id -> Text,
+        procedure_id -> Text,
+        author_id -> Text,
+        score -> Integer,
+        attitude -> Nullable<Integer>,
+        timeliness -> Nullable<Integer>,
+        transparency -> Nullable<Integer>,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(feedback_events -> feedback (feedback_id));
+diesel::joinable!(feedback -> agencies (agency_id));
+diesel::joinable!(ratings -> dossiers (dossier_id));

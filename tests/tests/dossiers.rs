@@ -44,11 +44,11 @@ pub fn draft(app: &TestApp, a: &Actors) -> Value {
     res.json().unwrap()
 }
 
-fn move_(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::blocking::Response {
+pub fn move_(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::blocking::Response {
     app.post(&format!("/api/v1/dossiers/{id}/transitions"), &body, Some(token))
 }
 
-fn ok_move(app: &TestApp, token: &str, id: &str, body: Value) -> Value {
+pub fn ok_move(app: &TestApp, token: &str, id: &str, body: Value) -> Value {
     let res = move_(app, token, id, body.clone());
     assert_eq!(res.status(), 200, "{body}: {:?}", res.text());
     res.json().unwrap()

@@ -68,6 +68,8 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub pool: Pool,
+    /// The server's clock, which a test may move forward.
+    pub clock: std::sync::Arc<dvc_api::clock::Clock>,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// The database; a second instance's copy has no name, so it drops nothing.
@@ -113,6 +115,7 @@ impl TestApp {
         adjust(&mut config);
         let state = AppState::open(config).expect("open state");
         let pool = state.pool.clone();
+        let clock = state.clock.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = mpsc::channel();
@@ -129,7 +132,7 @@ impl TestApp {
         });
         let handle = rx.recv().expect("server started");
         let client = Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client");
-        TestApp { base, client, pool, handle: Some(handle), thread: Some(thread), _db: db }
+        TestApp { base, client, pool, clock, handle: Some(handle), thread: Some(thread), _db: db }
     }
 
     /// Another server process on the same database, as behind a load balancer.

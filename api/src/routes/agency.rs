@@ -69,7 +69,7 @@ pub async fn inbox(
         _ if staff.0.role() == dvc_domain::auth::Role::Officer => return Err(ApiError::forbidden()),
         _ => filter_key(q.agency_id),
     };
-    let today = crate::calendar::today();
+    let today = state.clock.today();
     let filter = DossierFilter {
         agency_id: agency,
         status: status.map(|s| s.as_str().to_string()),
@@ -117,6 +117,7 @@ pub async fn transition(
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
     let input = body.0;
     let action = input.action.ok_or_else(|| ApiError::field(FieldError::required("action")))?;
+    let at = state.clock.moment();
     let view = state
         .tx(move |conn| {
             let (row, access) = svc::load(conn, &me, &id)?;
@@ -124,7 +125,6 @@ pub async fn transition(
                 return Err(ApiError::forbidden());
             }
             let cal = crate::calendar::load(conn)?;
-            let today = crate::calendar::today();
             let actor_id = me.id().to_string();
             let row = svc::apply(
                 conn,
@@ -133,9 +133,9 @@ pub async fn transition(
                 &svc::Mover { actor: Actor::Agency, id: Some(&actor_id), role: me.role().as_str() },
                 &input,
                 &cal,
-                today,
+                at,
             )?;
-            svc::view(conn, row, access, &cal, today)
+            svc::view(conn, row, access, &cal, at.today)
         })
         .await?;
     Ok(web::Json(view))

@@ -75,10 +75,11 @@ async fn respond(
     status: actix_web::http::StatusCode,
 ) -> ApiResult<HttpResponse> {
     let tag = etag(&row.id, row.version);
+    let today = state.clock.today();
     let view = state
         .db(move |conn| {
             let cal = crate::calendar::load(conn)?;
-            svc::view(conn, row, access, &cal, crate::calendar::today())
+            svc::view(conn, row, access, &cal, today)
         })
         .await?;
     Ok(HttpResponse::build(status).insert_header((header::ETAG, tag)).json(view))
@@ -101,6 +102,7 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
     let input = body.0;
     check_delivery(&input.delivery)?;
     let owner = me.id().to_string();
+    let t = state.clock.now();
     let row = state
         .tx(move |conn| {
             let procedure_key = match dvc_domain::text::is_lookup_key(&input.procedure_id) {
@@ -117,7 +119,6 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
                 "tax_code": account.tax_code, "date_of_birth": account.date_of_birth, "phone": account.phone,
                 "email": account.email, "address": profile.get("address"),
             });
-            let t = now();
             let row = DossierRow {
                 id: new_id(),
                 code: None,
@@ -142,6 +143,7 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
                 version: 1,
                 created_at: t,
                 updated_at: t,
+                fee_vnd: 0,
             };
             d::insert_dossier(conn, &row)?;
             d::insert_event(
@@ -328,6 +330,7 @@ pub async fn patch_dossier(
 #[post("/dossiers/{id}/submit")]
 pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
+    let at = state.clock.moment();
     let row = state
         .tx(move |conn| {
             let (mut row, access) = svc::load(conn, &me, &id)?;
@@ -383,11 +386,12 @@ pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<Str
                 })?;
             }
             if action == DossierAction::Submit && status == DossierStatus::Draft {
-                let today = crate::calendar::today();
-                let prefix = format!("{}-{}", snap.agency_code, today.format("%y%m%d"));
+                let prefix = format!("{}-{}", snap.agency_code, at.today.format("%y%m%d"));
                 let n = d::next_code_number(conn, &prefix)?;
                 row.code = Some(format!("{prefix}-{n:04}"));
-                row.submitted_at = Some(now());
+                row.submitted_at = Some(at.now);
+                let totals = dvc_domain::payment::totals(&snap.fees);
+                row.fee_vnd = totals.before + totals.after;
             }
             let cal = crate::calendar::load(conn)?;
             let actor_id = me.id().to_string();
@@ -398,7 +402,7 @@ pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<Str
                 &svc::Mover { actor: Actor::Applicant, id: Some(&actor_id), role: me.role().as_str() },
                 &TransitionInput::default(),
                 &cal,
-                crate::calendar::today(),
+                at,
             )
         })
         .await?;
@@ -433,6 +437,7 @@ pub async fn withdraw(
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
     let reason = body.0.reason;
+    let at = state.clock.moment();
     let row = state
         .tx(move |conn| {
             let (row, access) = svc::load(conn, &me, &id)?;
@@ -443,7 +448,7 @@ pub async fn withdraw(
             let input = TransitionInput { reason: Some(reason), ..Default::default() };
             let actor_id = me.id().to_string();
             let mover = svc::Mover { actor: Actor::Applicant, id: Some(&actor_id), role: me.role().as_str() };
-            svc::apply(conn, row, DossierAction::Withdraw, &mover, &input, &cal, crate::calendar::today())
+            svc::apply(conn, row, DossierAction::Withdraw, &mover, &input, &cal, at)
         })
         .await?;
     respond(&state, row, Access::Owner, actix_web::http::StatusCode::OK).await

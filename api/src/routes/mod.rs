@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod dossiers;
+pub mod feedback;
 pub mod gateway;
 pub mod me;
 pub mod my_dossiers;
@@ -14,6 +15,7 @@ pub mod ops;
 pub mod payments;
 pub mod registrations;
 pub mod staff;
+pub mod statistics;
 pub mod tracking;
 
 use actix_web::http::header;

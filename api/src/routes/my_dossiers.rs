@@ -50,11 +50,11 @@ pub async fn my_dossiers(
         status: status.map(|s| s.as_str().into()),
         ..Default::default()
     };
+    let today = state.clock.today();
     let result = state
         .db(move |conn| {
             let (rows, total) = d::list_dossiers(conn, &filter, page.offset(), page.per_page)?;
             let cal = crate::calendar::load(conn)?;
-            let today = crate::calendar::today();
             let items = rows
                 .into_iter()
                 .map(|r| svc::view(conn, r, Access::Owner, &cal, today))
@@ -92,16 +92,13 @@ pub struct Summary {
 #[get("/me/summary")]
 pub async fn my_summary(state: web::Data<AppState>, me: Principal) -> ApiResult<web::Json<Summary>> {
     let id = me.id().to_string();
+    let today = state.clock.today();
     let (counts, overdue) = state
         .db(move |conn| {
             let counts = d::count_by_status(conn, &id)?;
             let overdue = d::count(
                 conn,
-                &DossierFilter {
-                    applicant_id: Some(id),
-                    overdue_on: Some(crate::calendar::today()),
-                    ..Default::default()
-                },
+                &DossierFilter { applicant_id: Some(id), overdue_on: Some(today), ..Default::default() },
             )?;
             Ok((counts, overdue))
         })

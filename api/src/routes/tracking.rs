@@ -133,7 +133,7 @@ pub async fn lookup(state: web::Data<AppState>, query: web::Query<LookupQuery>) 
     let (row, events, cal, fees) = found;
     let (snap, fees) = fees;
     let status = svc::status(&row)?;
-    let deadline = svc::deadline(&row, &cal, crate::calendar::today());
+    let deadline = svc::deadline(&row, &cal, state.clock.today());
     Ok(web::Json(PublicDossier {
         code: row.code.unwrap_or_default(),
         status,

@@ -1,0 +1,903 @@
+//! Citizen voice: complaints, reflections and support requests routed to the responsible agency,
+//! answered by its officers; the public list of answered reflections; satisfaction ratings.
+
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpResponse};
+use dvc_domain::auth::Role;
+use dvc_domain::feedback::{next_status, FeedbackAction, FeedbackKind, FeedbackStatus, MAX_REOPENS};
+use dvc_domain::page::PageRequest;
+use dvc_domain::workflow::{Actor, DossierStatus};
+use dvc_domain::FieldError;
+use dvc_persistence::catalogue as cat;
+use dvc_persistence::dossiers as d;
+use dvc_persistence::feedback::{self as fb, FeedbackEventRow, FeedbackFilter, FeedbackRow, RatingRow};
+use dvc_persistence::outbox::{self, NotificationRow};
+use dvc_persistence::{accounts, new_id, DbConn};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Principal, Staff};
+use crate::catalogue::rfc3339;
+use crate::dossier::{self as svc, Access};
+use crate::error::{ApiError, ApiResult, Msg, Problem};
+use crate::extract::Body;
+use crate::routes::{filter_key, path_key, Page};
+use crate::state::AppState;
+
+/// A new complaint, reflection or support request. Say what it is about: your dossier (by its
+/// code), a procedure, or an agency; it goes to the agency responsible.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFeedback {
+    #[schema(value_type = FeedbackKind)]
+    pub kind: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[schema(min_length = 1, max_length = 5000)]
+    pub content: String,
+    /// Id or code of the procedure concerned.
+    pub procedure_id: Option<String>,
+    /// Code of one of your own dossiers (complaints about a dossier).
+    pub dossier_code: Option<String>,
+    /// The agency concerned, when no dossier is named.
+    pub agency_id: Option<String>,
+    /// Whether the answer to a reflection may be published (default true). Authors are never shown.
+    pub publish: Option<bool>,
+}
+
+/// A short reference to an agency or procedure.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Named {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+}
+
+/// One step in the life of a piece of feedback.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedbackStep {
+    pub at: String,
+    pub action: String,
+    pub from_status: Option<FeedbackStatus>,
+    pub to_status: FeedbackStatus,
+    /// `citizen`, `business`, `organization`, `officer`, `admin`.
+    pub actor_role: String,
+    pub note: Option<String>,
+}
+
+/// A piece of feedback as its author and the agency see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedbackView {
+    pub id: String,
+    /// `KN-`, `PA-` or `HT-` then `yyMMdd-NNNN`.
+    pub code: String,
+    pub kind: FeedbackKind,
+    pub title: String,
+    pub content: String,
+    pub status: FeedbackStatus,
+    pub agency: Named,
+    pub procedure: Option<Named>,
+    pub dossier_code: Option<String>,
+    pub publish: bool,
+    pub answer: Option<String>,
+    pub answered_at: Option<String>,
+    pub reopened: i32,
+    /// What the caller may do now.
+    pub allowed_actions: Vec<FeedbackAction>,
+    pub history: Vec<FeedbackStep>,
+    pub version: i32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An answered reflection as the public sees it: no author, no personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicFeedback {
+    pub code: String,
+    pub title: String,
+    pub content: String,
+    pub agency: Named,
+    pub procedure: Option<Named>,
+    pub answer: String,
+    pub answered_at: String,
+    pub created_at: String,
+}
+
+/// Who is looking at a piece of feedback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Viewer {
+    Author,
+    Agency,
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("phản ánh, kiến nghị", "Feedback")
+}
+
+/// The author, officers of the agency it was routed to, and administrators see it; anyone else is
+/// told it does not exist.
+fn viewer(me: &Principal, row: &FeedbackRow) -> Result<Viewer, ApiError> {
+    if row.author_id == me.id() {
+        Ok(Viewer::Author)
+    } else if me.role() == Role::Admin
+        || (me.role() == Role::Officer && me.0.agency_id.as_deref() == Some(row.agency_id.as_str()))
+    {
+        Ok(Viewer::Agency)
+    } else {
+        Err(not_found())
+    }
+}
+
+fn named_agency(conn: &mut DbConn, id: &str) -> Result<Named, ApiError> {
+    let a = cat::find_agency(conn, id)?.ok_or_else(ApiError::internal)?;
+    Ok(Named { id: a.id, code: a.code, name: a.name })
+}
+
+fn named_procedure(conn: &mut DbConn, id: Option<&str>) -> Result<Option<Named>, ApiError> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(cat::find_procedure(conn, id)?.map(|p| Named { id: p.id, code: p.code, name: p.name }))
+}
+
+fn kind_of(row: &FeedbackRow) -> Result<FeedbackKind, ApiError> {
+    FeedbackKind::parse(&row.kind).ok_or_else(ApiError::internal)
+}
+
+fn status_of(row: &FeedbackRow) -> Result<FeedbackStatus, ApiError> {
+    FeedbackStatus::parse(&row.status).ok_or_else(ApiError::internal)
+}
+
+fn view(conn: &mut DbConn, row: FeedbackRow, viewer: Viewer) -> Result<FeedbackView, ApiError> {
+    let status = status_of(&row)?;
+    let actor = if viewer == Viewer::Author { Actor::Applicant } else { Actor::Agency };
+    let allowed_actions = FeedbackAction::ALL
+        .iter()
+        .copied()
+        .filter(|a| next_status(status, *a, actor, row.reopened).is_some())
+        .collect();
+    let history = fb::events(conn, &row.id)?
+        .into_iter()
+        .map(|e| FeedbackStep {
+            at: rfc3339(e.at),
+            action: e.action,
+            from_status: e.from_status.as_deref().and_then(FeedbackStatus::parse),
+            to_status: FeedbackStatus::parse(&e.to_status).unwrap_or(FeedbackStatus::New),
+            actor_role: e.actor_role,
+            note: e.note,
+        })
+        .collect();
+    let dossier_code = match &row.dossier_id {
+        Some(id) => d::find_dossier(conn, id)?.and_then(|d| d.code),
+        None => None,
+    };
+    Ok(FeedbackView {
+        kind: kind_of(&row)?,
+        status,
+        agency: named_agency(conn, &row.agency_id)?,
+        procedure: named_procedure(conn, row.procedure_id.as_deref())?,
+        dossier_code,
+        allowed_actions,
+        history,
+        id: row.id,
+        code: row.code,
+        title: row.title,
+        content: row.content,
+        publish: row.publish,
+        answer: row.answer,
+        answered_at: row.answered_at.map(rfc3339),
+        reopened: row.reopened,
+        version: row.version,
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+    })
+}
+
+fn unknown(field: &str) -> FieldError {
+    FieldError::new(field, "not_found", "Không tìm thấy", "Not found")
+}
+
+/// Where a new piece of feedback goes: `(agency, procedure, dossier)`.
+fn route(
+    conn: &mut DbConn,
+    me: &Principal,
+    kind: FeedbackKind,
+    input: &NewFeedback,
+) -> Result<(String, Option<String>, Option<String>), ApiError> {
+    let key = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (procedure_key, dossier_code, agency_key) =
+        (key(&input.procedure_id), key(&input.dossier_code), key(&input.agency_id));
+    if let Some(code) = dossier_code {
+        // Only the applicant's own dossier; someone else's looks the same as none at all.
+        let dossier = match dvc_domain::text::is_lookup_key(&code) {
+            true => d::find_dossier_by_code(conn, &code)?,
+            false => None,
+        }
+        .filter(|row| row.applicant_id.as_deref() == Some(me.id()))
+        .ok_or_else(|| ApiError::field(unknown("dossier_code")))?;
+        return Ok((dossier.agency_id, Some(dossier.procedure_id), Some(dossier.id)));
+    }
+    let procedure = match procedure_key {
+        Some(p) => Some(
+            match dvc_domain::text::is_lookup_key(&p) {
+                true => cat::find_procedure(conn, &p)?,
+                false => None,
+            }
+            .ok_or_else(|| ApiError::field(unknown("procedure_id")))?,
+        ),
+        None => None,
+    };
+    let agency = match agency_key {
+        Some(a) => Some(
+            match dvc_domain::text::is_lookup_key(&a) {
+                true => cat::find_agency(conn, &a)?,
+                false => None,
+            }
+            .ok_or_else(|| ApiError::field(unknown("agency_id")))?
+            .id,
+        ),
+        None => None,
+    };
+    if kind == FeedbackKind::Complaint && procedure.is_none() {
+        return Err(ApiError::field(FieldError::new(
+            "procedure_id",
+            "required",
+            "Khiếu nại phải nêu thủ tục (procedure_id) hoặc mã hồ sơ của bạn (dossier_code)",
+            "A complaint names a procedure (procedure_id) or your dossier's code (dossier_code)",
+        )));
+    }
+    let procedure_id = procedure.as_ref().map(|p| p.id.clone());
+    let agency = match (agency, procedure) {
+        (Some(a), _) => a,
+        (None, Some(p)) => cat::agencies_of_procedures(conn, std::slice::from_ref(&p.id))?
+            .into_iter()
+            .next()
+            .map(|a| a.id)
+            .ok_or_else(|| ApiError::field(FieldError::required("agency_id")))?,
+        (None, None) => {
+            return Err(ApiError::field(FieldError::new(
+                "agency_id",
+                "required",
+                "Nêu cơ quan (agency_id), thủ tục (procedure_id) hoặc mã hồ sơ (dossier_code)",
+                "Name an agency (agency_id), a procedure (procedure_id) or a dossier code (dossier_code)",
+            )))
+        }
+    };
+    Ok((agency, procedure_id, None))
+}
+
+/// File a complaint (`complaint`: about a procedure or your own dossier), a reflection or
+/// recommendation (`reflection`), or a support request (`support_request`). It gets a code and goes
+/// to the responsible agency.
+#[utoipa::path(tag = "feedback", request_body = NewFeedback, security(("bearer" = [])), responses(
+    (status = 201, description = "Filed", body = FeedbackView),
+    (status = 400, description = "Invalid input, or an unknown procedure, agency or dossier code", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an applicant account", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/feedback")]
+pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewFeedback>) -> ApiResult<HttpResponse> {
+    if !me.role().is_applicant() {
+        return Err(ApiError::forbidden());
+    }
+    let input = body.0;
+    let mut errors = Vec::new();
+    let kind = FeedbackKind::parse_field("kind", &input.kind).map_err(|e| errors.push(e)).ok();
+    dvc_domain::catalogue::check_text("title", &input.title, 200, &mut errors);
+    dvc_domain::catalogue::check_text("content", &input.content, 5000, &mut errors);
+    let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    let at = state.clock.moment();
+    let view = state
+        .tx(move |conn| {
+            let (agency_id, procedure_id, dossier_id) = route(conn, &me, kind, &input)?;
+            let prefix = format!("{}-{}", kind.code_prefix(), at.today.format("%y%m%d"));
+            let n = d::next_code_number(conn, &prefix)?;
+            let row = FeedbackRow {
+                id: new_id(),
+                code: format!("{prefix}-{n:04}"),
+                kind: kind.as_str().into(),
+                title: input.title.trim().into(),
+                content: input.content.trim().into(),
+                author_id: me.id().into(),
+                agency_id,
+                procedure_id,
+                dossier_id,
+                status: FeedbackStatus::New.as_str().into(),
+                publish: input.publish.unwrap_or(true),
+                answer: None,
+                answered_by: None,
+                answered_at: None,
+                reopened: 0,
+                closed_at: None,
+                version: 1,
+                created_at: at.now,
+                updated_at: at.now,
+            };
+            fb::insert(conn, &row)?;
+            record(conn, &row, "create", None, FeedbackStatus::New, &me, None, at.now)?;
+            view(conn, row, Viewer::Author)
+        })
+        .await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/v1/feedback/{}", view.id))).json(view))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    conn: &mut DbConn,
+    row: &FeedbackRow,
+    action: &str,
+    from: Option<FeedbackStatus>,
+    to: FeedbackStatus,
+    me: &Principal,
+    note: Option<String>,
+    at: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
+    fb::insert_event(
+        conn,
+        &FeedbackEventRow {
+            id: new_id(),
+            feedback_id: row.id.clone(),
+            at,
+            action: action.into(),
+            from_status: from.map(|s| s.as_str().into()),
+            to_status: to.as_str().into(),
+            actor_id: Some(me.id().into()),
+            actor_role: me.role().as_str().into(),
+            note,
+        },
+    )?;
+    Ok(())
+}
+
+/// A piece of feedback: its author, the agency it was routed to and administrators only.
+#[utoipa::path(tag = "feedback", security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+    (status = 200, description = "The feedback and its history", body = FeedbackView),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not used: others are told it does not exist", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such feedback for this caller", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/feedback/{id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<FeedbackView>> {
+    let id = path_key(id.into_inner(), "phản ánh, kiến nghị", "Feedback")?;
+    let view = state
+        .db(move |conn| {
+            let row = fb::find(conn, &id)?.ok_or_else(not_found)?;
+            let who = viewer(&me, &row)?;
+            view(conn, row, who)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Filters of feedback lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedbackQuery {
+    #[param(value_type = Option<FeedbackKind>)]
+    pub kind: Option<String>,
+    #[param(value_type = Option<FeedbackStatus>)]
+    pub status: Option<String>,
+    /// Administrators may choose one agency; officers always see their own.
+    pub agency_id: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    pub page: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+}
+
+fn parse_list(q: &FeedbackQuery) -> Result<(PageRequest, Option<String>, Option<String>), ApiError> {
+    let mut errors = Vec::new();
+    let page = PageRequest::parse(q.page.as_deref(), q.per_page.as_deref()).unwrap_or_else(|mut e| {
+        errors.append(&mut e);
+        PageRequest::default()
+    });
+    let kind = q.kind.as_deref().and_then(|k| FeedbackKind::parse_field("kind", k).map_err(|e| errors.push(e)).ok());
+    let status =
+        q.status.as_deref().and_then(|s| FeedbackStatus::parse_field("status", s).map_err(|e| errors.push(e)).ok());
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    Ok((page, kind.map(|k| k.as_str().into()), status.map(|s| s.as_str().into())))
+}
+
+async fn list_for(
+    state: &AppState,
+    filter: FeedbackFilter,
+    page: PageRequest,
+    who: Viewer,
+) -> ApiResult<web::Json<Page<FeedbackView>>> {
+    let result = state
+        .db(move |conn| {
+            let (rows, total) = fb::list(conn, &filter, page.offset(), page.per_page)?;
+            let items = rows.into_iter().map(|r| view(conn, r, who)).collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::new(items, total, page))
+        })
+        .await?;
+    Ok(web::Json(result))
+}
+
+/// The signed-in account's own complaints, reflections and support requests, newest first.
+#[utoipa::path(tag = "feedback", params(FeedbackQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "A page of feedback", body = Page<FeedbackView>),
+    (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not used: every account lists its own", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/me/feedback")]
+pub async fn mine(
+    state: web::Data<AppState>,
+    me: Principal,
+    query: web::Query<FeedbackQuery>,
+) -> ApiResult<web::Json<Page<FeedbackView>>> {
+    let (page, kind, status) = parse_list(&query)?;
+    let filter = FeedbackFilter { author_id: Some(me.id().into()), kind, status, ..Default::default() };
+    list_for(&state, filter, page, Viewer::Author).await
+}
+
+/// The agency's queue: new feedback first, then oldest first.
+#[utoipa::path(tag = "feedback", params(FeedbackQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "A page of feedback", body = Page<FeedbackView>),
+    (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not staff of an agency", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/agency/feedback")]
+pub async fn queue(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<FeedbackQuery>,
+) -> ApiResult<web::Json<Page<FeedbackView>>> {
+    let (page, kind, status) = parse_list(&query)?;
+    let agency_id = match (staff.0.role(), staff.0 .0.agency_id.clone()) {
+        (Role::Officer, Some(own)) => Some(own),
+        (Role::Officer, None) => return Err(ApiError::forbidden()),
+        _ => filter_key(query.into_inner().agency_id),
+    };
+    let filter = FeedbackFilter { agency_id, kind, status, ..Default::default() };
+    list_for(&state, filter, page, Viewer::Agency).await
+}
+
+/// Filters of the public list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublicQuery {
+    pub agency_id: Option<String>,
+    pub procedure_id: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    pub page: Option<String>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub per_page: Option<String>,
+}
+
+/// Answered reflections and recommendations, latest answer first, without their authors.
+#[utoipa::path(tag = "feedback", params(PublicQuery), responses(
+    (status = 200, description = "A page of answered reflections", body = Page<PublicFeedback>),
+    (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/feedback/public")]
+pub async fn public(
+    state: web::Data<AppState>,
+    query: web::Query<PublicQuery>,
+) -> ApiResult<web::Json<Page<PublicFeedback>>> {
+    let q = query.into_inner();
+    let page = PageRequest::parse(q.page.as_deref(), q.per_page.as_deref()).map_err(ApiError::validation)?;
+    let filter = FeedbackFilter {
+        agency_id: filter_key(q.agency_id),
+        procedure_id: filter_key(q.procedure_id),
+        public: true,
+        ..Default::default()
+    };
+    let result = state
+        .db(move |conn| {
+            let (rows, total) = fb::list(conn, &filter, page.offset(), page.per_page)?;
+            let mut items = Vec::with_capacity(rows.len());
+            for r in rows {
+                items.push(PublicFeedback {
+                    agency: named_agency(conn, &r.agency_id)?,
+                    procedure: named_procedure(conn, r.procedure_id.as_deref())?,
+                    code: r.code,
+                    title: r.title,
+                    content: r.content,
+                    answer: r.answer.unwrap_or_default(),
+                    answered_at: r.answered_at.map(rfc3339).unwrap_or_default(),
+                    created_at: rfc3339(r.created_at),
+                });
+            }
+            Ok(Page::new(items, total, page))
+        })
+        .await?;
+    Ok(web::Json(result))
+}
+
+/// The answer of an officer, or the reason of a reopening.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackNote {
+    #[schema(min_length = 1, max_length = 5000)]
+    pub content: Option<String>,
+}
+
+fn not_allowed(from: FeedbackStatus, action: FeedbackAction, reopened: i32) -> ApiError {
+    let detail = if action == FeedbackAction::Reopen && from == FeedbackStatus::Answered && reopened >= MAX_REOPENS {
+        Msg::new("Chỉ được mở lại một lần", "Feedback can be reopened only once")
+    } else {
+        Msg::new(
+            format!("Không thể {action} khi đang ở trạng thái {from}"),
+            format!("Cannot {action} feedback that is {from}"),
+        )
+    };
+    ApiError::conflict(detail)
+}
+
+/// Moves a piece of feedback and records it; the author hears about answers through the outbox.
+async fn move_feedback(
+    state: &AppState,
+    me: Principal,
+    id: String,
+    action: FeedbackAction,
+    note: Option<String>,
+) -> ApiResult<web::Json<FeedbackView>> {
+    let id = path_key(id, "phản ánh, kiến nghị", "Feedback")?;
+    let note = match note {
+        Some(n) => {
+            let mut errors = Vec::new();
+            dvc_domain::catalogue::check_text("content", &n, 5000, &mut errors);
+            if !errors.is_empty() {
+                return Err(ApiError::validation(errors));
+            }
+            Some(n.trim().to_string())
+        }
+        None if matches!(action, FeedbackAction::Answer) => {
+            return Err(ApiError::field(FieldError::required("content")));
+        }
+        None => None,
+    };
+    let at = state.clock.moment();
+    let view = state
+        .tx(move |conn| {
+            let mut row = fb::find(conn, &id)?.ok_or_else(not_found)?;
+            let who = viewer(&me, &row)?;
+            let actor = if who == Viewer::Author { Actor::Applicant } else { Actor::Agency };
+            // The other side's moves are forbidden; one's own at the wrong time is a conflict.
+            if !allowed_for(action, actor) {
+                return Err(ApiError::forbidden());
+            }
+            let from = status_of(&row)?;
+            let to = next_status(from, action, actor, row.reopened)
+                .ok_or_else(|| not_allowed(from, action, row.reopened))?;
+            match action {
+                FeedbackAction::Answer => {
+                    row.answer = note.clone();
+                    row.answered_by = Some(me.id().into());
+                    row.answered_at = Some(at.now);
+                }
+                FeedbackAction::Reopen => row.reopened += 1,
+                FeedbackAction::Close => row.closed_at = Some(at.now),
+                FeedbackAction::Start => {}
+            }
+            row.status = to.as_str().into();
+            let expected = row.version;
+            row.version += 1;
+            row.updated_at = at.now;
+            if !fb::update(conn, &row, expected)? {
+                return Err(ApiError::conflict(Msg::new(
+                    "Phản ánh vừa được cập nhật; hãy thử lại",
+                    "The feedback changed meanwhile; try again",
+                )));
+            }
+            record(conn, &row, action.as_str(), Some(from), to, &me, note, at.now)?;
+            if action == FeedbackAction::Answer {
+                notify_author(conn, &row, at.now)?;
+            }
+            view(conn, row, who)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Whether an action is ever the actor's to take.
+fn allowed_for(action: FeedbackAction, actor: Actor) -> bool {
+    match action {
+        FeedbackAction::Start | FeedbackAction::Answer => actor == Actor::Agency,
+        FeedbackAction::Reopen => actor == Actor::Applicant,
+        FeedbackAction::Close => true,
+    }
+}
+
+fn notify_author(conn: &mut DbConn, row: &FeedbackRow, at: chrono::NaiveDateTime) -> Result<(), ApiError> {
+    let Some(author) = accounts::find(conn, &row.author_id)? else { return Ok(()) };
+    let (channel, recipient) = match (author.phone, author.email) {
+        (Some(phone), _) => ("sms", phone),
+        (None, Some(email)) => ("email", email),
+        (None, None) => return Ok(()),
+    };
+    outbox::enqueue(
+        conn,
+        &NotificationRow {
+            id: new_id(),
+            channel: channel.into(),
+            recipient,
+            purpose: "feedback_answered".into(),
+            body: format!("Cổng DVC: {} đã được trả lời. Xem chi tiết trong mục Phản ánh, kiến nghị.", row.code),
+            status: "pending".into(),
+            attempts: 0,
+            created_at: at,
+            sent_at: None,
+        },
+    )?;
+    Ok(())
+}
+
+macro_rules! feedback_move {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $action:expr, $ok:literal, $who:literal) => {
+        $(#[$doc])*
+        #[utoipa::path(tag = "feedback", security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+            (status = 200, description = $ok, body = FeedbackView),
+            (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+            (status = 403, description = $who, body = Problem, content_type = "application/problem+json"),
+            (status = 404, description = "No such feedback for this caller", body = Problem, content_type = "application/problem+json"),
+            (status = 409, description = "Not allowed in its present state", body = Problem, content_type = "application/problem+json"),
+        ))]
+        #[post($path)]
+        pub async fn $name(state: web::Data<AppState>, me: Principal, id: web::Path<String>) -> ApiResult<web::Json<FeedbackView>> {
+            move_feedback(&state, me, id.into_inner(), $action, None).await
+        }
+    };
+}
+
+feedback_move!(
+    /// An officer takes up a new piece of feedback (`new` → `in_progress`).
+    start, "/feedback/{id}/start", FeedbackAction::Start, "In progress", "Only the agency takes feedback up"
+);
+feedback_move!(
+    /// Close an answered piece of feedback: its author accepts the answer, or the agency closes it.
+    close, "/feedback/{id}/close", FeedbackAction::Close, "Closed", "Not the author nor the agency"
+);
+
+/// An officer of the agency answers; the author is notified (SMS or e-mail).
+#[utoipa::path(tag = "feedback", request_body = FeedbackNote, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+    (status = 200, description = "Answered", body = FeedbackView),
+    (status = 400, description = "The answer (`content`) is missing or invalid", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only the agency answers", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such feedback for this caller", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Already answered or closed", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/feedback/{id}/answer")]
+pub async fn answer(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+    body: Body<FeedbackNote>,
+) -> ApiResult<web::Json<FeedbackView>> {
+    move_feedback(&state, me, id.into_inner(), FeedbackAction::Answer, body.0.content).await
+}
+
+/// The author reopens an answer they are not satisfied with (once), saying why in `content`.
+#[utoipa::path(tag = "feedback", request_body = FeedbackNote, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+    (status = 200, description = "Back in progress", body = FeedbackView),
+    (status = 400, description = "Invalid reason", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only the author reopens", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such feedback for this caller", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Not answered, or already reopened once", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/feedback/{id}/reopen")]
+pub async fn reopen(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+    body: Body<FeedbackNote>,
+) -> ApiResult<web::Json<FeedbackView>> {
+    move_feedback(&state, me, id.into_inner(), FeedbackAction::Reopen, body.0.content).await
+}
+
+/// What the author may change after filing.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackPatch {
+    /// Whether the answer may be published (reflections only are ever published).
+    pub publish: bool,
+}
+
+/// The author allows or withdraws publication of the answer.
+#[utoipa::path(tag = "feedback", request_body = FeedbackPatch, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+    (status = 200, description = "Updated", body = FeedbackView),
+    (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only the author decides", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such feedback for this caller", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+))]
+#[patch("/feedback/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+    body: Body<FeedbackPatch>,
+) -> ApiResult<web::Json<FeedbackView>> {
+    let id = path_key(id.into_inner(), "phản ánh, kiến nghị", "Feedback")?;
+    let publish = body.0.publish;
+    let t = state.clock.now();
+    let view = state
+        .tx(move |conn| {
+            let mut row = fb::find(conn, &id)?.ok_or_else(not_found)?;
+            if viewer(&me, &row)? != Viewer::Author {
+                return Err(ApiError::forbidden());
+            }
+            let expected = row.version;
+            row.publish = publish;
+            row.version += 1;
+            row.updated_at = t;
+            if !fb::update(conn, &row, expected)? {
+                return Err(ApiError::conflict(Msg::new(
+                    "Phản ánh vừa được cập nhật; hãy thử lại",
+                    "The feedback changed meanwhile; try again",
+                )));
+            }
+            view(conn, row, Viewer::Author)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// A satisfaction rating of a finished dossier.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRating {
+    /// Overall satisfaction, 1 (very dissatisfied) to 5 (very satisfied).
+    #[schema(minimum = 1, maximum = 5)]
+    pub score: i64,
+    /// Officers' attitude, 1–5.
+    #[schema(minimum = 1, maximum = 5)]
+    pub attitude: Option<i64>,
+    /// Keeping to the deadline, 1–5.
+    #[schema(minimum = 1, maximum = 5)]
+    pub timeliness: Option<i64>,
+    /// Clarity of the procedure and its progress, 1–5.
+    #[schema(minimum = 1, maximum = 5)]
+    pub transparency: Option<i64>,
+    #[schema(max_length = 2000)]
+    pub comment: Option<String>,
+}
+
+/// A stored rating.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingView {
+    pub dossier_id: String,
+    pub score: i32,
+    pub attitude: Option<i32>,
+    pub timeliness: Option<i32>,
+    pub transparency: Option<i32>,
+    pub comment: Option<String>,
+    pub created_at: String,
+}
+
+impl From<RatingRow> for RatingView {
+    fn from(r: RatingRow) -> Self {
+        Self {
+            dossier_id: r.dossier_id,
+            score: r.score,
+            attitude: r.attitude,
+            timeliness: r.timeliness,
+            transparency: r.transparency,
+            comment: r.comment,
+            created_at: rfc3339(r.created_at),
+        }
+    }
+}
+
+/// Rate how a dossier was handled: its applicant only, once, after the agency finished with it
+/// (returned, rejected or stopped).
+#[utoipa::path(tag = "feedback", request_body = NewRating, security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+    (status = 201, description = "Rated", body = RatingView),
+    (status = 400, description = "A score outside 1–5, or an invalid comment", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier for this caller", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Not finished yet, or already rated", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/dossiers/{id}/rating")]
+pub async fn rate(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+    body: Body<NewRating>,
+) -> ApiResult<HttpResponse> {
+    let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
+    let input = body.0;
+    let mut errors = Vec::new();
+    dvc_domain::feedback::check_scores(
+        &[
+            ("score", Some(input.score)),
+            ("attitude", input.attitude),
+            ("timeliness", input.timeliness),
+            ("transparency", input.transparency),
+        ],
+        &mut errors,
+    );
+    if let Some(c) = &input.comment {
+        if !c.trim().is_empty() {
+            dvc_domain::catalogue::check_text("comment", c, 2000, &mut errors);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let t = state.clock.now();
+    let rating = state
+        .tx(move |conn| {
+            let (row, access) = svc::load(conn, &me, &id)?;
+            if access != Access::Owner {
+                return Err(ApiError::forbidden());
+            }
+            let status = svc::status(&row)?;
+            if !matches!(status, DossierStatus::Returned | DossierStatus::Rejected | DossierStatus::Stopped) {
+                let mut e = ApiError::conflict(Msg::new(
+                    "Chỉ đánh giá khi cơ quan đã trả kết quả, từ chối hoặc dừng xử lý hồ sơ",
+                    "A dossier is rated once the agency has returned the result, rejected or stopped it",
+                ));
+                e.code = "not_finished";
+                return Err(e);
+            }
+            if fb::rating_of(conn, &row.id)?.is_some() {
+                let mut e = ApiError::conflict(Msg::new("Hồ sơ đã được đánh giá", "This dossier is already rated"));
+                e.code = "already_rated";
+                return Err(e);
+            }
+            let score = |v: Option<i64>| v.map(|v| v as i32);
+            let rating = RatingRow {
+                id: new_id(),
+                dossier_id: row.id.clone(),
+                agency_id: row.agency_id.clone(),
+                procedure_id: row.procedure_id.clone(),
+                author_id: me.id().into(),
+                score: input.score as i32,
+                attitude: score(input.attitude),
+                timeliness: score(input.timeliness),
+                transparency: score(input.transparency),
+                comment: input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+                created_at: t,
+            };
+            fb::insert_rating(conn, &rating)?;
+            Ok(rating)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(RatingView::from(rating)))
+}
+
+/// The rating of a dossier, for its applicant, the agency and administrators.
+#[utoipa::path(tag = "feedback", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+    (status = 200, description = "The rating", body = RatingView),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not used: others are told it does not exist", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier for this caller, or not rated", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/dossiers/{id}/rating")]
+pub async fn get_rating(
+    state: web::Data<AppState>,
+    me: Principal,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<RatingView>> {
+    let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
+    let rating = state
+        .db(move |conn| {
+            let (row, _) = svc::load(conn, &me, &id)?;
+            fb::rating_of(conn, &row.id)?.ok_or_else(|| ApiError::not_found("đánh giá", "Rating"))
+        })
+        .await?;
+    Ok(web::Json(rating.into()))
+}
