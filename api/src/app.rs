@@ -13,8 +13,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{path_error, query_error, ApiError, Lang, Msg};
 use crate::routes::{
-    admin_catalogue, agency, attachments, auth, calendar, catalogue, dossiers, feedback, gateway, me, my_dossiers, ops,
-    payments, registrations, staff, statistics, tracking,
+    admin_catalogue, agency, attachments, auth, calendar, catalogue, dossiers, feedback, gateway, integration, me,
+    my_dossiers, ops, payments, registrations, staff, statistics, tracking,
 };
 use crate::state::AppState;
 
@@ -82,6 +82,21 @@ where
             .service(feedback::queue)
             .service(feedback::rate)
             .service(feedback::get_rating)
+            .service(integration::token)
+            .service(integration::create_client)
+            .service(integration::list_clients)
+            .service(integration::rotate_secret)
+            .service(integration::revoke_client)
+            .service(integration::pull_dossiers)
+            .service(integration::national_dossier)
+            .service(integration::push_transition)
+            .service(integration::put_dossier)
+            .service(integration::event_feed)
+            .service(integration::create_webhook)
+            .service(integration::list_webhooks)
+            .service(integration::delete_webhook)
+            .service(integration::deliveries)
+            .service(integration::redeliver)
             .service(statistics::summary)
             .service(statistics::agency_report)
             .service(statistics::chart)
@@ -248,6 +263,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
 /// Starts the HTTP server on a bound listener; the returned future runs until shutdown.
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     crate::notifier::spawn(state.clone());
+    crate::integration::spawn_worker(state.clone());
     let spec = crate::openapi::document();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
     let config = state.config.clone();

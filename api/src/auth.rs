@@ -64,6 +64,19 @@ impl TokenKeys {
         assurance: Assurance,
         agency_id: Option<String>,
     ) -> Result<String, ApiError> {
+        self.issue_for(sub, role, account_type, assurance, agency_id, self.ttl_secs)
+    }
+
+    /// Signs an access token that lives `ttl_secs`.
+    pub fn issue_for(
+        &self,
+        sub: &str,
+        role: Role,
+        account_type: AccountType,
+        assurance: Assurance,
+        agency_id: Option<String>,
+        ttl_secs: i64,
+    ) -> Result<String, ApiError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: sub.to_string(),
@@ -72,7 +85,7 @@ impl TokenKeys {
             assurance,
             agency_id,
             iat: now,
-            exp: now + self.ttl_secs,
+            exp: now + ttl_secs,
             jti: uuid::Uuid::new_v4().to_string(),
         };
         let mut header = Header::new(Algorithm::HS256);

@@ -35,6 +35,16 @@ pub struct Config {
     /// Bank BIN and account that VietQR transfers go to.
     pub vietqr_bin: String,
     pub vietqr_account: String,
+    /// Refuse webhook targets in private, loopback and link-local ranges (on by default).
+    pub webhook_deny_private: bool,
+    /// First retry delay of a failed webhook delivery; doubles each time, up to an hour.
+    pub webhook_retry_base: Duration,
+    /// How often the delivery worker looks for due deliveries.
+    pub webhook_poll: Duration,
+    /// Time allowed for a receiver to answer.
+    pub webhook_timeout: Duration,
+    /// Lifetime of an integration client's access token.
+    pub integration_token_ttl: Duration,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -65,6 +75,11 @@ impl Default for Config {
             vnpay: None,
             vietqr_bin: "970415".into(),
             vietqr_account: "0000000000".into(),
+            webhook_deny_private: true,
+            webhook_retry_base: Duration::from_secs(10),
+            webhook_poll: Duration::from_secs(1),
+            webhook_timeout: Duration::from_secs(10),
+            integration_token_ttl: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -132,6 +147,11 @@ impl Config {
         if let Some(v) = get("DVC_VIETQR_ACCOUNT") {
             c.vietqr_account = v;
         }
+        c.webhook_deny_private = !matches!(get("DVC_WEBHOOK_ALLOW_PRIVATE").as_deref(), Some("1" | "true" | "yes"));
+        c.webhook_retry_base = Duration::from_millis(parse(&get, "DVC_WEBHOOK_RETRY_BASE_MS", 10_000u64)?.max(1));
+        c.webhook_poll = Duration::from_millis(parse(&get, "DVC_WEBHOOK_POLL_MS", 1_000u64)?.max(10));
+        c.webhook_timeout = Duration::from_millis(parse(&get, "DVC_WEBHOOK_TIMEOUT_MS", 10_000u64)?.max(100));
+        c.integration_token_ttl = Duration::from_secs(parse(&get, "DVC_INTEGRATION_TOKEN_TTL_SECS", 600u64)?.max(60));
         c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));
         if c.sandbox && c.jwt_secret.is_empty() {
             c.jwt_secret = SANDBOX_JWT_SECRET.to_string();

@@ -526,5 +526,19 @@ pub fn apply(
             data: serde_json::Value::Object(data).to_string(),
         },
     )?;
+    let subject = || crate::integration::Subject {
+        agency_id: &row.agency_id,
+        dossier_id: Some(&row.id),
+        dossier_code: row.code.as_deref(),
+    };
+    let change = serde_json::json!({
+        "action": action, "from_status": from, "to_status": to, "national_status_code": to.national_code(),
+        "due_date": row.due_date, "actor_role": mover.role,
+    });
+    if action == DossierAction::Submit {
+        crate::integration::emit(conn, "dossier.submitted", subject(), change.clone())?;
+    }
+    let kind = if from == to { "dossier.updated" } else { "dossier.status_changed" };
+    crate::integration::emit(conn, kind, subject(), change)?;
     Ok(row)
 }

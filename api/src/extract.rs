@@ -17,6 +17,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = RawBody::<T>::from_request(req, payload);
+        Box::pin(async move { raw.await.map(|r| Body(r.0)) })
+    }
+}
+
+/// A JSON body with the bytes it was read from (for idempotency keys, which hash the request).
+pub struct RawBody<T>(pub T, pub web::Bytes);
+
+impl<T: DeserializeOwned + 'static> FromRequest for RawBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -37,7 +50,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                 413 => ApiError::payload_too_large(),
                 _ => ApiError::bad_request(Msg::new("Không đọc được nội dung yêu cầu", "Cannot read the request body")),
             })?;
-            parse_json(&bytes).map(Body)
+            parse_json(&bytes).map(|value| RawBody(value, bytes))
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod dossier;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod integration;
 pub mod metrics;
 pub mod notifier;
 pub mod openapi;

@@ -27,6 +27,7 @@ integration for ministry and provincial one-stop systems.\n\nErrors are `applica
         (name = "payments", description = "Phí, lệ phí: fees, online payment (sandbox, VNPay), VietQR, refunds"),
         (name = "feedback", description = "Phản ánh, kiến nghị: complaints, reflections, support requests, satisfaction ratings"),
         (name = "statistics", description = "Chỉ số phục vụ: service-quality statistics per agency, procedure and field"),
+        (name = "integration", description = "Tích hợp: one-stop systems of ministries and provinces (client credentials, sync, change feed, webhooks)"),
         (name = "calendar", description = "Ngày nghỉ: holidays and working-day deadlines"),
         (name = "admin", description = "Quản trị: catalogue upkeep (administrators)"),
         (name = "operations", description = "Health, readiness and metrics"),

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod db;
 pub mod dossiers;
 pub mod feedback;
+pub mod integration;
 pub mod outbox;
 pub mod payments;
 pub mod registrations;

@@ -222,6 +222,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         fee_vnd -> BigInt,
+        change_txid -> BigInt,
+        change_seq -> BigInt,
     }
 }
 
@@ -350,6 +352,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback,
     feedback_events,
     ratings,
+    integration_clients,
+    integration_events,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );
 
 diesel::table! {
@@ -409,3 +416,82 @@ diesel::table! {
 diesel::joinable!(feedback_events -> feedback (feedback_id));
 diesel::joinable!(feedback -> agencies (agency_id));
 diesel::joinable!(ratings -> dossiers (dossier_id));
+
+diesel::table! {
+    integration_clients (id) {
+        id -> Text,
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        agency_ids -> Text,
+        active -> Bool,
+        created_by -> Nullable<Text>,
+        secret_rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    integration_events (seq) {
+        seq -> BigInt,
+        txid -> BigInt,
+        id -> Text,
+        event_type -> Text,
+        agency_id -> Text,
+        dossier_id -> Nullable<Text>,
+        dossier_code -> Nullable<Text>,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        client_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        give_up_at -> Timestamp,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        attempt -> Integer,
+        at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> Integer,
+    }
+}
+
+diesel::joinable!(webhooks -> integration_clients (client_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));

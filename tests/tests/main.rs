@@ -10,6 +10,7 @@ mod catalogue;
 mod docs_browser;
 mod dossiers;
 mod feedback;
+mod integration;
 mod migrations;
 mod openapi;
 mod operations;

@@ -92,12 +92,17 @@ impl TestApp {
         app
     }
 
-    pub fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
-        Self::start_configured(TestDb::new(backend), adjust)
+    /// Starts a server with the demo catalogue and an adjusted configuration.
+    pub fn seeded_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        let app = Self::start_with(backend, adjust);
+        let mut conn = app.pool.get().expect("connection");
+        dvc_api::seed::demo(&mut conn).expect("demo seed");
+        drop(conn);
+        app
     }
 
-    fn start_on(db: TestDb) -> Self {
-        Self::start_configured(db, |_| {})
+    pub fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_configured(TestDb::new(backend), adjust)
     }
 
     fn start_configured(db: TestDb, adjust: impl FnOnce(&mut Config)) -> Self {
@@ -137,9 +142,14 @@ impl TestApp {
 
     /// Another server process on the same database, as behind a load balancer.
     pub fn second_instance(&self) -> TestApp {
+        self.second_instance_with(|_| {})
+    }
+
+    /// Another server on the same database, with an adjusted configuration.
+    pub fn second_instance_with(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let url = self._db.url.clone();
         let db = TestDb { url: url.clone(), backend: self._db.backend, name: String::new(), _dir: None };
-        Self::start_on(db)
+        Self::start_configured(db, adjust)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -176,9 +176,25 @@ fn current_snapshot(
     procedure_id: &str,
     agency_id: &str,
 ) -> Result<(Snapshot, i32), ApiError> {
-    let procedure = q::find_procedure(conn, procedure_id)?.ok_or_else(|| unknown("procedure_id"))?;
+    procedure_snapshot(conn, procedure_id, agency_id, true)
+}
+
+/// The procedure as it is now, handled by the given agency; `online` also requires it to be
+/// offered online (dossiers received at a counter or by post need not be).
+pub(crate) fn procedure_snapshot(
+    conn: &mut dvc_persistence::DbConn,
+    procedure_id: &str,
+    agency_id: &str,
+    online: bool,
+) -> Result<(Snapshot, i32), ApiError> {
+    let procedure = match dvc_domain::text::is_lookup_key(procedure_id) {
+        true => q::find_procedure(conn, procedure_id)?,
+        false => None,
+    }
+    .ok_or_else(|| unknown("procedure_id"))?;
     let level = ServiceLevel::new(procedure.service_level.into());
-    if !level.is_some_and(|l| l.allows_online_submission()) || procedure.online == OnlineMode::None.as_str() {
+    if online && (!level.is_some_and(|l| l.allows_online_submission()) || procedure.online == OnlineMode::None.as_str())
+    {
         return Err(ApiError::unprocessable(
             "not_online",
             Msg::new(

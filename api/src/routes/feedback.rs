@@ -317,6 +317,13 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewFee
             };
             fb::insert(conn, &row)?;
             record(conn, &row, "create", None, FeedbackStatus::New, &me, None, at.now)?;
+            // The feed carries what the agency needs to pick it up, not who wrote it.
+            crate::integration::emit(
+                conn,
+                "feedback.created",
+                crate::integration::Subject { agency_id: &row.agency_id, dossier_id: row.dossier_id.as_deref(), dossier_code: None },
+                serde_json::json!({"feedback_id": row.id, "code": row.code, "kind": row.kind, "procedure_id": row.procedure_id}),
+            )?;
             view(conn, row, Viewer::Author)
         })
         .await?;

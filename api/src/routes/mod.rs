@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod dossiers;
 pub mod feedback;
 pub mod gateway;
+pub mod integration;
 pub mod me;
 pub mod my_dossiers;
 pub mod ops;

@@ -307,6 +307,17 @@ pub(crate) fn settle(
             serde_json::json!({"payment_id": payment.id, "amount_vnd": payment.amount_vnd, "provider": payment.provider}),
         ),
     )?;
+    crate::integration::emit(
+        conn,
+        "payment.paid",
+        crate::integration::Subject {
+            agency_id: &dossier.agency_id,
+            dossier_id: Some(&dossier.id),
+            dossier_code: dossier.code.as_deref(),
+        },
+        serde_json::json!({"payment_id": payment.id, "phase": payment.phase, "amount_vnd": payment.amount_vnd,
+                           "provider": payment.provider}),
+    )?;
     Ok(true)
 }
 
@@ -442,6 +453,16 @@ pub async fn refund(
                     me.role().as_str(),
                     serde_json::json!({"payment_id": payment.id, "amount_vnd": payment.amount_vnd, "reason": reason}),
                 ),
+            )?;
+            crate::integration::emit(
+                conn,
+                "payment.refunded",
+                crate::integration::Subject {
+                    agency_id: &row.agency_id,
+                    dossier_id: Some(&row.id),
+                    dossier_code: row.code.as_deref(),
+                },
+                serde_json::json!({"payment_id": payment.id, "amount_vnd": payment.amount_vnd}),
             )?;
             Ok((payment, row))
         })

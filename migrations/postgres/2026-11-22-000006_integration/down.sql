@@ -1,0 +1,11 @@
+DROP INDEX dossiers_changes;
+DROP TRIGGER dossiers_touch ON dossiers;
+DROP FUNCTION dossiers_touch();
+ALTER TABLE dossiers DROP COLUMN change_seq;
+ALTER TABLE dossiers DROP COLUMN change_txid;
+DROP SEQUENCE dossier_changes;
+DROP TABLE integration_events;
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhooks;
+DROP TABLE integration_clients;

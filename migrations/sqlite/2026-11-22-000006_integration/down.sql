@@ -1,0 +1,10 @@
+DROP TRIGGER dossiers_change_update;
+DROP TRIGGER dossiers_change_insert;
+DROP INDEX dossiers_changes;
+ALTER TABLE dossiers DROP COLUMN change_seq;
+ALTER TABLE dossiers DROP COLUMN change_txid;
+DROP TABLE integration_events;
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhooks;
+DROP TABLE integration_clients;
