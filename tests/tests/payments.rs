@@ -141,6 +141,37 @@ fn fee_before_blocks_receive_until_paid_in_sandbox(backend: Backend) {
     let received: Value = receive(&app, &case).json().unwrap();
     assert_eq!(received["status"], "received");
     assert_eq!(received["fees"]["outstanding_before"], 0);
+    // Paid online: the statistics count it, and the agency's one-stop system hears of it.
+    let agency_id = received["agency"]["id"].as_str().unwrap();
+    let stats = app.get_json(&format!("/api/v1/statistics/agencies/{agency_id}"));
+    assert_eq!((stats["received"].clone(), stats["online_payment_rate"].clone()), (json!(1), json!(1.0)));
+    let admin = app.admin_token();
+    let client: Value = app
+        .post("/api/v1/admin/integration-clients", &json!({"name": "Một cửa", "agency_ids": [agency_id]}), Some(&admin))
+        .json()
+        .unwrap();
+    let token: Value = app
+        .client
+        .post(app.url("/api/v1/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let feed: Value = app
+        .with_token(app.client.get(app.url("/api/v1/integration/events")), token["access_token"].as_str().unwrap())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let paid: Vec<&Value> = feed["items"].as_array().unwrap().iter().filter(|e| e["type"] == "payment.paid").collect();
+    assert_eq!(paid.len(), 1);
+    assert_eq!(paid[0]["data"]["amount_vnd"], 3000);
+    assert_eq!(paid[0]["dossier_code"], case.dossier["code"]);
     // Nothing more to pay.
     assert_problem(pay(&app, &case, "sandbox", None), 409, "nothing_due");
 
