@@ -264,6 +264,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     crate::notifier::spawn(state.clone());
     crate::integration::spawn_worker(state.clone());
+    crate::cache::spawn_poller(state.clone());
     let spec = crate::openapi::document();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
     let config = state.config.clone();

@@ -45,6 +45,10 @@ pub struct Config {
     pub webhook_timeout: Duration,
     /// Lifetime of an integration client's access token.
     pub integration_token_ttl: Duration,
+    /// Memory for cached catalogue answers (0 turns the cache off).
+    pub catalogue_cache_bytes: u64,
+    /// How often each server checks whether the catalogue changed.
+    pub cache_poll: Duration,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -80,6 +84,8 @@ impl Default for Config {
             webhook_poll: Duration::from_secs(1),
             webhook_timeout: Duration::from_secs(10),
             integration_token_ttl: Duration::from_secs(10 * 60),
+            catalogue_cache_bytes: 32 * 1024 * 1024,
+            cache_poll: Duration::from_millis(500),
         }
     }
 }
@@ -152,6 +158,8 @@ impl Config {
         c.webhook_poll = Duration::from_millis(parse(&get, "DVC_WEBHOOK_POLL_MS", 1_000u64)?.max(10));
         c.webhook_timeout = Duration::from_millis(parse(&get, "DVC_WEBHOOK_TIMEOUT_MS", 10_000u64)?.max(100));
         c.integration_token_ttl = Duration::from_secs(parse(&get, "DVC_INTEGRATION_TOKEN_TTL_SECS", 600u64)?.max(60));
+        c.catalogue_cache_bytes = parse(&get, "DVC_CATALOGUE_CACHE_BYTES", c.catalogue_cache_bytes)?;
+        c.cache_poll = Duration::from_millis(parse(&get, "DVC_CACHE_POLL_MS", 500u64)?.max(10));
         c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));
         if c.sandbox && c.jwt_secret.is_empty() {
             c.jwt_secret = SANDBOX_JWT_SECRET.to_string();

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cache;
 pub mod calendar;
 pub mod catalogue;
 pub mod certificates;

@@ -21,6 +21,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub trust: Arc<TrustStore>,
     pub clock: Arc<Clock>,
+    pub cache: Arc<crate::cache::CatalogueCache>,
 }
 
 impl AppState {
@@ -60,6 +61,8 @@ impl AppState {
             tracing::info!(count = applied.len(), "applied migrations");
         }
         crate::calendar::seed_holidays(&mut conn).map_err(|e| format!("seeding public holidays: {e}"))?;
+        let cache = crate::cache::CatalogueCache::new(config.catalogue_cache_bytes);
+        cache.observe(dvc_persistence::catalogue::version(&mut conn).map_err(|e| e.to_string())?);
         drop(conn);
         // Commands that issue no tokens run without a configured secret.
         let secret =
@@ -79,6 +82,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             trust: Arc::new(trust),
             clock: Arc::new(Clock::default()),
+            cache: Arc::new(cache),
         })
     }
 }

@@ -370,3 +370,9 @@ pub fn count_procedures(conn: &mut DbConn) -> QueryResult<i64> {
 pub fn field_in_use(conn: &mut DbConn, field_id: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(procedures::table.filter(procedures::field_id.eq(field_id)))).get_result(conn)
 }
+
+/// The catalogue's change counter: triggers move it with every change to procedures, their
+/// agencies, agencies and fields.
+pub fn version(conn: &mut DbConn) -> QueryResult<i64> {
+    crate::schema::catalogue_version::table.find(1).select(crate::schema::catalogue_version::version).first(conn)
+}

@@ -357,6 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
+    catalogue_version,
 );
 
 diesel::table! {
@@ -495,3 +496,10 @@ diesel::table! {
 diesel::joinable!(webhooks -> integration_clients (client_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+
+diesel::table! {
+    catalogue_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}

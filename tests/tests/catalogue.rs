@@ -1,5 +1,7 @@
 //! The public catalogue: search without diacritics, detail, forms, fields, agencies, units.
 
+use serde_json::json;
+
 use crate::on_both_backends;
 use crate::support::{assert_problem, Backend, TestApp};
 
@@ -214,3 +216,43 @@ on_both_backends!(
     fields_agencies_units_levels,
     demo_seed_is_idempotent,
 );
+
+/// Catalogue answers are cached; a change shows at once on the server that made it and within a
+/// poll interval on every other server.
+fn cached_answers_follow_changes_on_every_instance(backend: Backend) {
+    let fast = |c: &mut dvc_api::config::Config| c.cache_poll = std::time::Duration::from_millis(50);
+    let app = TestApp::seeded_with(backend, fast);
+    let other = app.second_instance_with(fast);
+    let admin = app.admin_token();
+    let before = app.get_json("/api/v1/procedures/1.001193");
+    let field = before["field"].clone();
+    // Both servers have it cached, and the search too.
+    assert_eq!(other.get_json("/api/v1/procedures/1.001193"), before);
+    let search = "/api/v1/procedures?q=khai%20sinh&per_page=5";
+    assert_eq!(other.get_json(search), app.get_json(search));
+    let res = app
+        .with_token(app.client.put(app.url(&format!("/api/v1/admin/fields/{}", field["id"].as_str().unwrap()))), &admin)
+        .json(&json!({"code": field["code"], "name": "Hộ tịch (đã đổi tên)"}))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.get_json("/api/v1/procedures/1.001193")["field"]["name"], "Hộ tịch (đã đổi tên)", "at once here");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let seen = other.get_json("/api/v1/procedures/1.001193");
+        if seen["field"]["name"] == "Hộ tịch (đã đổi tên)" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the other server kept a stale answer");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let names: Vec<String> = other.get_json(search)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"]["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "Hộ tịch (đã đổi tên)"), "{names:?}");
+}
+
+on_both_backends!(cached_answers_follow_changes_on_every_instance);

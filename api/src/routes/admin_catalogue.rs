@@ -60,6 +60,7 @@ pub async fn create_procedure(
             Ok(q::insert_procedure(conn, &row, &agency_ids)?)
         })
         .await?;
+    state.cache.invalidate();
     let view = load_procedure(&state, id.clone()).await?;
     Ok(created(format!("/api/v1/procedures/{id}"), etag(&id, view.version), view))
 }
@@ -103,6 +104,7 @@ pub async fn update_procedure(
             Ok(())
         })
         .await?;
+    state.cache.invalidate();
     let view = load_procedure(&state, id.clone()).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(&id, view.version))).json(view))
 }
@@ -123,6 +125,7 @@ pub async fn delete_procedure(
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "thủ tục", "Procedure")?;
     let n = state.db(move |conn| Ok(q::delete_procedure(conn, &id)?)).await?;
+    state.cache.invalidate();
     if n == 0 {
         return Err(ApiError::not_found("thủ tục", "Procedure"));
     }
@@ -182,6 +185,7 @@ pub async fn create_agency(
             Ok(row)
         })
         .await?;
+    state.cache.invalidate();
     let (id, version) = (row.id.clone(), row.version);
     Ok(created(format!("/api/v1/agencies/{id}"), etag(&id, version), AgencyView::from_row(row)?))
 }
@@ -222,6 +226,7 @@ pub async fn update_agency(
             Ok(row)
         })
         .await?;
+    state.cache.invalidate();
     let tag = etag(&row.id, row.version);
     Ok(HttpResponse::Ok().insert_header((header::ETAG, tag)).json(AgencyView::from_row(row)?))
 }
@@ -242,6 +247,7 @@ pub async fn delete_agency(
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "cơ quan", "Agency")?;
     let n = state.db(move |conn| Ok(q::delete_agency(conn, &id)?)).await?;
+    state.cache.invalidate();
     if n == 0 {
         return Err(ApiError::not_found("cơ quan", "Agency"));
     }
@@ -266,6 +272,7 @@ pub async fn create_field(
 ) -> ApiResult<HttpResponse> {
     let row = body.0.into_row(new_id(), now())?;
     let row = state.db(move |conn| Ok(q::insert_field(conn, &row)?)).await?;
+    state.cache.invalidate();
     Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/fields")).json(FieldView::from(row)))
 }
 
@@ -298,6 +305,7 @@ pub async fn update_field(
             Ok(row)
         })
         .await?;
+    state.cache.invalidate();
     Ok(web::Json(FieldView::from(row)))
 }
 
@@ -327,5 +335,6 @@ pub async fn delete_field(state: web::Data<AppState>, _admin: Admin, id: web::Pa
             Ok(())
         })
         .await?;
+    state.cache.invalidate();
     Ok(HttpResponse::NoContent().finish())
 }

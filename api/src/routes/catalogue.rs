@@ -1,6 +1,7 @@
 //! The public catalogue: procedures, fields, agencies, administrative units, service levels.
 
-use actix_web::{get, http::header, web, HttpResponse};
+use actix_web::web::Bytes;
+use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
 use dvc_domain::catalogue::{service_level_descriptions, Audience, FormTemplate, OnlineMode, Tier};
 use dvc_domain::page::{parse_int, PageRequest};
 use dvc_domain::text::{fold, search_tokens};
@@ -101,8 +102,14 @@ impl ProcedureQuery {
 #[get("/procedures")]
 pub async fn list_procedures(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<ProcedureQuery>,
-) -> ApiResult<web::Json<Page<ProcedureSummary>>> {
+) -> ApiResult<HttpResponse> {
+    let key = format!("s:{}", req.query_string());
+    if let Some(hit) = state.cache.get(&key) {
+        return Ok(json_bytes(hit.body, None));
+    }
+    let stamp = state.cache.stamp_now();
     let (filter, page) = query.into_inner().into_filter()?;
     let result = state
         .db(move |conn| {
@@ -123,7 +130,19 @@ pub async fn list_procedures(
             Ok(Page::new(items, total, page))
         })
         .await?;
-    Ok(web::Json(result))
+    let body = Bytes::from(serde_json::to_vec(&result).map_err(|_| ApiError::internal())?);
+    state.cache.put(key, stamp, body.clone(), None);
+    Ok(json_bytes(body, None))
+}
+
+/// A JSON answer from bytes already serialised (and cached).
+fn json_bytes(body: Bytes, etag: Option<String>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/json");
+    if let Some(tag) = etag {
+        res.insert_header((header::ETAG, tag));
+    }
+    res.body(body)
 }
 
 /// Loads one procedure with its field and agencies.
@@ -147,8 +166,17 @@ pub async fn load_procedure(state: &AppState, id_or_code: String) -> ApiResult<P
 ))]
 #[get("/procedures/{id}")]
 pub async fn get_procedure(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
-    let view = load_procedure(&state, path_key(id.into_inner(), "thủ tục", "Procedure")?).await?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(&view.summary.id, view.version))).json(view))
+    let id = path_key(id.into_inner(), "thủ tục", "Procedure")?;
+    let key = format!("p:{id}");
+    if let Some(hit) = state.cache.get(&key) {
+        return Ok(json_bytes(hit.body, hit.etag));
+    }
+    let stamp = state.cache.stamp_now();
+    let view = load_procedure(&state, id).await?;
+    let tag = etag(&view.summary.id, view.version);
+    let body = Bytes::from(serde_json::to_vec(&view).map_err(|_| ApiError::internal())?);
+    state.cache.put(key, stamp, body.clone(), Some(tag.clone()));
+    Ok(json_bytes(body, Some(tag)))
 }
 
 /// Downloads a form template of a procedure.

@@ -1,0 +1,126 @@
+//! A bounded in-memory cache of catalogue answers (procedure details and searches), the hot read
+//! paths of the portal. The catalogue changes rarely; every change moves a counter in the database
+//! (by triggers, whoever writes), each server polls it, and an answer cached under an older counter
+//! is a miss. A server that changes the catalogue itself drops its answers at once; the others
+//! follow within one poll interval (`DVC_CACHE_POLL_MS`).
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+
+/// A cached answer: the JSON body and its ETag, stamped with the catalogue version it was made from.
+#[derive(Clone)]
+pub struct Entry {
+    stamp: (i64, i64),
+    pub body: Bytes,
+    pub etag: Option<String>,
+}
+
+#[derive(Clone)]
+struct BodyWeight;
+
+impl Weighter<String, Entry> for BodyWeight {
+    fn weight(&self, key: &String, val: &Entry) -> u64 {
+        (key.len() + val.body.len() + 64) as u64
+    }
+}
+
+pub struct CatalogueCache {
+    /// The database's catalogue version as last seen; -1 until it is known (nothing is served).
+    seen: AtomicI64,
+    /// Bumped by this process when it changes the catalogue.
+    local: AtomicI64,
+    entries: Option<Cache<String, Entry, BodyWeight>>,
+}
+
+impl CatalogueCache {
+    /// A cache holding up to `bytes` of answers; 0 turns caching off.
+    pub fn new(bytes: u64) -> Self {
+        let entries = (bytes > 0).then(|| Cache::with_weighter((bytes / 4096).max(16) as usize, bytes, BodyWeight));
+        Self { seen: AtomicI64::new(-1), local: AtomicI64::new(0), entries }
+    }
+
+    fn stamp(&self) -> (i64, i64) {
+        (self.seen.load(Ordering::Acquire), self.local.load(Ordering::Acquire))
+    }
+
+    pub fn get(&self, key: &str) -> Option<Entry> {
+        let stamp = self.stamp();
+        if stamp.0 < 0 {
+            return None;
+        }
+        self.entries.as_ref()?.get(key).filter(|e| e.stamp == stamp)
+    }
+
+    /// Stores an answer made after reading `stamp` (see [`CatalogueCache::stamp_now`]), so that an
+    /// answer computed while the catalogue changed is never stored under the new version.
+    pub fn put(&self, key: String, stamp: (i64, i64), body: Bytes, etag: Option<String>) {
+        if let Some(entries) = &self.entries {
+            if stamp.0 >= 0 && stamp == self.stamp() {
+                entries.insert(key, Entry { stamp, body, etag });
+            }
+        }
+    }
+
+    /// The stamp to pass to [`CatalogueCache::put`], read before the database.
+    pub fn stamp_now(&self) -> (i64, i64) {
+        self.stamp()
+    }
+
+    /// Records the database's version.
+    pub fn observe(&self, version: i64) {
+        self.seen.store(version, Ordering::Release);
+    }
+
+    /// Drops this process's answers now (after it changed the catalogue).
+    pub fn invalidate(&self) {
+        self.local.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Polls the catalogue version on a timer until the server stops.
+pub fn spawn_poller(state: crate::state::AppState) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(state.config.cache_poll);
+        loop {
+            tick.tick().await;
+            let cache: Arc<CatalogueCache> = state.cache.clone();
+            match state.db(|conn| Ok(dvc_persistence::catalogue::version(conn)?)).await {
+                Ok(v) => cache.observe(v),
+                Err(e) => tracing::debug!(error = %e, "catalogue version not read this time"),
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_version_or_a_local_change_is_a_miss() {
+        let cache = CatalogueCache::new(1 << 20);
+        let stamp = cache.stamp_now();
+        cache.put("p:1".into(), stamp, Bytes::from_static(b"{}"), None);
+        assert!(cache.get("p:1").is_none(), "nothing is served before the version is known");
+        cache.observe(7);
+        let stamp = cache.stamp_now();
+        cache.put("p:1".into(), stamp, Bytes::from_static(b"{\"v\":7}"), None);
+        assert_eq!(cache.get("p:1").map(|e| e.body), Some(Bytes::from_static(b"{\"v\":7}")));
+        cache.observe(8);
+        assert!(cache.get("p:1").is_none(), "another server changed the catalogue");
+        let stamp = cache.stamp_now();
+        cache.put("p:1".into(), stamp, Bytes::from_static(b"{\"v\":8}"), None);
+        cache.invalidate();
+        assert!(cache.get("p:1").is_none(), "this server changed it");
+        // An answer computed across a change is not stored under the new version.
+        let old = cache.stamp_now();
+        cache.observe(9);
+        cache.put("p:1".into(), old, Bytes::from_static(b"{}"), None);
+        assert!(cache.get("p:1").is_none());
+        assert!(CatalogueCache::new(0).get("p:1").is_none());
+    }
+}

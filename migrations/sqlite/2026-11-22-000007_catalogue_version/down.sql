@@ -1,0 +1,13 @@
+DROP TRIGGER procedures_bump_insert;
+DROP TRIGGER procedures_bump_update;
+DROP TRIGGER procedures_bump_delete;
+DROP TRIGGER procedure_agencies_bump_insert;
+DROP TRIGGER procedure_agencies_bump_update;
+DROP TRIGGER procedure_agencies_bump_delete;
+DROP TRIGGER agencies_bump_insert;
+DROP TRIGGER agencies_bump_update;
+DROP TRIGGER agencies_bump_delete;
+DROP TRIGGER fields_bump_insert;
+DROP TRIGGER fields_bump_update;
+DROP TRIGGER fields_bump_delete;
+DROP TABLE catalogue_version;
