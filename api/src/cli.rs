@@ -37,6 +37,15 @@ struct SeedArgs {
     /// The demo catalogue: administrative units, fields, agencies and procedures (idempotent).
     #[arg(long)]
     demo: bool,
+    /// A large data set for load tests, on top of the demo catalogue (once per database).
+    #[arg(long)]
+    synthetic: bool,
+    /// How many synthetic procedures.
+    #[arg(long, default_value_t = 20_000)]
+    procedures: usize,
+    /// How many synthetic dossiers.
+    #[arg(long, default_value_t = 1_000_000)]
+    dossiers: usize,
 }
 
 #[derive(Subcommand)]
@@ -92,13 +101,16 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::Seed(args) => {
-            if !args.demo {
-                return Err("say what to seed: dvc seed --demo".into());
+            if !args.demo && !args.synthetic {
+                return Err("say what to seed: dvc seed --demo, or dvc seed --synthetic".into());
             }
             let state = AppState::open(config)?;
             let mut conn = state.pool.get().map_err(|e| e.to_string())?;
             let report = crate::seed::demo(&mut conn).map_err(|e| e.to_string())?;
             println!("{report}");
+            if args.synthetic {
+                println!("{}", crate::seed::synthetic::load(&mut conn, args.procedures, args.dossiers)?);
+            }
             Ok(())
         }
         Command::Admin { command: AdminCommand::Create { username, password, full_name } } => {

@@ -165,3 +165,11 @@ pub fn list_staff(
         .load(conn)?;
     Ok((rows, total))
 }
+
+/// Inserts accounts in one multi-row statement (bulk loads).
+pub fn insert_batch(conn: &mut DbConn, rows: &[AccountRow]) -> QueryResult<usize> {
+    match conn {
+        DbConn::Postgres(c) => diesel::insert_into(accounts::table).values(rows).execute(c),
+        DbConn::Sqlite(c) => diesel::insert_into(accounts::table).values(rows).execute(c),
+    }
+}

@@ -376,3 +376,27 @@ pub fn field_in_use(conn: &mut DbConn, field_id: &str) -> QueryResult<bool> {
 pub fn version(conn: &mut DbConn) -> QueryResult<i64> {
     crate::schema::catalogue_version::table.find(1).select(crate::schema::catalogue_version::version).first(conn)
 }
+
+/// Every agency, for bulk loads.
+pub fn all_agencies(conn: &mut DbConn) -> QueryResult<Vec<AgencyRow>> {
+    agencies::table.select(AgencyRow::as_select()).order(agencies::code).load(conn)
+}
+
+/// Inserts procedures and their agency links in multi-row statements (bulk loads).
+pub fn insert_procedures_batch(conn: &mut DbConn, rows: &[ProcedureRow], links: &[(String, String)]) -> QueryResult<()> {
+    let links: Vec<_> = links
+        .iter()
+        .map(|(p, a)| (procedure_agencies::procedure_id.eq(p.as_str()), procedure_agencies::agency_id.eq(a.as_str())))
+        .collect();
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::insert_into(procedures::table).values(rows).execute(c)?;
+            diesel::insert_into(procedure_agencies::table).values(&links).execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            diesel::insert_into(procedures::table).values(rows).execute(c)?;
+            diesel::insert_into(procedure_agencies::table).values(&links).execute(c)?;
+        }
+    }
+    Ok(())
+}

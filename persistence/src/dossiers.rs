@@ -301,3 +301,11 @@ pub fn attached_bytes(conn: &mut DbConn, dossier_id: &str) -> QueryResult<i64> {
         .load(conn)?;
     Ok(sizes.into_iter().sum())
 }
+
+/// Inserts dossiers in one multi-row statement (bulk loads).
+pub fn insert_dossiers_batch(conn: &mut DbConn, rows: &[DossierRow]) -> QueryResult<usize> {
+    match conn {
+        DbConn::Postgres(c) => diesel::insert_into(dossiers::table).values(rows).execute(c),
+        DbConn::Sqlite(c) => diesel::insert_into(dossiers::table).values(rows).execute(c),
+    }
+}

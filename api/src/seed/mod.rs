@@ -4,6 +4,8 @@
 //! Seeding is idempotent: records are keyed by their codes, ids are derived from the codes, and
 //! what is already there is left alone.
 
+pub mod synthetic;
+
 use dvc_domain::catalogue::{FormTemplate, Tier};
 use dvc_domain::text::fold;
 use dvc_persistence::catalogue::{self as q, AdminUnitRow, AgencyRow, FieldRow};

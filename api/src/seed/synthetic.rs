@@ -1,0 +1,270 @@
+//! A large, realistic data set for load tests: procedures with Vietnamese names over the demo
+//! fields and agencies, applicant accounts, and dossiers in every state of the workflow spread over
+//! the last year, written with multi-row inserts.
+
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate};
+use dvc_domain::text::fold;
+use dvc_persistence::accounts::{self, AccountRow};
+use dvc_persistence::catalogue::{self as q, ProcedureRow};
+use dvc_persistence::dossiers::{self as d, DossierRow};
+use dvc_persistence::{now, DbConn};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Password of every synthetic account (`syn.officer`, `syn00000` …).
+pub const PASSWORD: &str = "Matkhau@2026";
+/// The applicant who owns many dossiers (every 500th).
+pub const BUSY_APPLICANT: &str = "syn00000";
+/// An officer of the first synthetic agency.
+pub const OFFICER: &str = "syn.officer";
+
+const VERBS: &[&str] = &[
+    "Cấp", "Cấp lại", "Cấp đổi", "Điều chỉnh", "Gia hạn", "Đăng ký", "Xác nhận", "Thu hồi", "Công nhận", "Thẩm định",
+    "Chấp thuận", "Phê duyệt",
+];
+const OBJECTS: &[&str] = &[
+    "giấy phép xây dựng",
+    "giấy phép kinh doanh",
+    "chứng chỉ hành nghề",
+    "giấy chứng nhận quyền sử dụng đất",
+    "giấy phép lái xe",
+    "thẻ bảo hiểm y tế",
+    "giấy phép lao động",
+    "giấy chứng nhận đủ điều kiện",
+    "giấy phép hoạt động",
+    "giấy chứng nhận đăng ký",
+    "giấy phép môi trường",
+    "giấy phép khai thác",
+    "quyết định thành lập",
+    "giấy xác nhận",
+    "chứng nhận an toàn thực phẩm",
+    "giấy phép tổ chức sự kiện",
+];
+const QUALIFIERS: &[&str] = &[
+    "nhà ở riêng lẻ",
+    "cho người nước ngoài",
+    "cơ sở bán lẻ thuốc",
+    "trường mầm non",
+    "phòng khám đa khoa",
+    "doanh nghiệp nhỏ và vừa",
+    "hộ kinh doanh",
+    "cơ sở karaoke",
+    "tàu cá",
+    "phương tiện thủy nội địa",
+    "cơ sở giáo dục nghề nghiệp",
+    "hợp tác xã",
+    "công trình công nghiệp",
+    "cơ sở lưu trú du lịch",
+    "trạm sạc xe điện",
+    "nước sạch nông thôn",
+    "biển quảng cáo",
+    "đại lý bảo hiểm",
+];
+
+/// What was loaded, and how long it took.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub procedures: usize,
+    pub accounts: usize,
+    pub dossiers: usize,
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "synthetic data: {} procedures, {} accounts, {} dossiers in {:.1} s",
+            self.procedures, self.accounts, self.dossiers, self.seconds
+        )
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Loads `procedures` procedures and `dossiers` dossiers (with 1,000 applicants and an officer).
+/// Refuses to run twice on one database.
+pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Report, String> {
+    let started = Instant::now();
+    super::demo(conn).map_err(err)?;
+    if q::find_procedure(conn, "SYN.000001").map_err(err)?.is_some() {
+        return Err("synthetic data is already loaded in this database".into());
+    }
+    let fields = q::list_fields(conn).map_err(err)?;
+    let agencies = q::all_agencies(conn).map_err(err)?;
+    if fields.is_empty() || agencies.is_empty() {
+        return Err("the demo catalogue is missing".into());
+    }
+    let mut rng = StdRng::seed_from_u64(2026);
+    let t = now();
+    let effective = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or_default();
+
+    // Procedures, each offered by one agency.
+    let mut catalogue: Vec<(ProcedureRow, usize)> = Vec::with_capacity(procedures);
+    for i in 0..procedures {
+        let name = format!(
+            "{} {} {}",
+            VERBS[rng.gen_range(0..VERBS.len())],
+            OBJECTS[rng.gen_range(0..OBJECTS.len())],
+            QUALIFIERS[rng.gen_range(0..QUALIFIERS.len())]
+        );
+        let code = format!("SYN.{:06}", i + 1);
+        let name_folded = fold(&name);
+        let fee = rng.gen_bool(0.3).then(|| rng.gen_range(1..20) * 10_000);
+        let fees = match fee {
+            Some(amount) => format!(r#"[{{"kind":"charge","name":"Lệ phí","amount_vnd":{amount},"mode":"after"}}]"#),
+            None => "[]".into(),
+        };
+        let row = ProcedureRow {
+            id: super::seed_id("procedure", &code),
+            search_text: format!("{name_folded} {}", fold(&code)),
+            code,
+            name,
+            name_folded,
+            field_id: fields[i % fields.len()].id.clone(),
+            tier: if i % 3 == 0 { "commune" } else { "province" }.into(),
+            service_level: 4,
+            online: "full".into(),
+            audiences: r#"["citizen"]"#.into(),
+            processing_days: rng.gen_range(3..20),
+            fees,
+            required_documents: "[]".into(),
+            forms: "[]".into(),
+            steps: r#"["Nộp hồ sơ trực tuyến","Cơ quan tiếp nhận và giải quyết","Trả kết quả"]"#.into(),
+            legal_basis: r#"["Nghị định 61/2018/NĐ-CP"]"#.into(),
+            result: "Văn bản chấp thuận".into(),
+            form_schema: None,
+            version: 1,
+            effective_from: effective,
+            created_at: t,
+            updated_at: t,
+        };
+        catalogue.push((row, i % agencies.len()));
+    }
+    for chunk in catalogue.chunks(500) {
+        let rows: Vec<ProcedureRow> = chunk.iter().map(|(r, _)| r.clone()).collect();
+        let links: Vec<(String, String)> = chunk.iter().map(|(r, a)| (r.id.clone(), agencies[*a].id.clone())).collect();
+        q::insert_procedures_batch(conn, &rows, &links).map_err(err)?;
+    }
+
+    // Applicants and one officer; one password hash for all.
+    let hash = crate::auth::hash_password(PASSWORD).map_err(|_| "cannot hash".to_string())?;
+    let applicants: Vec<AccountRow> = (0..1000)
+        .map(|i| {
+            let mut a = AccountRow::staff(
+                super::seed_id("account", &format!("syn{i:05}")),
+                "citizen",
+                &format!("syn{i:05}"),
+                &format!("Công dân thử {i}"),
+                hash.clone(),
+                None,
+                t,
+            );
+            a.account_type = "citizen".into();
+            a.assurance = "medium".into();
+            a.phone = Some(format!("+849{i:08}"));
+            a
+        })
+        .collect();
+    for chunk in applicants.chunks(500) {
+        accounts::insert_batch(conn, chunk).map_err(err)?;
+    }
+    let officer = AccountRow::staff(
+        super::seed_id("account", OFFICER),
+        "officer",
+        OFFICER,
+        "Cán bộ thử",
+        hash,
+        Some(agencies[0].id.clone()),
+        t,
+    );
+    accounts::insert_batch(conn, std::slice::from_ref(&officer)).map_err(err)?;
+
+    // Dossiers over the last year, in every state.
+    let a_count = agencies.len();
+    let days = 365usize;
+    let mut batch = Vec::with_capacity(1000);
+    for i in 0..dossiers {
+        let agency = i % a_count;
+        let day = (i / a_count) % days;
+        let n = i / (a_count * days) + 1;
+        let (procedure, _) = &catalogue[(i / a_count * a_count + agency) % catalogue.len().max(1)];
+        let submitted = t - Duration::days(day as i64) - Duration::minutes(rng.gen_range(0..600));
+        let code = format!("{}-{}-{n:04}", agencies[agency].code, (submitted + Duration::hours(7)).format("%y%m%d"));
+        let applicant = if i % 500 == 0 { 0 } else { 1 + i % 999 };
+        let roll: f64 = rng.gen();
+        let status = match roll {
+            r if r < 0.70 => "returned",
+            r if r < 0.75 => "rejected",
+            r if r < 0.85 => "processing",
+            r if r < 0.90 => "received",
+            r if r < 0.95 => "submitted",
+            r if r < 0.98 => "supplement_requested",
+            _ => "withdrawn",
+        };
+        let received = (status != "submitted" && status != "withdrawn").then(|| submitted + Duration::hours(2));
+        let allowed = procedure.processing_days;
+        let due = received.map(|r| (r + Duration::days(i64::from(allowed) * 7 / 5)).date());
+        let finished = matches!(status, "returned" | "rejected" | "withdrawn");
+        let late = rng.gen_bool(0.12);
+        let finished_at = finished.then(|| match (received, late) {
+            (Some(r), true) => r + Duration::days(i64::from(allowed) * 2),
+            (Some(r), false) => r + Duration::days(rng.gen_range(1..=i64::from(allowed))),
+            (None, _) => submitted + Duration::days(1),
+        });
+        let timeliness = (finished && received.is_some()).then(|| if late { "late" } else { "on_time" }.to_string());
+        let fee: i64 = serde_json::from_str::<Vec<dvc_domain::catalogue::FeeItem>>(&procedure.fees)
+            .map(|f| f.iter().map(|x| x.amount_vnd).sum())
+            .unwrap_or(0);
+        let snapshot = serde_json::json!({
+            "code": procedure.code, "name": procedure.name, "processing_days": allowed,
+            "fees": serde_json::from_str::<serde_json::Value>(&procedure.fees).unwrap_or_default(),
+            "required_documents": [], "form_schema": null,
+            "agency_code": agencies[agency].code, "agency_name": agencies[agency].name,
+        });
+        let account = &applicants[applicant];
+        batch.push(DossierRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            code: Some(code),
+            procedure_id: procedure.id.clone(),
+            procedure_version: 1,
+            procedure_snapshot: snapshot.to_string(),
+            agency_id: agencies[agency].id.clone(),
+            applicant_id: Some(account.id.clone()),
+            applicant: serde_json::json!({"account_type": "citizen", "full_name": account.full_name, "phone": account.phone})
+                .to_string(),
+            status: status.into(),
+            channel: if i % 10 == 0 { "counter" } else { "online" }.into(),
+            form_data: "{}".into(),
+            delivery: r#"{"method":"online"}"#.into(),
+            submitted_at: Some(submitted),
+            received_at: received,
+            due_date: due,
+            working_days_allowed: allowed,
+            working_days_spent: 0,
+            clock_started_on: received.filter(|_| matches!(status, "received" | "processing")).map(|r| r.date()),
+            finished_at,
+            timeliness,
+            version: 3,
+            created_at: submitted,
+            updated_at: finished_at.unwrap_or(submitted),
+            fee_vnd: fee,
+        });
+        if batch.len() == 1000 {
+            d::insert_dossiers_batch(conn, &batch).map_err(err)?;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        d::insert_dossiers_batch(conn, &batch).map_err(err)?;
+    }
+    if let DbConn::Postgres(_) = conn {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("ANALYZE").map_err(err)?;
+    }
+    Ok(Report { procedures, accounts: applicants.len() + 1, dossiers, seconds: started.elapsed().as_secs_f64() })
+}
