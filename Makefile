@@ -7,7 +7,7 @@ export DVC_DATABASE_URL ?= sqlite://data/dvc.sqlite3
 export DVC_LISTEN ?= 127.0.0.1:8080
 RUN_ENV := DVC_SANDBOX=$${DVC_SANDBOX:-1}
 
-.PHONY: run build test lint fmt openapi conformance clean
+.PHONY: run build test lint fmt openapi conformance bench clean
 
 ## Build, migrate, load the demo catalogue and serve the API (Swagger UI at /docs/).
 run: build
@@ -39,6 +39,10 @@ openapi: build
 ## Schemathesis (all checks) against a freshly seeded server.
 conformance: build
 	scripts/conformance.sh
+
+## Load figures: a release build over a million synthetic dossiers, wrk and pgbench (see docs/performance.md).
+bench:
+	scripts/bench.sh
 
 clean:
 	$(CARGO) clean

@@ -86,21 +86,25 @@ pub struct FeeState {
 /// Sums the dossier's fees (from its procedure version) against its paid payments.
 pub fn fee_state(conn: &mut DbConn, snap: &Snapshot, dossier_id: &str) -> Result<FeeState, ApiError> {
     let totals = dvc_domain::payment::totals(&snap.fees);
-    let mut state = FeeState { due_before: totals.before, due_after: totals.after, ..Default::default() };
     if totals.before + totals.after == 0 {
-        return Ok(state);
+        return Ok(fees_against(snap, &[]));
     }
-    for p in dvc_persistence::payments::of_dossier(conn, dossier_id)? {
-        if p.status == "paid" {
-            match p.phase.as_str() {
-                "before" => state.paid_before += p.amount_vnd,
-                _ => state.paid_after += p.amount_vnd,
-            }
+    Ok(fees_against(snap, &dvc_persistence::payments::of_dossier(conn, dossier_id)?))
+}
+
+/// Sums the fees of a procedure version against the given payments of its dossier.
+pub fn fees_against(snap: &Snapshot, payments: &[dvc_persistence::payments::PaymentRow]) -> FeeState {
+    let totals = dvc_domain::payment::totals(&snap.fees);
+    let mut state = FeeState { due_before: totals.before, due_after: totals.after, ..Default::default() };
+    for p in payments.iter().filter(|p| p.status == "paid") {
+        match p.phase.as_str() {
+            "before" => state.paid_before += p.amount_vnd,
+            _ => state.paid_after += p.amount_vnd,
         }
     }
     state.outstanding_before = (state.due_before - state.paid_before).max(0);
     state.outstanding_after = (state.due_after - state.paid_after).max(0);
-    Ok(state)
+    state
 }
 
 /// The national status code: 6 (financial obligation) while a fee due before processing is unpaid.
@@ -220,13 +224,53 @@ pub fn view(
     cal: &Calendar,
     today: NaiveDate,
 ) -> Result<DossierView, ApiError> {
-    let snap = snapshot(&row)?;
+    Ok(views(conn, vec![row], access, cal, today)?.remove(0))
+}
+
+/// Views of several dossiers with three queries in all, whatever their number.
+pub fn views(
+    conn: &mut DbConn,
+    rows: Vec<DossierRow>,
+    access: Access,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> Result<Vec<DossierView>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let snapshots = rows.iter().map(snapshot).collect::<Result<Vec<_>, _>>()?;
+    let mut files = d::attachments_of(conn, &ids)?;
+    // Payments exist only for dossiers whose procedure charges something.
+    let charged = snapshots.iter().any(|s| {
+        let t = dvc_domain::payment::totals(&s.fees);
+        t.before + t.after > 0
+    });
+    let mut payments = if charged { dvc_persistence::payments::of_dossiers(conn, &ids)? } else { Vec::new() };
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, snap) in rows.into_iter().zip(snapshots) {
+        let (mine, rest): (Vec<_>, Vec<_>) = files.into_iter().partition(|(a, _)| a.dossier_id == row.id);
+        files = rest;
+        let (paid, rest): (Vec<_>, Vec<_>) = payments.into_iter().partition(|p| p.dossier_id == row.id);
+        payments = rest;
+        out.push(build_view(row, snap, mine, &paid, access, cal, today)?);
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_view(
+    row: DossierRow,
+    snap: Snapshot,
+    files: Vec<(d::AttachmentRow, d::FileRow)>,
+    payments: &[dvc_persistence::payments::PaymentRow],
+    access: Access,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> Result<DossierView, ApiError> {
     let status = status(&row)?;
-    let attachments: Vec<AttachmentView> =
-        d::attachments(conn, &row.id, "applicant")?.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
-    let results = d::attachments(conn, &row.id, "result")?.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
+    let (results, attachments): (Vec<_>, Vec<_>) = files.into_iter().partition(|(a, _)| a.kind == "result");
+    let attachments: Vec<AttachmentView> = attachments.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
+    let results = results.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
     let missing = missing_documents(&snap, &attachments);
-    let fees = fee_state(conn, &snap, &row.id)?;
+    let fees = fees_against(&snap, payments);
     let actor = if access == Access::Owner { Actor::Applicant } else { Actor::Agency };
     let mut actions = allowed_actions(status, actor);
     if actor == Actor::Applicant && status == DossierStatus::SupplementRequested {

@@ -383,7 +383,11 @@ pub fn all_agencies(conn: &mut DbConn) -> QueryResult<Vec<AgencyRow>> {
 }
 
 /// Inserts procedures and their agency links in multi-row statements (bulk loads).
-pub fn insert_procedures_batch(conn: &mut DbConn, rows: &[ProcedureRow], links: &[(String, String)]) -> QueryResult<()> {
+pub fn insert_procedures_batch(
+    conn: &mut DbConn,
+    rows: &[ProcedureRow],
+    links: &[(String, String)],
+) -> QueryResult<()> {
     let links: Vec<_> = links
         .iter()
         .map(|(p, a)| (procedure_agencies::procedure_id.eq(p.as_str()), procedure_agencies::agency_id.eq(a.as_str())))

@@ -139,3 +139,12 @@ pub fn find_key(conn: &mut DbConn, scope: &str, key: &str) -> QueryResult<Option
 pub fn insert_key(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<()> {
     diesel::insert_into(idempotency_keys::table).values(row).execute(conn).map(|_| ())
 }
+
+/// The payments of several dossiers.
+pub fn of_dossiers(conn: &mut DbConn, dossier_ids: &[String]) -> QueryResult<Vec<PaymentRow>> {
+    payments::table
+        .filter(payments::dossier_id.eq_any(dossier_ids))
+        .order((payments::created_at, payments::id))
+        .select(PaymentRow::as_select())
+        .load(conn)
+}

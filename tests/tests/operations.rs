@@ -46,12 +46,26 @@ fn readiness_reports_a_missing_database(backend: Backend) {
                 .unwrap()
                 .name;
             let mut admin = diesel::PgConnection::establish(&crate::support::postgres_admin_url()).unwrap();
-            admin
-                .batch_execute(&format!(
-                    "ALTER DATABASE {db} ALLOW_CONNECTIONS false; \
-                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'"
+            admin.batch_execute(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false")).unwrap();
+            // A connection that was being opened as the database closed may still get in: end
+            // sessions until none is left.
+            #[derive(diesel::QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            for _ in 0..50 {
+                let left = diesel::sql_query(format!(
+                    "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = '{db}'"
                 ))
-                .unwrap();
+                .get_result::<Count>(&mut admin)
+                .unwrap()
+                .n;
+                if left == 0 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             assert_problem(app.get("/readyz"), 503, "unavailable");
             assert_problem(app.get("/api/v1/fields"), 503, "unavailable");
             admin.batch_execute(&format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true")).unwrap();

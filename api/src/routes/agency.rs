@@ -84,8 +84,7 @@ pub async fn inbox(
         .db(move |conn| {
             let (rows, total) = d::list_dossiers(conn, &filter, page.offset(), page.per_page)?;
             let cal = crate::calendar::load(conn)?;
-            let items =
-                rows.into_iter().map(|r| svc::view(conn, r, access, &cal, today)).collect::<Result<Vec<_>, _>>()?;
+            let items = svc::views(conn, rows, access, &cal, today)?;
             Ok(Page::new(items, total, page))
         })
         .await?;

@@ -478,10 +478,7 @@ pub async fn pull_dossiers(
             let rows = ig::dossiers_after(conn, &filter, after, horizon, limit)?;
             let next = rows.last().map(|(_, p)| cursor(*p));
             let cal = crate::calendar::load(conn)?;
-            let items = rows
-                .into_iter()
-                .map(|(row, _)| svc::view(conn, row, Access::Agency, &cal, today))
-                .collect::<Result<Vec<_>, _>>()?;
+            let items = svc::views(conn, rows.into_iter().map(|(row, _)| row).collect(), Access::Agency, &cal, today)?;
             Ok(Feed { items, next })
         })
         .await?;

@@ -55,10 +55,7 @@ pub async fn my_dossiers(
         .db(move |conn| {
             let (rows, total) = d::list_dossiers(conn, &filter, page.offset(), page.per_page)?;
             let cal = crate::calendar::load(conn)?;
-            let items = rows
-                .into_iter()
-                .map(|r| svc::view(conn, r, Access::Owner, &cal, today))
-                .collect::<Result<Vec<_>, _>>()?;
+            let items = svc::views(conn, rows, Access::Owner, &cal, today)?;
             Ok(Page::new(items, total, page))
         })
         .await?;

@@ -21,8 +21,18 @@ pub const BUSY_APPLICANT: &str = "syn00000";
 pub const OFFICER: &str = "syn.officer";
 
 const VERBS: &[&str] = &[
-    "Cấp", "Cấp lại", "Cấp đổi", "Điều chỉnh", "Gia hạn", "Đăng ký", "Xác nhận", "Thu hồi", "Công nhận", "Thẩm định",
-    "Chấp thuận", "Phê duyệt",
+    "Cấp",
+    "Cấp lại",
+    "Cấp đổi",
+    "Điều chỉnh",
+    "Gia hạn",
+    "Đăng ký",
+    "Xác nhận",
+    "Thu hồi",
+    "Công nhận",
+    "Thẩm định",
+    "Chấp thuận",
+    "Phê duyệt",
 ];
 const OBJECTS: &[&str] = &[
     "giấy phép xây dựng",
@@ -188,13 +198,19 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
     let a_count = agencies.len();
     let days = 365usize;
     let mut batch = Vec::with_capacity(1000);
+    let mut counters: std::collections::HashMap<String, i32> = std::collections::HashMap::new();
     for i in 0..dossiers {
         let agency = i % a_count;
         let day = (i / a_count) % days;
         let n = i / (a_count * days) + 1;
         let (procedure, _) = &catalogue[(i / a_count * a_count + agency) % catalogue.len().max(1)];
-        let submitted = t - Duration::days(day as i64) - Duration::minutes(rng.gen_range(0..600));
-        let code = format!("{}-{}-{n:04}", agencies[agency].code, (submitted + Duration::hours(7)).format("%y%m%d"));
+        // Office hours (07:00–17:00 in Vietnam) of one day, so that a day's codes share its date.
+        let date = crate::calendar::local_date(t) - Duration::days(day as i64);
+        let submitted = date.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(rng.gen_range(0..600));
+        let prefix = format!("{}-{}", agencies[agency].code, date.format("%y%m%d"));
+        let code = format!("{prefix}-{n:04}");
+        let last = counters.entry(prefix).or_default();
+        *last = (*last).max(n as i32);
         let applicant = if i % 500 == 0 { 0 } else { 1 + i % 999 };
         let roll: f64 = rng.gen();
         let status = match roll {
@@ -235,8 +251,9 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
             procedure_snapshot: snapshot.to_string(),
             agency_id: agencies[agency].id.clone(),
             applicant_id: Some(account.id.clone()),
-            applicant: serde_json::json!({"account_type": "citizen", "full_name": account.full_name, "phone": account.phone})
-                .to_string(),
+            applicant:
+                serde_json::json!({"account_type": "citizen", "full_name": account.full_name, "phone": account.phone})
+                    .to_string(),
             status: status.into(),
             channel: if i % 10 == 0 { "counter" } else { "online" }.into(),
             form_data: "{}".into(),
@@ -262,9 +279,13 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
     if !batch.is_empty() {
         d::insert_dossiers_batch(conn, &batch).map_err(err)?;
     }
+    // Codes allocated from now on continue after the loaded ones.
+    let counters: Vec<(String, i32)> = counters.into_iter().collect();
+    d::set_code_counters(conn, &counters).map_err(err)?;
     if let DbConn::Postgres(_) = conn {
         use diesel::connection::SimpleConnection;
-        conn.batch_execute("ANALYZE").map_err(err)?;
+        // As autovacuum would: statistics for the planner, and the visibility map for index-only scans.
+        conn.batch_execute("VACUUM ANALYZE").map_err(err)?;
     }
     Ok(Report { procedures, accounts: applicants.len() + 1, dossiers, seconds: started.elapsed().as_secs_f64() })
 }

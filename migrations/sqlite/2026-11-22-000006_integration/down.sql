@@ -1,5 +1,6 @@
 DROP TRIGGER dossiers_change_update;
 DROP TRIGGER dossiers_change_insert;
+DROP INDEX dossiers_change_seq;
 DROP INDEX dossiers_changes;
 ALTER TABLE dossiers DROP COLUMN change_seq;
 ALTER TABLE dossiers DROP COLUMN change_txid;

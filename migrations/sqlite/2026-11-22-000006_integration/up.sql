@@ -77,6 +77,8 @@ ALTER TABLE dossiers ADD COLUMN change_txid BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE dossiers ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
 UPDATE dossiers SET change_seq = rowid;
 CREATE INDEX dossiers_changes ON dossiers (change_txid, change_seq);
+-- The next number is MAX(change_seq) + 1: this index makes it a lookup, not a scan.
+CREATE INDEX dossiers_change_seq ON dossiers (change_seq);
 CREATE TRIGGER dossiers_change_insert AFTER INSERT ON dossiers
 BEGIN
     UPDATE dossiers SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM dossiers) WHERE id = NEW.id;

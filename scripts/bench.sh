@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# `make bench`: loads the synthetic data set, serves it from a release build, drives it with wrk
+# from this machine's loopback, runs pgbench on the same core SQL, and prints one table of
+# requests/s, p50, p99, the ratio to the framework's ceiling (/healthz) or to pgbench, and the
+# server's peak memory. Results also go to bench/results.json.
+#
+# Sizes and duration: BENCH_PROCEDURES (20000), BENCH_DOSSIERS (1000000), BENCH_SQLITE_DOSSIERS
+# (100000), BENCH_SECONDS (10), BENCH_CONNECTIONS (64). BENCH_FRESH=1 reloads the PostgreSQL set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+procedures=${BENCH_PROCEDURES:-20000}
+dossiers=${BENCH_DOSSIERS:-1000000}
+sqlite_dossiers=${BENCH_SQLITE_DOSSIERS:-100000}
+seconds=${BENCH_SECONDS:-10}
+connections=${BENCH_CONNECTIONS:-64}
+pg_admin=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
+pg_db=dvc_bench
+threads=$(nproc)
+
+for tool in wrk pgbench psql; do
+  if ! command -v $tool >/dev/null 2>&1; then
+    echo "installing $tool ..."
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  fi
+done
+scripts/require-postgres.sh
+cargo build --release --bin dvc
+dvc=target/release/dvc
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+mkdir -p bench
+results=$work/results.tsv
+: >"$results"
+
+psql_db() { psql -X -q -t -A "$pg_admin/$1" -c "$2"; }
+
+# ---- data ----
+loaded=$(psql_db postgres "SELECT 1 FROM pg_database WHERE datname = '$pg_db'" || true)
+if [ "${BENCH_FRESH:-0}" = 1 ] || [ "$loaded" != 1 ] ||
+  [ "$(psql_db $pg_db "SELECT count(*) FROM dossiers" 2>/dev/null || echo 0)" -lt "$dossiers" ]; then
+  psql_db postgres "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)"
+  psql_db postgres "CREATE DATABASE $pg_db"
+  echo "loading $procedures procedures and $dossiers dossiers into PostgreSQL ..."
+  /usr/bin/time -f "%e s" env DVC_DATABASE_URL="$pg_admin/$pg_db" RUST_LOG=warn \
+    $dvc seed --synthetic --procedures "$procedures" --dossiers "$dossiers"
+fi
+echo "loading $sqlite_dossiers dossiers into SQLite ..."
+DVC_DATABASE_URL="sqlite://$work/bench.sqlite3" RUST_LOG=warn \
+  $dvc seed --synthetic --procedures 2000 --dossiers "$sqlite_dossiers" | tail -1
+
+# ---- one run of wrk: name, path or script, target ----
+run_wrk() { # label url lua [env...]
+  local label=$1 url=$2 lua=$3
+  shift 3
+  local out=$work/wrk-${label//[^a-z0-9]/_}.txt
+  # A short warm-up first: caches fill and connections open as they would in service.
+  env "$@" wrk -t"$threads" -c"$connections" -d2s -s "$lua" "$url" >/dev/null 2>&1 || true
+  env "$@" wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s "$lua" "$url" >"$out" 2>&1 || true
+  python3 - "$out" "$label" >>"$results" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", v)
+    if not m:
+        return ""
+    n, unit = float(m.group(1)), m.group(2)
+    return n * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+p50 = re.search(r"50%\s+(\S+)", text)
+p99 = re.search(r"99%\s+(\S+)", text)
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+errors = re.search(r"Socket errors: (.*)", text)
+total = re.search(r"(\d+) requests in", text)
+print("\t".join([sys.argv[2], rps.group(1) if rps else "0", str(ms(p50.group(1))) if p50 else "",
+                 str(ms(p99.group(1))) if p99 else "", bad.group(1) if bad else "0",
+                 total.group(1) if total else "0", (errors.group(1) if errors else "").strip()]))
+PY
+}
+
+start_server() { # database url
+  DVC_DATABASE_URL="$1" DVC_LISTEN=127.0.0.1:18080 DVC_SANDBOX=1 DVC_AUTH_RATE_PER_MINUTE=0 RUST_LOG=warn \
+    DVC_DB_POOL_SIZE=${BENCH_POOL:-24} DVC_DATA_DIR="$work/files" $dvc serve >"$work/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && return; sleep 0.1; done
+  echo "the server did not start:" >&2
+  cat "$work/server.log" >&2
+  exit 1
+}
+stop_server() {
+  peak=$(awk '/VmHWM/ { print $2 }' "/proc/$server/status")
+  kill "$server"
+  wait "$server" 2>/dev/null || true
+  server=""
+  echo "$peak"
+}
+token_of() {
+  curl -sf -X POST http://127.0.0.1:18080/api/v1/auth/token -H 'content-type: application/json' \
+    -d "{\"username\": \"$1\", \"password\": \"Matkhau@2026\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# The paths each scenario picks from at random.
+paths() { # database-url prefix
+  local db=$1 p=$2
+  local sql
+  if [[ $db == postgres* ]]; then
+    sql() { psql -X -q -t -A "$db" -c "$1"; }
+  else
+    sql() { python3 -c 'import sqlite3, sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]' "${db#sqlite://}" "$1"; }
+  fi
+  sql "SELECT '/api/v1/procedures/' || code FROM procedures WHERE code LIKE 'SYN.%' ORDER BY code LIMIT 2000" >"$work/$p-detail.txt"
+  sql "SELECT '/api/v1/dossiers/lookup?code=' || code FROM dossiers ORDER BY id LIMIT 5000" >"$work/$p-lookup.txt"
+  : >"$work/$p-search.txt"
+  for q in cap%20giay%20phep%20xay%20dung dang%20ky gia%20han%20giay%20phep%20lao%20dong thu%20hoi%20chung%20chi \
+    giay%20phep%20moi%20truong cap%20lai%20the%20bao%20hiem%20y%20te xac%20nhan%20ho%20kinh%20doanh phe%20duyet; do
+    for page in 1 2 3; do
+      echo "/api/v1/procedures?q=$q&page=$page" >>"$work/$p-search.txt"
+      echo "/api/v1/procedures?q=$q&tier=province&page=$page" >>"$work/$p-search.txt"
+    done
+  done
+  for page in 1 2 3 4 5; do echo "/api/v1/me/dossiers?page=$page" >>"$work/$p-mine.txt"; done
+  for page in 1 2 3 4 5; do echo "/api/v1/agency/dossiers?page=$page" >>"$work/$p-inbox.txt"; done
+  echo "/healthz" >"$work/$p-healthz.txt"
+}
+
+scenarios() { # prefix database-url
+  local p=$1 db=$2
+  paths "$db" "$p"
+  start_server "$db"
+  local citizen officer procedure agency
+  citizen=$(token_of syn00000)
+  officer=$(token_of syn.officer)
+  procedure=$(curl -sf http://127.0.0.1:18080/api/v1/procedures/SYN.000001 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["id"], d["agencies"][0]["id"])')
+  agency=${procedure#* }
+  procedure=${procedure% *}
+  local url=http://127.0.0.1:18080
+  run_wrk "$p healthz" $url bench/wrk/pick.lua PATHS="$work/$p-healthz.txt"
+  run_wrk "$p procedure detail" $url bench/wrk/pick.lua PATHS="$work/$p-detail.txt"
+  run_wrk "$p procedure search" $url bench/wrk/pick.lua PATHS="$work/$p-search.txt"
+  run_wrk "$p lookup by code" $url bench/wrk/pick.lua PATHS="$work/$p-lookup.txt"
+  run_wrk "$p me/dossiers" $url bench/wrk/pick.lua PATHS="$work/$p-mine.txt" TOKEN="$citizen"
+  run_wrk "$p officer inbox" $url bench/wrk/pick.lua PATHS="$work/$p-inbox.txt" TOKEN="$officer"
+  run_wrk "$p create+submit" $url bench/wrk/create_submit.lua TOKEN="$(token_of syn00001)" PROCEDURE="$procedure" AGENCY="$agency"
+  echo -e "$p peak RSS\t$(stop_server)" >>"$work/rss.tsv"
+}
+
+echo "PostgreSQL: $dossiers dossiers"
+scenarios pg "$pg_admin/$pg_db"
+echo "SQLite: $sqlite_dossiers dossiers"
+scenarios sqlite "sqlite://$work/bench.sqlite3"
+
+# ---- pgbench: the same core SQL, and the TPC-B-like write mix ----
+cat >"$work/detail.sql" <<'SQL'
+\set n random(1, 2000)
+SELECT * FROM procedures WHERE code = 'SYN.' || lpad(:n::text, 6, '0');
+SQL
+psql_db $pg_db "DROP TABLE IF EXISTS bench_codes; CREATE TABLE bench_codes AS SELECT row_number() OVER () AS i, code FROM (SELECT code FROM dossiers ORDER BY id LIMIT 5000) c; CREATE UNIQUE INDEX ON bench_codes (i)"
+cat >"$work/lookup.sql" <<'SQL'
+\set n random(1, 5000)
+SELECT d.* FROM bench_codes b JOIN dossiers d ON d.code = b.code WHERE b.i = :n;
+SQL
+pgbench_tps() { # label args...
+  local label=$1
+  shift
+  local out=$work/pgbench-${label//[^a-zA-Z0-9]/_}.txt
+  pgbench "$@" >"$out" 2>&1 || true
+  python3 - "$out" "$label" >>"$results" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+tps = re.search(r"tps = ([\d.]+)", text)
+lat = re.search(r"latency average = ([\d.]+) ms", text)
+print("\t".join([sys.argv[2], tps.group(1) if tps else "0", lat.group(1) if lat else "", "", "0", "", ""]))
+PY
+}
+pgbench_tps "pgbench detail by code" -n -M prepared -c "$connections" -j "$threads" -T "$seconds" -f "$work/detail.sql" "$pg_admin/$pg_db"
+pgbench_tps "pgbench lookup by code" -n -M prepared -c "$connections" -j "$threads" -T "$seconds" -f "$work/lookup.sql" "$pg_admin/$pg_db"
+psql_db postgres "DROP DATABASE IF EXISTS dvc_pgbench WITH (FORCE)"
+psql_db postgres "CREATE DATABASE dvc_pgbench"
+pgbench -q -i -s 10 "$pg_admin/dvc_pgbench" >/dev/null 2>&1
+pgbench_tps "pgbench TPC-B-like" -n -M prepared -c 16 -j "$threads" -T "$seconds" "$pg_admin/dvc_pgbench"
+psql_db postgres "DROP DATABASE IF EXISTS dvc_pgbench WITH (FORCE)"
+
+python3 - "$results" "$work/rss.tsv" bench/results.json "$dossiers" "$sqlite_dossiers" "$connections" "$seconds" <<'PY'
+import json, sys, platform, os
+rows = {}
+for line in open(sys.argv[1]):
+    parts = line.rstrip("\n").split("\t")
+    label, rps, p50, p99, bad, total, errors = (parts + [""] * 7)[:7]
+    rows[label] = {"rps": float(rps or 0), "p50_ms": float(p50) if p50 else None,
+                   "p99_ms": float(p99) if p99 else None, "non_2xx": int(bad or 0), "requests": int(total or 0),
+                   "socket_errors": errors}
+rss = {}
+for line in open(sys.argv[2]):
+    label, kb = line.rstrip("\n").split("\t")
+    rss[label] = int(kb) / 1024
+# Ratios: reads to the framework's ceiling, lookups to pgbench, writes to pgbench's TPC-B-like.
+ref = {
+    "procedure detail": ("healthz", 0.5), "procedure search": ("healthz", 0.25),
+    "lookup by code": ("pgbench lookup by code", None), "me/dossiers": ("healthz", None),
+    "officer inbox": ("healthz", None), "create+submit": ("pgbench TPC-B-like", 1 / 3),
+}
+p99_target = {"procedure detail": 20, "procedure search": 20, "lookup by code": 10, "me/dossiers": 10}
+print()
+print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  {'vs':22} {'target':18} ok")
+print("-" * 118)
+verdicts = []
+for label, r in rows.items():
+    prefix, _, name = label.partition(" ")
+    ratio, vs, target, ok = "", "", "", ""
+    if name in ref and prefix in ("pg", "sqlite"):
+        base_label, min_ratio = ref[name]
+        base = rows.get(base_label if base_label.startswith("pgbench") else f"{prefix} {base_label}", {}).get("rps", 0)
+        value = r["rps"] / 2 if name == "create+submit" else r["rps"]
+        if base:
+            ratio = value / base
+            vs = base_label
+        checks = []
+        if min_ratio and prefix == "pg":
+            checks.append(ratio != "" and ratio >= min_ratio)
+            target = f"≥{min_ratio:.2f}x"
+        if name in p99_target and prefix == "pg" and r["p99_ms"] is not None:
+            checks.append(r["p99_ms"] < p99_target[name])
+            target += f" p99<{p99_target[name]}ms"
+        if r["non_2xx"]:
+            checks.append(False)
+        if checks:
+            ok = "yes" if all(checks) else "NO"
+            verdicts.append(all(checks))
+        r["ratio"] = ratio if ratio != "" else None
+    shown = f"{ratio:.2f}" if ratio != "" else ""
+    p50 = f"{r['p50_ms']:.2f}" if r["p50_ms"] is not None else ""
+    p99 = f"{r['p99_ms']:.2f}" if r["p99_ms"] is not None else ""
+    extra = f"  ({r['non_2xx']} non-2xx)" if r["non_2xx"] else ""
+    note = " (dossiers/s)" if name == "create+submit" else ""
+    print(f"{label + note:34} {r['rps']:>9.0f} {p50:>8} {p99:>8} {shown:>7}  {vs:22} {target:18} {ok}{extra}")
+for label, mb in rss.items():
+    ok = "yes" if mb < 200 else "NO"
+    verdicts.append(mb < 200)
+    print(f"{label:34} {mb:>8.1f} MB{'':47} {'<200MB':18} {ok}")
+print(f"\ndata: {sys.argv[4]} dossiers on PostgreSQL, {sys.argv[5]} on SQLite; wrk {sys.argv[6]} connections, "
+      f"{sys.argv[7]} s per scenario, on {os.cpu_count()} cores ({platform.machine()})")
+print(f"targets met: {sum(verdicts)} of {len(verdicts)}")
+json.dump({"scenarios": rows, "peak_rss_mb": rss, "cores": os.cpu_count()}, open(sys.argv[3], "w"), indent=2)
+PY
