@@ -28,19 +28,24 @@ impl Weighter<String, Entry> for BodyWeight {
     }
 }
 
+/// A value with the stamp it was made under.
+type Stamped<T> = ((i64, i64), T);
+
 pub struct CatalogueCache {
     /// The database's catalogue version as last seen; -1 until it is known (nothing is served).
     seen: AtomicI64,
     /// Bumped by this process when it changes the catalogue.
     local: AtomicI64,
     entries: Option<Cache<String, Entry, BodyWeight>>,
+    /// The working-day calendar, which the same counter versions (holidays move it too).
+    calendar: std::sync::RwLock<Option<Stamped<Arc<dvc_domain::calendar::Calendar>>>>,
 }
 
 impl CatalogueCache {
     /// A cache holding up to `bytes` of answers; 0 turns caching off.
     pub fn new(bytes: u64) -> Self {
         let entries = (bytes > 0).then(|| Cache::with_weighter((bytes / 4096).max(16) as usize, bytes, BodyWeight));
-        Self { seen: AtomicI64::new(-1), local: AtomicI64::new(0), entries }
+        Self { seen: AtomicI64::new(-1), local: AtomicI64::new(0), entries, calendar: Default::default() }
     }
 
     fn stamp(&self) -> (i64, i64) {
@@ -73,6 +78,28 @@ impl CatalogueCache {
     /// Records the database's version.
     pub fn observe(&self, version: i64) {
         self.seen.store(version, Ordering::Release);
+    }
+
+    /// The working-day calendar, loaded once per catalogue version.
+    pub fn calendar(
+        &self,
+        conn: &mut dvc_persistence::DbConn,
+    ) -> diesel::QueryResult<Arc<dvc_domain::calendar::Calendar>> {
+        let stamp = self.stamp();
+        if stamp.0 >= 0 {
+            if let Ok(guard) = self.calendar.read() {
+                if let Some((_, cal)) = guard.as_ref().filter(|(at, _)| *at == stamp) {
+                    return Ok(cal.clone());
+                }
+            }
+        }
+        let cal = Arc::new(crate::calendar::load(conn)?);
+        if stamp.0 >= 0 && stamp == self.stamp() {
+            if let Ok(mut guard) = self.calendar.write() {
+                *guard = Some((stamp, cal.clone()));
+            }
+        }
+        Ok(cal)
     }
 
     /// Drops this process's answers now (after it changed the catalogue).

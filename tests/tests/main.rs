@@ -3,6 +3,7 @@
 
 mod support;
 
+mod abuse;
 mod accounts;
 mod admin_catalogue;
 mod auth;
@@ -17,3 +18,4 @@ mod operations;
 mod payments;
 mod sessions;
 mod statistics;
+mod synthetic;

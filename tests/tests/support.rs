@@ -166,6 +166,13 @@ impl TestApp {
         res.json().expect("json")
     }
 
+    /// GETs JSON with a bearer token, expecting 200.
+    pub fn get_json_with(&self, path: &str, token: &str) -> Value {
+        let res = self.with_token(self.client.get(self.url(path)), token).send().expect("request");
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().expect("json")
+    }
+
     /// A request with a bearer token.
     pub fn with_token(&self, builder: RequestBuilder, token: &str) -> RequestBuilder {
         builder.header("authorization", format!("Bearer {token}"))

@@ -80,10 +80,11 @@ pub async fn inbox(
         ..Default::default()
     };
     let access = if staff.0.role() == dvc_domain::auth::Role::Admin { Access::Admin } else { Access::Agency };
+    let cache = state.cache.clone();
     let result = state
         .db(move |conn| {
             let (rows, total) = d::list_dossiers(conn, &filter, page.offset(), page.per_page)?;
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             let items = svc::views(conn, rows, access, &cal, today)?;
             Ok(Page::new(items, total, page))
         })
@@ -117,13 +118,14 @@ pub async fn transition(
     let input = body.0;
     let action = input.action.ok_or_else(|| ApiError::field(FieldError::required("action")))?;
     let at = state.clock.moment();
+    let cache = state.cache.clone();
     let view = state
         .tx(move |conn| {
             let (row, access) = svc::load(conn, &me, &id)?;
             if access == Access::Owner {
                 return Err(ApiError::forbidden());
             }
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             let actor_id = me.id().to_string();
             let row = svc::apply(
                 conn,

@@ -113,6 +113,7 @@ pub async fn put_holiday(
     };
     let stored = row.clone();
     let existed = state.db(move |conn| Ok(d::put_holiday(conn, &stored)?)).await?;
+    state.cache.invalidate();
     Ok(if existed { HttpResponse::Ok() } else { HttpResponse::Created() }.json(view(row)))
 }
 
@@ -132,6 +133,7 @@ pub async fn delete_holiday(
 ) -> ApiResult<HttpResponse> {
     let day = parse_date("date", &date).map_err(ApiError::field)?;
     let n = state.db(move |conn| Ok(d::delete_holiday(conn, day)?)).await?;
+    state.cache.invalidate();
     if n == 0 {
         return Err(ApiError::not_found("ngày nghỉ", "Calendar entry"));
     }
@@ -181,7 +183,8 @@ pub async fn due_date(state: web::Data<AppState>, query: web::Query<DueDateQuery
     let Some(start) = start.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let cal = state.db(|conn| Ok(crate::calendar::load(conn)?)).await?;
+    let cache = state.cache.clone();
+    let cal = state.db(move |conn| Ok(cache.calendar(conn)?)).await?;
     let (due_date, skipped) = cal.add_working_days(start, n);
     Ok(web::Json(DueDate { due_date, working_days: n, skipped }))
 }

@@ -76,9 +76,10 @@ async fn respond(
 ) -> ApiResult<HttpResponse> {
     let tag = etag(&row.id, row.version);
     let today = state.clock.today();
+    let cache = state.cache.clone();
     let view = state
         .db(move |conn| {
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             svc::view(conn, row, access, &cal, today)
         })
         .await?;
@@ -347,6 +348,7 @@ pub async fn patch_dossier(
 pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
     let at = state.clock.moment();
+    let cache = state.cache.clone();
     let row = state
         .tx(move |conn| {
             let (mut row, access) = svc::load(conn, &me, &id)?;
@@ -409,7 +411,7 @@ pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<Str
                 let totals = dvc_domain::payment::totals(&snap.fees);
                 row.fee_vnd = totals.before + totals.after;
             }
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             let actor_id = me.id().to_string();
             svc::apply(
                 conn,
@@ -454,13 +456,14 @@ pub async fn withdraw(
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
     let reason = body.0.reason;
     let at = state.clock.moment();
+    let cache = state.cache.clone();
     let row = state
         .tx(move |conn| {
             let (row, access) = svc::load(conn, &me, &id)?;
             if access != Access::Owner {
                 return Err(ApiError::forbidden());
             }
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             let input = TransitionInput { reason: Some(reason), ..Default::default() };
             let actor_id = me.id().to_string();
             let mover = svc::Mover { actor: Actor::Applicant, id: Some(&actor_id), role: me.role().as_str() };

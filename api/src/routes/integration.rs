@@ -472,12 +472,13 @@ pub async fn pull_dossiers(
     }
     let filter = SyncFilter { agencies: client.agencies(), status, updated_after };
     let today = state.clock.today();
+    let cache = state.cache.clone();
     let feed = state
         .db(move |conn| {
             let horizon = ig::horizon(conn)?;
             let rows = ig::dossiers_after(conn, &filter, after, horizon, limit)?;
             let next = rows.last().map(|(_, p)| cursor(*p));
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             let items = svc::views(conn, rows.into_iter().map(|(row, _)| row).collect(), Access::Agency, &cal, today)?;
             Ok(Feed { items, next })
         })
@@ -600,13 +601,14 @@ pub async fn push_transition(
     let idem = crate::idempotency::from_request(&req, &client.id, &format!("integration-move:{code}"), &bytes)?;
     let action = input.action.ok_or_else(|| ApiError::field(FieldError::required("action")))?;
     let at = state.clock.moment();
+    let cache = state.cache.clone();
     let (status, json) = state
         .tx(move |conn| {
             if let Some(stored) = idem.as_ref().map(|i| i.replay(conn)).transpose()?.flatten() {
                 return Ok(stored);
             }
             let row = client_dossier(conn, &client, &code)?;
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             let mover = svc::Mover { actor: Actor::Agency, id: Some(&client.id), role: Role::Integration.as_str() };
             let row = svc::apply(conn, row, action, &mover, &input, &cal, at)?;
             let view = svc::view(conn, row, Access::Agency, &cal, at.today)?;
@@ -730,6 +732,7 @@ pub async fn put_dossier(
     let input = body.0;
     let (status, received_at) = check_counter(&input)?;
     let at = state.clock.moment();
+    let cache = state.cache.clone();
     let (created, view) = state
         .tx(move |conn| {
             let existing = d::find_dossier_by_code(conn, &code)?;
@@ -746,7 +749,7 @@ pub async fn put_dossier(
             }
             let (snapshot, version) =
                 crate::routes::dossiers::procedure_snapshot(conn, &input.procedure_id, &agency_id, false)?;
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             let received = received_at.unwrap_or(at.now);
             let due = input.due_date.unwrap_or_else(|| {
                 cal.add_working_days(crate::calendar::local_date(received), snapshot.processing_days.max(0) as u32).0

@@ -51,10 +51,11 @@ pub async fn my_dossiers(
         ..Default::default()
     };
     let today = state.clock.today();
+    let cache = state.cache.clone();
     let result = state
         .db(move |conn| {
             let (rows, total) = d::list_dossiers(conn, &filter, page.offset(), page.per_page)?;
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             let items = svc::views(conn, rows, Access::Owner, &cal, today)?;
             Ok(Page::new(items, total, page))
         })

@@ -120,11 +120,12 @@ pub async fn lookup(state: web::Data<AppState>, query: web::Query<LookupQuery>) 
     if !dvc_domain::text::is_lookup_key(&code) {
         return Err(svc::not_found());
     }
+    let cache = state.cache.clone();
     let found = state
         .db(move |conn| {
             let row = d::find_dossier_by_code(conn, &code)?.ok_or_else(svc::not_found)?;
             let events = d::events(conn, &row.id)?;
-            let cal = crate::calendar::load(conn)?;
+            let cal = cache.calendar(conn)?;
             let snap = svc::snapshot(&row)?;
             let fees = svc::fee_state(conn, &snap, &row.id)?;
             Ok((row, events, cal, (snap, fees)))

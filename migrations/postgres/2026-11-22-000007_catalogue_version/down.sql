@@ -1,3 +1,4 @@
+DROP TRIGGER holidays_bump ON holidays;
 DROP TRIGGER fields_bump ON fields;
 DROP TRIGGER agencies_bump ON agencies;
 DROP TRIGGER procedure_agencies_bump ON procedure_agencies;

@@ -1,4 +1,4 @@
--- A counter every change to the catalogue moves, so that each server's cache of catalogue answers
+-- A counter every change to the catalogue (and to the holiday calendar) moves, so that each server's cache of catalogue answers
 -- knows when to drop them.
 CREATE TABLE catalogue_version (
     id INTEGER PRIMARY KEY NOT NULL,
@@ -15,3 +15,4 @@ CREATE TRIGGER procedures_bump AFTER INSERT OR UPDATE OR DELETE ON procedures FO
 CREATE TRIGGER procedure_agencies_bump AFTER INSERT OR UPDATE OR DELETE ON procedure_agencies FOR EACH STATEMENT EXECUTE FUNCTION catalogue_bump();
 CREATE TRIGGER agencies_bump AFTER INSERT OR UPDATE OR DELETE ON agencies FOR EACH STATEMENT EXECUTE FUNCTION catalogue_bump();
 CREATE TRIGGER fields_bump AFTER INSERT OR UPDATE OR DELETE ON fields FOR EACH STATEMENT EXECUTE FUNCTION catalogue_bump();
+CREATE TRIGGER holidays_bump AFTER INSERT OR UPDATE OR DELETE ON holidays FOR EACH STATEMENT EXECUTE FUNCTION catalogue_bump();

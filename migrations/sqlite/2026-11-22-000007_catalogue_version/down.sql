@@ -1,3 +1,6 @@
+DROP TRIGGER holidays_bump_insert;
+DROP TRIGGER holidays_bump_update;
+DROP TRIGGER holidays_bump_delete;
 DROP TRIGGER procedures_bump_insert;
 DROP TRIGGER procedures_bump_update;
 DROP TRIGGER procedures_bump_delete;

@@ -1,4 +1,4 @@
--- A counter every change to the catalogue moves, so that each server's cache of catalogue answers
+-- A counter every change to the catalogue (and to the holiday calendar) moves, so that each server's cache of catalogue answers
 -- knows when to drop them.
 CREATE TABLE catalogue_version (
     id INTEGER PRIMARY KEY NOT NULL,
@@ -17,3 +17,6 @@ CREATE TRIGGER agencies_bump_delete AFTER DELETE ON agencies BEGIN UPDATE catalo
 CREATE TRIGGER fields_bump_insert AFTER INSERT ON fields BEGIN UPDATE catalogue_version SET version = version + 1 WHERE id = 1; END;
 CREATE TRIGGER fields_bump_update AFTER UPDATE ON fields BEGIN UPDATE catalogue_version SET version = version + 1 WHERE id = 1; END;
 CREATE TRIGGER fields_bump_delete AFTER DELETE ON fields BEGIN UPDATE catalogue_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER holidays_bump_insert AFTER INSERT ON holidays BEGIN UPDATE catalogue_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER holidays_bump_update AFTER UPDATE ON holidays BEGIN UPDATE catalogue_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER holidays_bump_delete AFTER DELETE ON holidays BEGIN UPDATE catalogue_version SET version = version + 1 WHERE id = 1; END;

@@ -1,0 +1,178 @@
+//! Hostile input: forged tokens, mass assignment, oversized and deeply nested bodies, paging
+//! beyond limits, malformed multipart, garbage identifiers, and every dossier route walked as a
+//! stranger. Each is a clear 4xx and changes nothing.
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::accounts::{register_citizen, PASSWORD};
+use crate::dossiers::{actors, submitted};
+use crate::on_both_backends;
+use crate::support::{assert_problem, Backend, TestApp};
+
+fn b64(v: &Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+fn get_with(app: &TestApp, path: &str, token: &str) -> reqwest::blocking::Response {
+    app.with_token(app.client.get(app.url(path)), token).send().unwrap()
+}
+
+fn forged_tokens_are_refused(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let real = app.admin_token();
+    let claims = real.split('.').nth(1).unwrap();
+    let header = real.split('.').next().unwrap();
+    let none = format!("{}.{claims}.", b64(&json!({"alg": "none", "typ": "JWT"})));
+    let hs512 = format!("{}.{claims}.{}", b64(&json!({"alg": "HS512", "typ": "JWT"})), "c2ln");
+    let resigned = {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"another-secret-of-an-attacker-0000000");
+        let tag = ring::hmac::sign(&key, format!("{header}.{claims}").as_bytes());
+        format!("{header}.{claims}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    };
+    let mut tampered_claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
+    tampered_claims["role"] = json!("admin");
+    tampered_claims["sub"] = json!("someone-else");
+    let tampered = format!("{header}.{}.{}", b64(&tampered_claims), real.split('.').nth(2).unwrap());
+    for token in [none.as_str(), hs512.as_str(), resigned.as_str(), tampered.as_str(), "abc", "a.b.c", ""] {
+        assert_problem(get_with(&app, "/api/v1/admin/staff", token), 401, "unauthorized");
+    }
+    assert_eq!(get_with(&app, "/api/v1/admin/staff", &real).status(), 200);
+}
+
+fn bodies_beyond_reason_are_refused(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let a = actors(&app);
+    let d = submitted(&app, &a);
+    let id = d["id"].as_str().unwrap();
+    let draft = crate::dossiers::draft(&app, &a);
+    let draft_id = draft["id"].as_str().unwrap();
+
+    // Mass assignment: a PATCH cannot set status, owner, code or agency.
+    for field in
+        [json!({"status": "returned"}), json!({"applicant_id": "x"}), json!({"code": "X-1"}), json!({"agency_id": "x"})]
+    {
+        let res = app
+            .with_token(app.client.patch(app.url(&format!("/api/v1/dossiers/{draft_id}"))), &a.citizen)
+            .json(&field)
+            .send()
+            .unwrap();
+        assert_problem(res, 400, "validation_failed");
+    }
+    let after = get_with(&app, &format!("/api/v1/dossiers/{draft_id}"), &a.citizen).json::<Value>().unwrap();
+    assert_eq!((after["status"].clone(), after["version"].clone()), (json!("draft"), draft["version"].clone()));
+
+    // Deep nesting and oversized bodies.
+    let deep = format!("{{\"form_data\": {}{}}}", "[".repeat(5000), "]".repeat(5000));
+    let res = app
+        .with_token(app.client.patch(app.url(&format!("/api/v1/dossiers/{draft_id}"))), &a.citizen)
+        .header("content-type", "application/json")
+        .body(deep)
+        .send()
+        .unwrap();
+    assert_problem(res, 400, "validation_failed");
+    let huge = format!("{{\"reason\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    let res = app
+        .with_token(app.client.post(app.url(&format!("/api/v1/dossiers/{id}/withdraw"))), &a.citizen)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let res = app
+        .with_token(app.client.post(app.url(&format!("/api/v1/dossiers/{id}/withdraw"))), &a.citizen)
+        .header("content-type", "application/json")
+        .body("{\"reason\": ")
+        .send()
+        .unwrap();
+    assert_problem(res, 400, "validation_failed");
+
+    // Malformed multipart.
+    let res = app
+        .with_token(app.client.post(app.url(&format!("/api/v1/dossiers/{draft_id}/attachments"))), &a.citizen)
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body("--XYZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nunterminated")
+        .send()
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+
+    // Paging beyond limits.
+    for query in ["per_page=101", "per_page=0", "page=0", "page=100001", "page=-1", "per_page=abc"] {
+        assert_problem(app.get(&format!("/api/v1/procedures?{query}")), 400, "validation_failed");
+        assert_problem(get_with(&app, &format!("/api/v1/me/dossiers?{query}"), &a.citizen), 400, "validation_failed");
+    }
+
+    // Garbage identifiers are simply not found.
+    for garbage in ["%00", "..%2F..%2Fetc%2Fpasswd", "'%20OR%201=1--", &"9".repeat(5000), "%F0%9F%92%A3"] {
+        let res = get_with(&app, &format!("/api/v1/dossiers/{garbage}"), &a.citizen);
+        assert!(matches!(res.status().as_u16(), 400 | 404 | 414), "{garbage}: {}", res.status());
+        let res = app.get(&format!("/api/v1/dossiers/lookup?code={garbage}"));
+        assert!(matches!(res.status().as_u16(), 400 | 404 | 414), "{garbage}: {}", res.status());
+    }
+    let still = get_with(&app, &format!("/api/v1/dossiers/{id}"), &a.citizen).json::<Value>().unwrap();
+    assert_eq!(still["status"], "submitted");
+}
+
+/// Every operation on a dossier's paths, called by another applicant on someone else's dossier,
+/// answers 4xx and leaves the dossier as it was.
+fn every_dossier_route_refuses_strangers(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let a = actors(&app);
+    let d = submitted(&app, &a);
+    let id = d["id"].as_str().unwrap();
+    let attachment = d["attachments"][0]["id"].as_str().unwrap();
+    register_citizen(&app, "079099012345", "0987654321");
+    let stranger = app.sign_in("079099012345", PASSWORD);
+    let before = get_with(&app, &format!("/api/v1/dossiers/{id}"), &a.citizen).json::<Value>().unwrap();
+    let spec: Value = app.get_json("/api-docs/openapi.json");
+    let mut walked = 0;
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/dossiers/{id}") {
+            continue;
+        }
+        let url = path
+            .replace("{id}", id)
+            .replace("{attachment_id}", attachment)
+            .replace("{result_id}", attachment)
+            .replace("{payment_id}", attachment);
+        for method in operations.as_object().unwrap().keys() {
+            let multipart = || {
+                reqwest::blocking::multipart::Form::new().text("document_id", "TK-KS").part(
+                    "file",
+                    reqwest::blocking::multipart::Part::bytes(crate::dossiers::pdf("x")).file_name("x.pdf"),
+                )
+            };
+            let builder = match method.as_str() {
+                "post" if path.ends_with("/attachments") || path.ends_with("/results") => {
+                    app.client.post(app.url(&url)).multipart(multipart())
+                }
+                "get" => app.client.get(app.url(&url)),
+                "post" => {
+                    // A body each operation accepts, so that only the caller is wrong.
+                    let body = match path.rsplit('/').next().unwrap_or_default() {
+                        "payments" => json!({"provider": "sandbox"}),
+                        "transitions" => json!({"action": "receive"}),
+                        "withdraw" => json!({"reason": "Không cần nữa"}),
+                        "rating" => json!({"score": 5}),
+                        _ => json!({}),
+                    };
+                    app.client.post(app.url(&url)).json(&body)
+                }
+                "patch" => app.client.patch(app.url(&url)).json(&json!({"form_data": {}})),
+                "put" => app.client.put(app.url(&url)).json(&json!({})),
+                "delete" => app.client.delete(app.url(&url)),
+                _ => continue,
+            };
+            let res = app.with_token(builder, &stranger).send().unwrap();
+            let status = res.status().as_u16();
+            assert!(matches!(status, 403 | 404), "{method} {path} as a stranger: {status}");
+            walked += 1;
+        }
+    }
+    assert!(walked >= 12, "only {walked} operations walked");
+    let after = get_with(&app, &format!("/api/v1/dossiers/{id}"), &a.citizen).json::<Value>().unwrap();
+    assert_eq!(after, before, "nothing changed");
+}
+
+on_both_backends!(forged_tokens_are_refused, bodies_beyond_reason_are_refused, every_dossier_route_refuses_strangers);
