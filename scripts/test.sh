@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# The crash tests run the real binary as a child process.
+cargo build --bin dvc
 cargo test --workspace --all-targets "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")

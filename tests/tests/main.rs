@@ -8,6 +8,7 @@ mod accounts;
 mod admin_catalogue;
 mod auth;
 mod catalogue;
+mod crash;
 mod docs_browser;
 mod dossiers;
 mod feedback;
