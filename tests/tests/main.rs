@@ -16,6 +16,7 @@ mod integration;
 mod migrations;
 mod openapi;
 mod operations;
+mod outage;
 mod payments;
 mod sessions;
 mod statistics;
