@@ -7,7 +7,7 @@ export DVC_DATABASE_URL ?= sqlite://data/dvc.sqlite3
 export DVC_LISTEN ?= 127.0.0.1:8080
 RUN_ENV := DVC_SANDBOX=$${DVC_SANDBOX:-1}
 
-.PHONY: run build test lint fmt openapi conformance bench clean
+.PHONY: run build test lint fmt openapi conformance bench fuzz clean
 
 ## Build, migrate, load the demo catalogue and serve the API (Swagger UI at /docs/).
 run: build
@@ -43,6 +43,11 @@ conformance: build
 ## Load figures: a release build over a million synthetic dossiers, wrk and pgbench (see docs/performance.md).
 bench:
 	scripts/bench.sh
+
+## Fuzz the parsers of untrusted input (ID numbers, phones, tax codes, VietQR, signed callbacks,
+## dossier codes) for FUZZ_SECONDS each (nightly toolchain and cargo-fuzz; installed when missing).
+fuzz:
+	scripts/fuzz.sh
 
 clean:
 	$(CARGO) clean

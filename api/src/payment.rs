@@ -2,9 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha512;
-
 /// VNPay merchant settings.
 #[derive(Debug, Clone)]
 pub struct VnpayConfig {
@@ -14,37 +11,7 @@ pub struct VnpayConfig {
     pub return_url: String,
 }
 
-/// Form-encodes a value as VNPay hashes it (`application/x-www-form-urlencoded`).
-fn encode(value: &str) -> String {
-    form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
-/// `k=v&...` over the parameters sorted by name, hash fields excluded.
-fn hash_data(params: &BTreeMap<String, String>) -> String {
-    params
-        .iter()
-        .filter(|(k, v)| k.as_str() != "vnp_SecureHash" && k.as_str() != "vnp_SecureHashType" && !v.is_empty())
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// Hex HMAC-SHA512 of the sorted, encoded parameters.
-pub fn sign(secret: &str, params: &BTreeMap<String, String>) -> String {
-    let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(hash_data(params).as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// Checks `vnp_SecureHash` in constant time.
-pub fn verify(secret: &str, params: &BTreeMap<String, String>) -> bool {
-    let Some(given) = params.get("vnp_SecureHash").and_then(|h| hex::decode(h.to_ascii_lowercase()).ok()) else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(hash_data(params).as_bytes());
-    mac.verify_slice(&given).is_ok()
-}
+pub use dvc_domain::payment::vnpay::{hash_data, sign, verify};
 
 /// The URL that sends the payer to VNPay's payment page.
 pub fn payment_url(

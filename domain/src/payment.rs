@@ -59,3 +59,43 @@ mod tests {
         assert_eq!(t.of(FeePhase::After), 30_000);
     }
 }
+
+/// VNPay 2.1.0 signatures: hex HMAC-SHA512 over the parameters sorted by name, form-encoded.
+pub mod vnpay {
+    use std::collections::BTreeMap;
+
+    use hmac::{Hmac, Mac};
+    use sha2::Sha512;
+
+    /// Form-encodes a value as VNPay hashes it (`application/x-www-form-urlencoded`).
+    fn encode(value: &str) -> String {
+        form_urlencoded::byte_serialize(value.as_bytes()).collect()
+    }
+
+    /// `k=v&...` over the parameters sorted by name, hash fields excluded.
+    pub fn hash_data(params: &BTreeMap<String, String>) -> String {
+        params
+            .iter()
+            .filter(|(k, v)| k.as_str() != "vnp_SecureHash" && k.as_str() != "vnp_SecureHashType" && !v.is_empty())
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// Hex HMAC-SHA512 of the sorted, encoded parameters.
+    pub fn sign(secret: &str, params: &BTreeMap<String, String>) -> String {
+        let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+        mac.update(hash_data(params).as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Checks `vnp_SecureHash` in constant time.
+    pub fn verify(secret: &str, params: &BTreeMap<String, String>) -> bool {
+        let Some(given) = params.get("vnp_SecureHash").and_then(|h| hex::decode(h.to_ascii_lowercase()).ok()) else {
+            return false;
+        };
+        let mut mac = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+        mac.update(hash_data(params).as_bytes());
+        mac.verify_slice(&given).is_ok()
+    }
+}

@@ -57,7 +57,9 @@ pub fn parse_tlv(s: &str) -> Option<Vec<(String, String)>> {
     let mut out = Vec::new();
     let mut rest = s;
     while !rest.is_empty() {
-        if rest.len() < 4 || !rest.is_char_boundary(4) {
+        // The id and the length are four ASCII digits; anything else (even a character whose
+        // bytes straddle them) is malformed.
+        if rest.len() < 4 || !rest.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
             return None;
         }
         let id = &rest[..2];
@@ -83,6 +85,14 @@ pub fn crc_valid(payload: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_tlv_is_refused_not_a_panic() {
+        // Found by the fuzzer: a multi-byte character across the id and the length.
+        assert_eq!(parse_tlv("0\u{72e}000"), None);
+        assert_eq!(parse_tlv("AB02xy"), None);
+        assert_eq!(parse_tlv("0002xy"), Some(vec![("00".to_string(), "xy".to_string())]));
+    }
 
     #[test]
     fn crc_of_the_standard_check_string() {

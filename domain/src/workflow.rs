@@ -110,9 +110,38 @@ impl DossierStatus {
     }
 }
 
+/// Reads a dossier code `<agency code>-<yyMMdd>-<NNNN>`: the agency code, the day and the number
+/// (four digits or more). Anything else is `None`.
+pub fn parse_dossier_code(code: &str) -> Option<(&str, chrono::NaiveDate, u32)> {
+    let mut parts = code.rsplitn(3, '-');
+    let number = parts.next()?;
+    let day = parts.next()?;
+    let agency = parts.next()?;
+    if number.len() < 4 || number.len() > 9 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if day.len() != 6 || !day.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if agency.is_empty() || agency.len() > 64 || !agency.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') {
+        return None;
+    }
+    let date = chrono::NaiveDate::parse_from_str(&format!("20{day}"), "%Y%m%d").ok()?;
+    Some((agency, date, number.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dossier_codes() {
+        let (agency, day, n) = parse_dossier_code("000.00.05.H26-261120-0042").expect("a code");
+        assert_eq!((agency, day.to_string(), n), ("000.00.05.H26", "2026-11-20".to_string(), 42));
+        for bad in ["", "H26-261120", "H26-261340-0001", "H26-261120-01", "-261120-0001", "H 26-261120-0001", "a-b-c"] {
+            assert!(parse_dossier_code(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn the_happy_path_and_refusals() {

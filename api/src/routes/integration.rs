@@ -657,13 +657,9 @@ pub struct CounterDossier {
 
 /// The agency whose code starts a dossier code `<agency code>-<yyMMdd>-<NNNN>`.
 fn agency_of_code(conn: &mut DbConn, client: &ClientRow, code: &str) -> Result<String, ApiError> {
-    let mut parts = code.rsplitn(3, '-');
-    let (number, day, agency_code) = (parts.next(), parts.next(), parts.next());
-    let well_formed = number.is_some_and(|n| n.len() >= 4 && n.bytes().all(|b| b.is_ascii_digit()))
-        && day.is_some_and(|d| d.len() == 6 && d.bytes().all(|b| b.is_ascii_digit()));
-    let agency = match (well_formed, agency_code) {
-        (true, Some(agency_code)) => dvc_persistence::catalogue::find_agency_by_code(conn, agency_code)?,
-        _ => None,
+    let agency = match dvc_domain::workflow::parse_dossier_code(code) {
+        Some((agency_code, _, _)) => dvc_persistence::catalogue::find_agency_by_code(conn, agency_code)?,
+        None => None,
     };
     agency.map(|a| a.id).filter(|id| client.agencies().contains(id)).ok_or_else(svc::not_found)
 }
