@@ -265,6 +265,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     crate::notifier::spawn(state.clone());
     crate::integration::spawn_worker(state.clone());
     crate::cache::spawn_poller(state.clone());
+    crate::replica::spawn_checker(state.clone());
     let spec = crate::openapi::document();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
     let config = state.config.clone();

@@ -49,6 +49,10 @@ pub struct Config {
     pub catalogue_cache_bytes: u64,
     /// How often each server checks whether the catalogue changed.
     pub cache_poll: Duration,
+    /// PostgreSQL streaming replicas for read-only paths that tolerate lag.
+    pub replica_urls: Vec<String>,
+    /// How far behind the primary a replica may be and still serve reads.
+    pub replica_max_lag: Duration,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -86,6 +90,8 @@ impl Default for Config {
             integration_token_ttl: Duration::from_secs(10 * 60),
             catalogue_cache_bytes: 32 * 1024 * 1024,
             cache_poll: Duration::from_millis(500),
+            replica_urls: Vec::new(),
+            replica_max_lag: Duration::from_secs(5),
         }
     }
 }
@@ -160,6 +166,10 @@ impl Config {
         c.integration_token_ttl = Duration::from_secs(parse(&get, "DVC_INTEGRATION_TOKEN_TTL_SECS", 600u64)?.max(60));
         c.catalogue_cache_bytes = parse(&get, "DVC_CATALOGUE_CACHE_BYTES", c.catalogue_cache_bytes)?;
         c.cache_poll = Duration::from_millis(parse(&get, "DVC_CACHE_POLL_MS", 500u64)?.max(10));
+        if let Some(v) = get("DVC_DATABASE_REPLICA_URLS") {
+            c.replica_urls = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        }
+        c.replica_max_lag = Duration::from_millis(parse(&get, "DVC_REPLICA_MAX_LAG_MS", 5_000u64)?);
         c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));
         if c.sandbox && c.jwt_secret.is_empty() {
             c.jwt_secret = SANDBOX_JWT_SECRET.to_string();

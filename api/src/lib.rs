@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod otp;
 pub mod payment;
 pub mod ratelimit;
+pub mod replica;
 pub mod routes;
 pub mod seed;
 pub mod state;

@@ -7,6 +7,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    reads: IntCounterVec,
 }
 
 impl Metrics {
@@ -23,14 +24,25 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("static metric definition");
+        let reads = IntCounterVec::new(
+            Opts::new("dvc_db_reads_total", "Read-only database work by where it ran: replica or primary"),
+            &["target"],
+        )
+        .expect("static metric definition");
+        registry.register(Box::new(reads.clone())).expect("register once");
         registry.register(Box::new(requests.clone())).expect("register once");
         registry.register(Box::new(latency.clone())).expect("register once");
-        Self { registry, requests, latency }
+        Self { registry, requests, latency, reads }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests.with_label_values(&[method, route, &status.to_string()]).inc();
         self.latency.with_label_values(&[method, route]).observe(seconds);
+    }
+
+    /// Counts one piece of read-only work done on a replica or on the primary.
+    pub fn read_on(&self, target: &str) {
+        self.reads.with_label_values(&[target]).inc();
     }
 
     /// The text exposition format.

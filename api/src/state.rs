@@ -22,6 +22,7 @@ pub struct AppState {
     pub trust: Arc<TrustStore>,
     pub clock: Arc<Clock>,
     pub cache: Arc<crate::cache::CatalogueCache>,
+    pub replicas: Arc<crate::replica::Replicas>,
 }
 
 impl AppState {
@@ -61,6 +62,12 @@ impl AppState {
             tracing::info!(count = applied.len(), "applied migrations");
         }
         crate::calendar::seed_holidays(&mut conn).map_err(|e| format!("seeding public holidays: {e}"))?;
+        let replicas = crate::replica::Replicas::open(
+            &config.replica_urls,
+            config.pool_size,
+            std::time::Duration::from_millis(500),
+            config.replica_max_lag,
+        )?;
         let cache = crate::cache::CatalogueCache::new(config.catalogue_cache_bytes);
         cache.observe(dvc_persistence::catalogue::version(&mut conn).map_err(|e| e.to_string())?);
         drop(conn);
@@ -83,6 +90,7 @@ impl AppState {
             trust: Arc::new(trust),
             clock: Arc::new(Clock::default()),
             cache: Arc::new(cache),
+            replicas: Arc::new(replicas),
         })
     }
 }

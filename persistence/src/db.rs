@@ -201,3 +201,15 @@ where
         f(conn)
     })
 }
+
+/// Like [`build_pool`], without connecting first: for servers that may be down at start
+/// (replicas), whose connections are checked before each use.
+pub fn build_pool_lazy(url: &str, options: &PoolOptions) -> Result<Pool, DbError> {
+    let manager = ConnectionManager::new(url)?;
+    Ok(r2d2::Pool::builder()
+        .max_size(options.max_size)
+        .min_idle(Some(0))
+        .connection_timeout(options.connection_timeout)
+        .test_on_check_out(true)
+        .build_unchecked(manager))
+}

@@ -69,6 +69,25 @@ impl Cluster {
             .status();
     }
 
+    /// A streaming replica of `primary` (pg_basebackup), started on its own port.
+    fn replica_of(primary: &Cluster) -> Cluster {
+        let dir = tempfile::Builder::new().prefix("dvc-pg-replica-").tempdir().unwrap();
+        let _ = Command::new("chown").args(["-R", "postgres:postgres", dir.path().to_str().unwrap()]).status();
+        let data = dir.path().join("data");
+        let port = primary.port.to_string();
+        let status = as_postgres(
+            "pg_basebackup",
+            &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-D", data.to_str().unwrap(), "-R", "-X", "stream"],
+        )
+        .status()
+        .unwrap();
+        assert!(status.success(), "pg_basebackup");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let replica = Cluster { dir, port };
+        replica.start();
+        replica
+    }
+
     fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
@@ -141,4 +160,54 @@ fn postgres_restart_under_load_fails_fast_and_recovers() {
     }
     let last = log.iter().max_by_key(|(at, ..)| *at).unwrap();
     assert_eq!(last.1, 200, "serving again");
+}
+
+fn reads_on(app: &TestApp, target: &str) -> f64 {
+    let text = app.get("/metrics").text().unwrap();
+    let prefix = format!("dvc_db_reads_total{{target=\"{target}\"}} ");
+    text.lines().find_map(|l| l.strip_prefix(&prefix)).map(|v| v.trim().parse().unwrap()).unwrap_or(0.0)
+}
+
+#[test]
+fn reads_go_to_a_streaming_replica_and_survive_its_loss_postgres() {
+    let primary = Cluster::new();
+    let replica = Cluster::replica_of(&primary);
+    let app = TestApp::start_with(Backend::Postgres, |c| {
+        c.database_url = primary.url();
+        c.replica_urls = vec![replica.url()];
+        c.replica_max_lag = Duration::from_secs(2);
+    });
+    dvc_api::seed::demo(&mut app.conn()).unwrap();
+    // Writes go to the primary (a replica refuses them); the replica catches up and serves reads.
+    let a = crate::dossiers::actors(&app);
+    let d = crate::dossiers::submitted(&app, &a);
+    let code = d["code"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let before = reads_on(&app, "replica");
+        let res = app.get(&format!("/api/v1/dossiers/lookup?code={code}"));
+        if res.status() == 200 && reads_on(&app, "replica") > before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no read was served by the replica");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stats = app.get_json(&format!("/api/v1/statistics/agencies/{}", a.agency_id));
+    assert_eq!(stats["in_progress"], 1, "the replica has the dossier written on the primary");
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&replica.url()).unwrap();
+        let refused = diesel::sql_query("CREATE TABLE written_on_a_replica (id INTEGER)").execute(&mut conn);
+        assert!(refused.is_err(), "a replica is read-only");
+    }
+
+    // The replica goes away: nothing fails, the primary answers.
+    replica.stop();
+    let on_primary = reads_on(&app, "primary");
+    for _ in 0..10 {
+        assert_eq!(app.get(&format!("/api/v1/dossiers/lookup?code={code}")).status(), 200);
+        assert_eq!(app.get("/api/v1/statistics/summary").status(), 200);
+    }
+    assert!(reads_on(&app, "primary") >= on_primary + 15.0, "reads fell back to the primary");
+    assert_eq!(app.get("/readyz").status(), 200);
 }

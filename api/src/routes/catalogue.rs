@@ -112,7 +112,7 @@ pub async fn list_procedures(
     let stamp = state.cache.stamp_now();
     let (filter, page) = query.into_inner().into_filter()?;
     let result = state
-        .db(move |conn| {
+        .read(move |conn| {
             let (rows, total) = q::search_procedures(conn, &filter, page.offset(), page.per_page)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let mut field_ids: Vec<String> = rows.iter().map(|r| r.field_id.clone()).collect();
@@ -145,18 +145,17 @@ fn json_bytes(body: Bytes, etag: Option<String>) -> HttpResponse {
     res.body(body)
 }
 
-/// Loads one procedure with its field and agencies.
+/// Loads one procedure with its field and agencies, from the primary (after a change).
 pub async fn load_procedure(state: &AppState, id_or_code: String) -> ApiResult<ProcedureView> {
-    state
-        .db(move |conn| {
-            let row =
-                q::find_procedure(conn, &id_or_code)?.ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
-            let field = q::find_field(conn, &row.field_id)?.map(FieldView::from);
-            let mut agencies = agencies_by_procedure(q::agencies_of_procedures(conn, std::slice::from_ref(&row.id))?);
-            let agencies = agencies.remove(&row.id).unwrap_or_default();
-            view_from_row(row, field, agencies)
-        })
-        .await
+    state.db(move |conn| procedure_view(conn, &id_or_code)).await
+}
+
+fn procedure_view(conn: &mut dvc_persistence::DbConn, id_or_code: &str) -> ApiResult<ProcedureView> {
+    let row = q::find_procedure(conn, id_or_code)?.ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
+    let field = q::find_field(conn, &row.field_id)?.map(FieldView::from);
+    let mut agencies = agencies_by_procedure(q::agencies_of_procedures(conn, std::slice::from_ref(&row.id))?);
+    let agencies = agencies.remove(&row.id).unwrap_or_default();
+    view_from_row(row, field, agencies)
 }
 
 /// One procedure, by id or by code (`1.001193`).
@@ -172,7 +171,7 @@ pub async fn get_procedure(state: web::Data<AppState>, id: web::Path<String>) ->
         return Ok(json_bytes(hit.body, hit.etag));
     }
     let stamp = state.cache.stamp_now();
-    let view = load_procedure(&state, id).await?;
+    let view = state.read(move |conn| procedure_view(conn, &id)).await?;
     let tag = etag(&view.summary.id, view.version);
     let body = Bytes::from(serde_json::to_vec(&view).map_err(|_| ApiError::internal())?);
     state.cache.put(key, stamp, body.clone(), Some(tag.clone()));

@@ -332,7 +332,7 @@ pub async fn summary(
     let q = query.into_inner();
     let period = period(&q, state.clock.today())?;
     let grouping = grouping(q.group_by.as_deref(), Grouping::Agency)?;
-    let report = state.db(move |conn| report(conn, period, None, grouping)).await?;
+    let report = state.read(move |conn| report(conn, period, None, grouping)).await?;
     Ok(respond(&req, report, "thong-ke-tong-hop"))
 }
 
@@ -361,9 +361,9 @@ pub async fn agency_report(
     let period = period(&q, state.clock.today())?;
     let grouping = grouping(q.group_by.as_deref(), Grouping::All)?;
     let report = state
-        .db(move |conn| {
+        .read(move |conn| {
             known_agency(conn, &id)?;
-            report(conn, period, Some(id), grouping)
+            report(conn, period, Some(id.clone()), grouping)
         })
         .await?;
     Ok(respond(&req, report, "thong-ke-co-quan"))
@@ -397,7 +397,7 @@ pub async fn chart(
     let q = query.into_inner();
     let (from, to, period) = period(&StatisticsQuery { from: q.from, to: q.to, group_by: None }, state.clock.today())?;
     let (name, months) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let agency = dvc_persistence::catalogue::find_agency(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("cơ quan", "Agency"))?;
             Ok((agency.name, st::monthly(conn, period, Some(&id))?))

@@ -121,8 +121,9 @@ pub async fn lookup(state: web::Data<AppState>, query: web::Query<LookupQuery>) 
         return Err(svc::not_found());
     }
     let cache = state.cache.clone();
+    // Public tracking tolerates the replicas' bounded lag.
     let found = state
-        .db(move |conn| {
+        .read(move |conn| {
             let row = d::find_dossier_by_code(conn, &code)?.ok_or_else(svc::not_found)?;
             let events = d::events(conn, &row.id)?;
             let cal = cache.calendar(conn)?;
