@@ -29,7 +29,10 @@ cargo build --release --bin dvc
 dvc=target/release/dvc
 work=$(mktemp -d)
 server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 mkdir -p bench
 results=$work/results.tsv

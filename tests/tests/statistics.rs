@@ -81,6 +81,26 @@ fn statistics_match_a_scenario(backend: Backend) {
     let agency_row = summary["groups"].as_array().unwrap().iter().find(|g| g["id"] == a.agency_id.as_str()).unwrap();
     assert_eq!(agency_row["on_time"], 1);
     assert!(agency_row["name"].is_string());
+    // Totals added up from the groups equal the totals counted at once.
+    let whole = app.get_json(&format!("/api/v1/statistics/summary?{period}&group_by=none"));
+    let by_field_totals = app.get_json(&format!("/api/v1/statistics/summary?{period}&group_by=field"));
+    for key in [
+        "received",
+        "finished",
+        "on_time",
+        "late",
+        "in_progress",
+        "overdue",
+        "on_time_rate",
+        "online_rate",
+        "online_payment_rate",
+        "average_rating",
+        "ratings",
+        "feedback",
+    ] {
+        assert_eq!(summary[key], whole[key], "{key} by agency");
+        assert_eq!(by_field_totals[key], whole[key], "{key} by field");
+    }
     let by_field = app.get_json(&format!("/api/v1/statistics/summary?{period}&group_by=field"));
     assert_eq!(by_field["groups"][0]["received"], 3);
 

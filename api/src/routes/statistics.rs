@@ -75,6 +75,17 @@ pub struct Indicators {
     pub average_rating: Option<f64>,
     pub ratings: i64,
     pub feedback: FeedbackStats,
+    #[serde(skip)]
+    raw: Raw,
+}
+
+/// The counts the rates are made of, kept to add groups up.
+#[derive(Debug, Default, Clone, Copy)]
+struct Raw {
+    received_online: i64,
+    with_fee: i64,
+    paid_online: i64,
+    score_sum: i64,
 }
 
 /// One row of a grouped report.
@@ -184,8 +195,8 @@ fn indicators(
     for r in ratings {
         let g = group(&mut groups, r.group_key, r.group_code, r.group_name);
         g.indicators.ratings = r.ratings;
-        g.indicators.average_rating =
-            (r.ratings > 0).then(|| (r.score_sum as f64 / r.ratings as f64 * 100.0).round() / 100.0);
+        g.indicators.raw.score_sum = r.score_sum;
+        g.indicators.average_rating = average(r.score_sum, r.ratings);
     }
     for f in feedback {
         let g = group(&mut groups, f.group_key, f.group_code, f.group_name);
@@ -227,6 +238,48 @@ fn apply_dossiers(i: &mut Indicators, c: &DossierCounts) {
     i.on_time_rate = rate(c.on_time, c.on_time + c.late);
     i.online_rate = rate(c.received_online, c.received);
     i.online_payment_rate = rate(c.paid_online, c.with_fee);
+    i.raw.received_online = c.received_online;
+    i.raw.with_fee = c.with_fee;
+    i.raw.paid_online = c.paid_online;
+}
+
+fn average(score_sum: i64, ratings: i64) -> Option<f64> {
+    (ratings > 0).then(|| (score_sum as f64 / ratings as f64 * 100.0).round() / 100.0)
+}
+
+/// The totals of groups that partition the dossiers, ratings and feedback of a report.
+fn sum(groups: &[GroupIndicators]) -> Indicators {
+    let mut t = Indicators::default();
+    let add = |a: &mut StateCounts, b: &StateCounts| {
+        a.new += b.new;
+        a.in_progress += b.in_progress;
+        a.answered += b.answered;
+        a.closed += b.closed;
+        a.total += b.total;
+    };
+    for g in groups {
+        let i = &g.indicators;
+        t.received += i.received;
+        t.finished += i.finished;
+        t.on_time += i.on_time;
+        t.late += i.late;
+        t.in_progress += i.in_progress;
+        t.overdue += i.overdue;
+        t.ratings += i.ratings;
+        t.raw.received_online += i.raw.received_online;
+        t.raw.with_fee += i.raw.with_fee;
+        t.raw.paid_online += i.raw.paid_online;
+        t.raw.score_sum += i.raw.score_sum;
+        add(&mut t.feedback.complaint, &i.feedback.complaint);
+        add(&mut t.feedback.reflection, &i.feedback.reflection);
+        add(&mut t.feedback.support_request, &i.feedback.support_request);
+        t.feedback.total += i.feedback.total;
+    }
+    t.on_time_rate = rate(t.on_time, t.on_time + t.late);
+    t.online_rate = rate(t.raw.received_online, t.received);
+    t.online_payment_rate = rate(t.raw.paid_online, t.raw.with_fee);
+    t.average_rating = average(t.raw.score_sum, t.ratings);
+    t
 }
 
 fn report(
@@ -235,18 +288,17 @@ fn report(
     agency: Option<String>,
     grouping: Grouping,
 ) -> Result<StatisticsReport, ApiError> {
-    let totals = indicators(conn, period, agency.as_deref(), Grouping::All)?
-        .into_values()
-        .next()
-        .map(|g| g.indicators)
-        .unwrap_or_default();
-    let groups = match grouping {
-        Grouping::All => Vec::new(),
+    // One pass over the rows: the groups partition them, so the totals are their sums.
+    let (totals, groups) = match grouping {
+        Grouping::All => {
+            let all = indicators(conn, period, agency.as_deref(), Grouping::All)?;
+            (all.into_values().next().map(|g| g.indicators).unwrap_or_default(), Vec::new())
+        }
         g => {
             let mut rows: Vec<GroupIndicators> =
                 indicators(conn, period, agency.as_deref(), g)?.into_values().collect();
             rows.sort_by(|a, b| b.indicators.received.cmp(&a.indicators.received).then(a.id.cmp(&b.id)));
-            rows
+            (sum(&rows), rows)
         }
     };
     Ok(StatisticsReport { from, to, agency_id: agency, group_by: grouping_name(grouping), totals, groups })
