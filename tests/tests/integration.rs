@@ -588,3 +588,50 @@ fn two_instances_deliver_each_event_once_postgres() {
     assert_eq!(delivered, expected, "every event once");
     drop(second);
 }
+
+/// The same Idempotency-Key sent at once to two instances on one PostgreSQL moves the dossier
+/// once; every answer is the first one or a "still in progress" conflict.
+#[test]
+fn idempotency_keys_hold_across_instances_postgres() {
+    let Setup { app, a, token_a, .. } = setup(TestApp::seeded(Backend::Postgres));
+    let second = app.second_instance();
+    let d = submitted(&app, &a);
+    let (id, code) = (d["id"].as_str().unwrap().to_string(), d["code"].as_str().unwrap().to_string());
+    let bases = [app.base.clone(), second.base.clone()];
+    let answers: Vec<(u16, Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (base, token, code) = (bases[i % 2].clone(), token_a.clone(), code.clone());
+                s.spawn(move || {
+                    let res = reqwest::blocking::Client::new()
+                        .post(format!("{base}/api/v1/integration/dossiers/{code}/transitions"))
+                        .bearer_auth(token)
+                        .header("idempotency-key", "mc-concurrent-1")
+                        .json(&json!({"action": "receive"}))
+                        .send()
+                        .unwrap();
+                    (res.status().as_u16(), res.json::<Value>().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok: Vec<&Value> = answers.iter().filter(|(s, _)| *s == 200).map(|(_, b)| b).collect();
+    assert!(!ok.is_empty(), "{answers:?}");
+    assert!(ok.iter().all(|b| *b == ok[0]), "every 200 is the first answer");
+    assert!(answers.iter().all(|(s, b)| *s == 200 || (*s == 409 && b["code"] == "conflict")), "{answers:?}");
+    let history = get_ok(&app, &format!("/api/v1/dossiers/{id}/history"), &a.citizen);
+    assert_eq!(history.as_array().unwrap().iter().filter(|e| e["action"] == "receive").count(), 1);
+    // A later retry on either instance gets the stored answer.
+    for base in &bases {
+        let res = reqwest::blocking::Client::new()
+            .post(format!("{base}/api/v1/integration/dossiers/{code}/transitions"))
+            .bearer_auth(&token_a)
+            .header("idempotency-key", "mc-concurrent-1")
+            .json(&json!({"action": "receive"}))
+            .send()
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(&res.json::<Value>().unwrap(), ok[0]);
+    }
+}
