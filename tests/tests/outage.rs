@@ -126,7 +126,11 @@ fn postgres_restart_under_load_fails_fast_and_recovers() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(500));
+    // Some healthy traffic first.
+    let warm = Instant::now() + Duration::from_secs(10);
+    while log.lock().unwrap().len() < 20 && Instant::now() < warm {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let down_at = Instant::now();
     cluster.stop();
     std::thread::sleep(Duration::from_millis(2500));
@@ -146,7 +150,7 @@ fn postgres_restart_under_load_fails_fast_and_recovers() {
         t.join().unwrap();
     }
     let log = log.lock().unwrap();
-    let before: Vec<_> = log.iter().filter(|(at, ..)| *at < down_at).collect();
+    let before: Vec<_> = log.iter().filter(|(at, _, _, took)| *at + *took < down_at).collect();
     assert!(!before.is_empty() && before.iter().all(|(_, s, ..)| *s == 200), "healthy before");
     let outage: Vec<_> = log
         .iter()
