@@ -44,8 +44,37 @@ pub fn from_request(
 }
 
 impl Idempotency {
-    /// The stored answer of an earlier request with this key, if any.
-    pub fn replay(&self, conn: &mut DbConn) -> Result<Option<(u16, String)>, ApiError> {
+    /// The stored answer of an earlier request with this key, if any; otherwise claims the key in
+    /// the caller's transaction, so that a concurrent request with the same key waits for this one
+    /// and then finds it taken (409, retry for the stored answer) instead of acting twice.
+    pub fn begin(&self, conn: &mut DbConn) -> Result<Option<(u16, String)>, ApiError> {
+        if let Some(stored) = self.replay(conn)? {
+            return Ok(Some(stored));
+        }
+        p::insert_key(
+            conn,
+            &IdempotencyRow {
+                scope: self.scope.clone(),
+                idem_key: self.key.clone(),
+                request_hash: self.hash.clone(),
+                status: 0,
+                body: String::new(),
+                created_at: dvc_persistence::now(),
+            },
+        )
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                ApiError::conflict(Msg::new(
+                    "Một yêu cầu cùng khóa vừa được xử lý; hãy gửi lại để nhận kết quả",
+                    "A request with the same key was just handled; retry to get its answer",
+                ))
+            }
+            other => other.into(),
+        })?;
+        Ok(None)
+    }
+
+    fn replay(&self, conn: &mut DbConn) -> Result<Option<(u16, String)>, ApiError> {
         match p::find_key(conn, &self.scope, &self.key)? {
             None => Ok(None),
             Some(row) if row.request_hash == self.hash => Ok(Some((row.status as u16, row.body))),
@@ -59,27 +88,9 @@ impl Idempotency {
         }
     }
 
-    /// Stores the answer in the caller's transaction, with the change it made.
+    /// Stores the answer of the claimed key, in the transaction of the change it made.
     pub fn remember(&self, conn: &mut DbConn, status: u16, body: &str) -> Result<(), ApiError> {
-        p::insert_key(
-            conn,
-            &IdempotencyRow {
-                scope: self.scope.clone(),
-                idem_key: self.key.clone(),
-                request_hash: self.hash.clone(),
-                status: i32::from(status),
-                body: body.to_string(),
-                created_at: dvc_persistence::now(),
-            },
-        )
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                ApiError::conflict(Msg::new(
-                    "Một yêu cầu cùng khóa đang được xử lý; hãy thử lại",
-                    "A request with the same key is in progress; retry",
-                ))
-            }
-            other => other.into(),
-        })
+        p::answer_key(conn, &self.scope, &self.key, i32::from(status), body)?;
+        Ok(())
     }
 }

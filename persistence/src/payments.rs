@@ -148,3 +148,10 @@ pub fn of_dossiers(conn: &mut DbConn, dossier_ids: &[String]) -> QueryResult<Vec
         .select(PaymentRow::as_select())
         .load(conn)
 }
+
+/// Stores the answer of a claimed key.
+pub fn answer_key(conn: &mut DbConn, scope: &str, key: &str, status: i32, body: &str) -> QueryResult<usize> {
+    diesel::update(idempotency_keys::table.find((scope, key)))
+        .set((idempotency_keys::status.eq(status), idempotency_keys::body.eq(body)))
+        .execute(conn)
+}

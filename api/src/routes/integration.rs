@@ -604,7 +604,7 @@ pub async fn push_transition(
     let cache = state.cache.clone();
     let (status, json) = state
         .tx(move |conn| {
-            if let Some(stored) = idem.as_ref().map(|i| i.replay(conn)).transpose()?.flatten() {
+            if let Some(stored) = idem.as_ref().map(|i| i.begin(conn)).transpose()?.flatten() {
                 return Ok(stored);
             }
             let row = client_dossier(conn, &client, &code)?;

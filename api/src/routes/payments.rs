@@ -172,7 +172,7 @@ pub async fn create_payment(
     let shared = state.clone();
     let (status, json) = state
         .tx(move |conn| {
-            if let Some(stored) = idem.as_ref().map(|i| i.replay(conn)).transpose()?.flatten() {
+            if let Some(stored) = idem.as_ref().map(|i| i.begin(conn)).transpose()?.flatten() {
                 return Ok(stored);
             }
             let (row, access) = svc::load(conn, &me, &id)?;
