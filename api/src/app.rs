@@ -14,7 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::{path_error, query_error, ApiError, Lang, Msg};
 use crate::routes::{
     admin_catalogue, agency, attachments, auth, calendar, catalogue, dossiers, feedback, gateway, integration, me,
-    my_dossiers, ops, payments, registrations, staff, statistics, tracking,
+    my_dossiers, ops, payments, ratings, registrations, staff, statistics, tracking,
 };
 use crate::state::AppState;
 
@@ -80,8 +80,8 @@ where
             .service(feedback::close)
             .service(feedback::mine)
             .service(feedback::queue)
-            .service(feedback::rate)
-            .service(feedback::get_rating)
+            .service(ratings::rate)
+            .service(ratings::get_rating)
             .service(integration::token)
             .service(integration::create_client)
             .service(integration::list_clients)

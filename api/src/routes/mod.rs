@@ -14,6 +14,7 @@ pub mod me;
 pub mod my_dossiers;
 pub mod ops;
 pub mod payments;
+pub mod ratings;
 pub mod registrations;
 pub mod staff;
 pub mod statistics;
