@@ -272,16 +272,19 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     let data = web::Data::new(state);
     let json_limit = config.max_json_bytes;
     let origins = config.cors_origins.clone();
+    let body_idle = crate::slow::BodyIdleTimeout(config.body_idle_timeout);
     let mut server = HttpServer::new(move || {
         let app = App::new()
             .app_data(data.clone())
             .app_data(known.clone())
+            .app_data(body_idle)
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(
                 web::JsonConfig::default().limit(json_limit).error_handler(|e, _| crate::error::json_error(e).into()),
             )
             .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
             .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
+            .wrap(from_fn(crate::slow::body_deadline))
             .wrap(from_fn(language_and_request_id))
             .wrap(from_fn(record_metrics))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
@@ -290,6 +293,8 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
             .default_service(web::to(fallback))
     })
+    .client_request_timeout(config.header_timeout)
+    .client_disconnect_timeout(std::time::Duration::from_secs(1))
     .listen(listener)?
     .shutdown_timeout(30);
     if let Some(workers) = config.workers {

@@ -53,6 +53,10 @@ pub struct Config {
     pub replica_urls: Vec<String>,
     /// How far behind the primary a replica may be and still serve reads.
     pub replica_max_lag: Duration,
+    /// Time a client has to send a request's line and headers.
+    pub header_timeout: Duration,
+    /// Longest silence allowed while a request body arrives.
+    pub body_idle_timeout: Duration,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -92,6 +96,8 @@ impl Default for Config {
             cache_poll: Duration::from_millis(500),
             replica_urls: Vec::new(),
             replica_max_lag: Duration::from_secs(5),
+            header_timeout: Duration::from_secs(5),
+            body_idle_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -170,6 +176,8 @@ impl Config {
             c.replica_urls = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         }
         c.replica_max_lag = Duration::from_millis(parse(&get, "DVC_REPLICA_MAX_LAG_MS", 5_000u64)?);
+        c.header_timeout = Duration::from_millis(parse(&get, "DVC_HEADER_TIMEOUT_MS", 5_000u64)?.max(100));
+        c.body_idle_timeout = Duration::from_millis(parse(&get, "DVC_BODY_IDLE_TIMEOUT_MS", 15_000u64)?.max(100));
         c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));
         if c.sandbox && c.jwt_secret.is_empty() {
             c.jwt_secret = SANDBOX_JWT_SECRET.to_string();

@@ -24,6 +24,7 @@ pub mod ratelimit;
 pub mod replica;
 pub mod routes;
 pub mod seed;
+pub mod slow;
 pub mod state;
 pub mod storage;
 pub mod upload;
