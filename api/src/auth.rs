@@ -180,12 +180,33 @@ fn principal_of(req: &HttpRequest) -> Result<Principal, ApiError> {
     state.keys.verify(token).map(Principal)
 }
 
+/// People's routes: an integration client's token is refused with 403 (it acts for agencies
+/// through `/integration` only).
 impl FromRequest for Principal {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req))
+        ready(principal_of(req).and_then(|p| match p.role() {
+            Role::Integration => Err(ApiError::forbidden()),
+            _ => Ok(p),
+        }))
+    }
+}
+
+/// The token of an integration client (`/integration` routes); people's tokens get 403.
+#[derive(Debug, Clone)]
+pub struct IntegrationToken(pub Principal);
+
+impl FromRequest for IntegrationToken {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal_of(req).and_then(|p| match p.role() {
+            Role::Integration => Ok(IntegrationToken(p)),
+            _ => Err(ApiError::forbidden()),
+        }))
     }
 }
 

@@ -16,7 +16,7 @@ use crate::on_both_backends;
 use crate::support::{assert_problem, postgres_admin_url, Backend, TestApp};
 
 /// An integration client of the given agencies: `(client_id, client_secret)`.
-fn client(app: &TestApp, admin: &str, name: &str, agencies: &[&str]) -> (String, String) {
+pub(crate) fn client(app: &TestApp, admin: &str, name: &str, agencies: &[&str]) -> (String, String) {
     let res =
         app.post("/api/v1/admin/integration-clients", &json!({"name": name, "agency_ids": agencies}), Some(admin));
     assert_eq!(res.status(), 201, "{:?}", res.text());
@@ -28,7 +28,7 @@ fn token_response(app: &TestApp, form: &[(&str, &str)]) -> reqwest::blocking::Re
     app.client.post(app.url("/api/v1/oauth/token")).form(form).send().unwrap()
 }
 
-fn token(app: &TestApp, id: &str, secret: &str) -> String {
+pub(crate) fn token(app: &TestApp, id: &str, secret: &str) -> String {
     let res =
         token_response(app, &[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)]);
     assert_eq!(res.status(), 200);
@@ -150,7 +150,8 @@ fn client_credentials_and_scope(backend: Backend) {
     assert_problem(get(&app, "/api/v1/integration/events", &a.citizen), 403, "forbidden");
     assert_problem(app.get("/api/v1/integration/events"), 401, "unauthorized");
     assert_problem(get(&app, "/api/v1/agency/dossiers", &token_a), 403, "forbidden");
-    assert_problem(get(&app, &format!("/api/v1/dossiers/{}", d["id"].as_str().unwrap()), &token_a), 404, "not_found");
+    assert_problem(get(&app, &format!("/api/v1/dossiers/{}", d["id"].as_str().unwrap()), &token_a), 403, "forbidden");
+    assert_problem(get(&app, "/api/v1/me/dossiers", &token_a), 403, "forbidden");
 
     // Rotation ends the old secret and its tokens; revocation ends everything.
     let old_token = token(&app, &id, &secret);
@@ -406,7 +407,7 @@ fn database_url(app: &TestApp) -> String {
             name: String,
         }
         let mut conn = app.conn();
-        diesel::sql_query("SELECT current_database() AS name").get_result::<Db>(&mut *conn).unwrap().name
+        diesel::sql_query("SELECT current_database() AS name").get_result::<Db>(&mut **conn).unwrap().name
     };
     let admin = postgres_admin_url();
     format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
@@ -485,7 +486,7 @@ fn verify(secret: &str, header: &str, body: &str) -> bool {
     hmac::verify(&key, format!("{t}.{body}").as_bytes(), &tag).is_ok()
 }
 
-fn fast_webhooks(c: &mut dvc_api::config::Config) {
+pub(crate) fn fast_webhooks(c: &mut dvc_api::config::Config) {
     c.webhook_deny_private = false;
     c.webhook_retry_base = Duration::from_millis(200);
     c.webhook_poll = Duration::from_millis(50);

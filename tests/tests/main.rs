@@ -19,5 +19,7 @@ mod operations;
 mod outage;
 mod payments;
 mod sessions;
+mod slow;
 mod statistics;
 mod synthetic;
+mod tenancy;

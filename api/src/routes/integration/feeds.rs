@@ -67,7 +67,7 @@ pub struct SyncQuery {
 #[get("/integration/dossiers")]
 pub async fn pull_dossiers(
     state: web::Data<AppState>,
-    me: Principal,
+    IntegrationToken(me): IntegrationToken,
     query: web::Query<SyncQuery>,
 ) -> ApiResult<web::Json<Feed<DossierView>>> {
     let client = caller(&state, &me).await?;
@@ -147,7 +147,7 @@ pub struct EventsQuery {
 #[get("/integration/events")]
 pub async fn event_feed(
     state: web::Data<AppState>,
-    me: Principal,
+    IntegrationToken(me): IntegrationToken,
     query: web::Query<EventsQuery>,
 ) -> ApiResult<web::Json<Feed<FeedEvent>>> {
     let client = caller(&state, &me).await?;

@@ -13,7 +13,7 @@ use dvc_persistence::{new_id, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Admin, Principal};
+use crate::auth::{Admin, IntegrationToken, Principal};
 use crate::catalogue::rfc3339;
 use crate::dossier::{self as svc, Access, DossierView, TransitionInput};
 use crate::error::{ApiError, ApiResult, Msg, Problem};

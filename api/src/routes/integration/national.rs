@@ -173,7 +173,7 @@ fn national(conn: &mut DbConn, row: DossierRow) -> Result<NationalDossier, ApiEr
 #[get("/integration/dossiers/{code}/national")]
 pub async fn national_dossier(
     state: web::Data<AppState>,
-    me: Principal,
+    IntegrationToken(me): IntegrationToken,
     code: web::Path<String>,
 ) -> ApiResult<web::Json<NationalDossier>> {
     let client = caller(&state, &me).await?;

@@ -31,7 +31,7 @@ pub(crate) fn client_dossier(conn: &mut DbConn, client: &ClientRow, code: &str) 
 #[post("/integration/dossiers/{code}/transitions")]
 pub async fn push_transition(
     state: web::Data<AppState>,
-    me: Principal,
+    IntegrationToken(me): IntegrationToken,
     req: HttpRequest,
     code: web::Path<String>,
     body: RawBody<TransitionInput>,
@@ -160,7 +160,7 @@ fn check_counter(input: &CounterDossier) -> Result<(DossierStatus, Option<NaiveD
 #[put("/integration/dossiers/{code}")]
 pub async fn put_dossier(
     state: web::Data<AppState>,
-    me: Principal,
+    IntegrationToken(me): IntegrationToken,
     code: web::Path<String>,
     body: Body<CounterDossier>,
 ) -> ApiResult<HttpResponse> {

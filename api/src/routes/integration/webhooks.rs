@@ -51,7 +51,7 @@ fn webhook_not_found() -> ApiError {
 #[post("/integration/webhooks")]
 pub async fn create_webhook(
     state: web::Data<AppState>,
-    me: Principal,
+    IntegrationToken(me): IntegrationToken,
     body: Body<NewWebhook>,
 ) -> ApiResult<HttpResponse> {
     let client = caller(&state, &me).await?;
@@ -113,7 +113,10 @@ pub async fn create_webhook(
     (status = 403, description = "Not an integration client", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/integration/webhooks")]
-pub async fn list_webhooks(state: web::Data<AppState>, me: Principal) -> ApiResult<web::Json<Vec<WebhookView>>> {
+pub async fn list_webhooks(
+    state: web::Data<AppState>,
+    IntegrationToken(me): IntegrationToken,
+) -> ApiResult<web::Json<Vec<WebhookView>>> {
     let client = caller(&state, &me).await?;
     let rows = state.db(move |conn| Ok(ig::webhooks_of(conn, &client.id)?)).await?;
     Ok(web::Json(rows.into_iter().map(webhook_view).collect()))
@@ -133,7 +136,7 @@ fn own_webhook(conn: &mut DbConn, client: &ClientRow, id: &str) -> Result<Webhoo
 #[delete("/integration/webhooks/{id}")]
 pub async fn delete_webhook(
     state: web::Data<AppState>,
-    me: Principal,
+    IntegrationToken(me): IntegrationToken,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let client = caller(&state, &me).await?;
@@ -220,7 +223,7 @@ fn delivery_views(conn: &mut DbConn, rows: Vec<ig::DeliveryRow>) -> Result<Vec<D
 #[get("/integration/webhooks/{id}/deliveries")]
 pub async fn deliveries(
     state: web::Data<AppState>,
-    me: Principal,
+    IntegrationToken(me): IntegrationToken,
     id: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<DeliveryView>>> {
@@ -250,7 +253,7 @@ pub async fn deliveries(
 #[post("/integration/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
 pub async fn redeliver(
     state: web::Data<AppState>,
-    me: Principal,
+    IntegrationToken(me): IntegrationToken,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let client = caller(&state, &me).await?;
