@@ -219,11 +219,19 @@ fn post(hook: &WebhookRow, delivery: &DeliveryRow, deny_private: bool, timeout: 
 /// Delivers what is due once: claims a batch, posts each, records every attempt. Several
 /// instances may run this at once; each delivery is claimed by one of them per attempt.
 pub fn deliver_due(state: &AppState) -> Result<usize, crate::error::ApiError> {
+    let mut conn = state.pool.get()?;
+    let out = deliver_with(state, &mut conn);
+    if out.is_err() {
+        conn.mark_suspect();
+    }
+    out
+}
+
+fn deliver_with(state: &AppState, conn: &mut DbConn) -> Result<usize, crate::error::ApiError> {
     let config = &state.config;
     let lease = Duration::milliseconds(config.webhook_timeout.as_millis() as i64 * 2 + 5_000);
-    let mut conn = state.pool.get()?;
     let now = dvc_persistence::now();
-    let claimed = dvc_persistence::db::write_transaction(&mut conn, |conn| {
+    let claimed = dvc_persistence::db::write_transaction(conn, |conn| {
         ig::claim_due(conn, now, now + lease, 20).map_err(crate::error::ApiError::from)
     })?;
     let count = claimed.len();
@@ -255,7 +263,7 @@ pub fn deliver_due(state: &AppState) -> Result<usize, crate::error::ApiError> {
             error: delivery.last_error.clone(),
             duration_ms: outcome.millis,
         };
-        dvc_persistence::db::write_transaction(&mut conn, |conn| {
+        dvc_persistence::db::write_transaction(conn, |conn| {
             ig::insert_attempt(conn, &attempt)?;
             ig::update_delivery(conn, &delivery)?;
             Ok::<_, crate::error::ApiError>(())

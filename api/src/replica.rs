@@ -71,11 +71,13 @@ impl Replicas {
 
     /// Compares each replica's replayed position with where the primary was `max_lag` ago.
     fn check(&self, primary: &Pool) {
-        let Some(now_lsn) = primary
-            .get()
-            .ok()
-            .and_then(|mut c| lsn(&mut c, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS lsn"))
-        else {
+        let Some(now_lsn) = primary.get().ok().and_then(|mut c| {
+            let lsn = lsn(&mut c, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS lsn");
+            if lsn.is_none() {
+                c.mark_suspect();
+            }
+            lsn
+        }) else {
             return;
         };
         let now = Instant::now();
@@ -90,11 +92,15 @@ impl Replicas {
         };
         for replica in &self.replicas {
             let replayed = replica.pool.get().ok().and_then(|mut c| {
-                lsn(
+                let lsn = lsn(
                     &mut c,
                     "SELECT pg_wal_lsn_diff(COALESCE(pg_last_wal_replay_lsn(), '0/0'), '0/0')::bigint AS lsn \
                      WHERE pg_is_in_recovery()",
-                )
+                );
+                if lsn.is_none() {
+                    c.mark_suspect();
+                }
+                lsn
             });
             let fresh = matches!((replayed, threshold), (Some(r), Some(t)) if r >= t);
             replica.fresh.store(fresh, Ordering::Release);
@@ -130,7 +136,11 @@ impl AppState {
             let work = f.clone();
             let result = actix_web::web::block(move || {
                 let mut conn = pool.get()?;
-                work(&mut conn)
+                let out = work(&mut conn);
+                if out.as_ref().is_err_and(|e| e.status.is_server_error()) {
+                    conn.mark_suspect();
+                }
+                out
             })
             .await?;
             match result {

@@ -35,7 +35,11 @@ impl AppState {
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            let out = f(&mut conn);
+            if out.as_ref().is_err_and(|e| e.status.is_server_error()) {
+                conn.mark_suspect();
+            }
+            out
         })
         .await?
     }

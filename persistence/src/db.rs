@@ -1,7 +1,7 @@
 //! Connections to either backend, the pool, and the embedded migrations.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -109,19 +109,64 @@ impl ConnectionManager {
     }
 }
 
+/// How long a connection that just served a request without a server error is trusted without
+/// a round trip to check it.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// A pooled connection, with what the pool knows of its health.
+pub struct Pooled {
+    conn: DbConn,
+    /// When it last served work without a server-side error.
+    healthy_at: Instant,
+    /// Set when work on it failed in a way that may mean the connection died.
+    suspect: bool,
+}
+
+impl Pooled {
+    /// Marks the connection for a check before its next use (after a database error).
+    pub fn mark_suspect(&mut self) {
+        self.suspect = true;
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = DbError;
 
-    fn connect(&self) -> Result<DbConn, DbError> {
-        self.url.connect()
+    fn connect(&self) -> Result<Pooled, DbError> {
+        Ok(Pooled { conn: self.url.connect()?, healthy_at: Instant::now(), suspect: false })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), DbError> {
-        conn.batch_execute("SELECT 1").map_err(DbError::from)
+    /// A connection that served work moments ago without a server error is handed out as it is;
+    /// any other is checked with a round trip first, so that the pool recovers by itself after
+    /// the server restarts.
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), DbError> {
+        if !conn.suspect && conn.healthy_at.elapsed() < TRUSTED_FOR {
+            return Ok(());
+        }
+        conn.conn.batch_execute("SELECT 1").map_err(DbError::from)?;
+        conn.suspect = false;
+        conn.healthy_at = Instant::now();
+        Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        if !conn.suspect {
+            conn.healthy_at = Instant::now();
+        }
         false
     }
 }
@@ -145,14 +190,13 @@ impl Default for PoolOptions {
 /// Builds a pool of connections to the database the URL names.
 pub fn build_pool(url: &str, options: &PoolOptions) -> Result<Pool, DbError> {
     let manager = ConnectionManager::new(url)?;
-    // A PostgreSQL connection can die with its server; check it before use so that the pool
-    // recovers by itself. A SQLite connection is a file handle and does not die that way.
-    let test_on_check_out = manager.url.kind() == BackendKind::Postgres;
+    // A PostgreSQL connection can die with its server: one not known to be healthy is checked
+    // before use (see `is_valid`), so that the pool recovers by itself.
     Ok(r2d2::Pool::builder()
         .max_size(options.max_size)
         .min_idle(Some(1))
         .connection_timeout(options.connection_timeout)
-        .test_on_check_out(test_on_check_out)
+        .test_on_check_out(true)
         .build(manager)?)
 }
 

@@ -203,7 +203,10 @@ fn otp_rules(backend: Backend) {
         use diesel::prelude::*;
         use dvc_persistence::schema::registrations::dsl as r;
         let past = dvc_persistence::now() - chrono::Duration::minutes(2);
-        diesel::update(r::registrations.find(&id)).set(r::otp_last_sent_at.eq(past)).execute(&mut *app.conn()).unwrap();
+        diesel::update(r::registrations.find(&id))
+            .set(r::otp_last_sent_at.eq(past))
+            .execute(&mut **app.conn())
+            .unwrap();
     }
     let res = app.post(&format!("/api/v1/registrations/{id}/otp"), &json!({}), None);
     assert_eq!(res.status(), 200);
@@ -219,7 +222,7 @@ fn otp_rules(backend: Backend) {
         use diesel::prelude::*;
         use dvc_persistence::schema::registrations::dsl as r;
         let past = dvc_persistence::now() - chrono::Duration::minutes(6);
-        diesel::update(r::registrations.find(&id)).set(r::otp_expires_at.eq(past)).execute(&mut *app.conn()).unwrap();
+        diesel::update(r::registrations.find(&id)).set(r::otp_expires_at.eq(past)).execute(&mut **app.conn()).unwrap();
     }
     let res = app.post(&format!("/api/v1/registrations/{id}/verify"), &json!({"otp": new_code}), None);
     assert_eq!(assert_problem(res, 400, "validation_failed")["errors"][0]["code"], "otp_expired");

@@ -404,7 +404,7 @@ fn draft_rules(backend: Backend) {
         use dvc_persistence::schema::procedures::dsl as p;
         diesel::update(p::procedures.filter(p::code.eq("1.001193")))
             .set((p::version.eq(p::version + 1), p::processing_days.eq(4)))
-            .execute(&mut *app.conn())
+            .execute(&mut **app.conn())
             .unwrap();
     }
     let res = app.post(&format!("/api/v1/dossiers/{early_id}/submit"), &json!({}), Some(&a.citizen));

@@ -42,7 +42,7 @@ fn readiness_reports_a_missing_database(backend: Backend) {
                 name: String,
             }
             let db = diesel::sql_query("SELECT current_database() AS name")
-                .get_result::<Name>(&mut *app.conn())
+                .get_result::<Name>(&mut **app.conn())
                 .unwrap()
                 .name;
             let mut admin = diesel::PgConnection::establish(&crate::support::postgres_admin_url()).unwrap();

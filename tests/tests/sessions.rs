@@ -27,7 +27,7 @@ fn lockout_after_five_failures(backend: Backend) {
         let past = dvc_persistence::now() - chrono::Duration::minutes(1);
         diesel::update(a::accounts.filter(a::username.eq(&user)))
             .set(a::locked_until.eq(past))
-            .execute(&mut *app.conn())
+            .execute(&mut **app.conn())
             .unwrap();
     }
     assert_eq!(token_request(&app, &user, PASSWORD).status(), 200);
