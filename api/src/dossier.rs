@@ -94,17 +94,27 @@ pub fn fee_state(conn: &mut DbConn, snap: &Snapshot, dossier_id: &str) -> Result
 
 /// Sums the fees of a procedure version against the given payments of its dossier.
 pub fn fees_against(snap: &Snapshot, payments: &[dvc_persistence::payments::PaymentRow]) -> FeeState {
-    let totals = dvc_domain::payment::totals(&snap.fees);
-    let mut state = FeeState { due_before: totals.before, due_after: totals.after, ..Default::default() };
+    let (mut before, mut after) = (0, 0);
     for p in payments.iter().filter(|p| p.status == "paid") {
         match p.phase.as_str() {
-            "before" => state.paid_before += p.amount_vnd,
-            _ => state.paid_after += p.amount_vnd,
+            "before" => before += p.amount_vnd,
+            _ => after += p.amount_vnd,
         }
     }
-    state.outstanding_before = (state.due_before - state.paid_before).max(0);
-    state.outstanding_after = (state.due_after - state.paid_after).max(0);
-    state
+    fees_paid(snap, before, after)
+}
+
+/// The fees of a procedure version against the sums paid before and after processing.
+pub fn fees_paid(snap: &Snapshot, paid_before: i64, paid_after: i64) -> FeeState {
+    let totals = dvc_domain::payment::totals(&snap.fees);
+    FeeState {
+        due_before: totals.before,
+        due_after: totals.after,
+        paid_before,
+        paid_after,
+        outstanding_before: (totals.before - paid_before).max(0),
+        outstanding_after: (totals.after - paid_after).max(0),
+    }
 }
 
 /// The national status code: 6 (financial obligation) while a fee due before processing is unpaid.
@@ -225,6 +235,12 @@ pub fn view(
     today: NaiveDate,
 ) -> Result<DossierView, ApiError> {
     Ok(views(conn, vec![row], access, cal, today)?.remove(0))
+}
+
+/// The view of a dossier that has neither files nor payments yet (a new draft), without queries.
+pub fn bare_view(row: DossierRow, access: Access, cal: &Calendar, today: NaiveDate) -> Result<DossierView, ApiError> {
+    let snap = snapshot(&row)?;
+    build_view(row, snap, Vec::new(), &[], access, cal, today)
 }
 
 /// Views of several dossiers with three queries in all, whatever their number.
@@ -579,10 +595,11 @@ pub fn apply(
         "action": action, "from_status": from, "to_status": to, "national_status_code": to.national_code(),
         "due_date": row.due_date, "actor_role": mover.role,
     });
+    let mut events = Vec::with_capacity(2);
     if action == DossierAction::Submit {
-        crate::integration::emit(conn, "dossier.submitted", subject(), change.clone())?;
+        events.push(("dossier.submitted", change.clone()));
     }
-    let kind = if from == to { "dossier.updated" } else { "dossier.status_changed" };
-    crate::integration::emit(conn, kind, subject(), change)?;
+    events.push((if from == to { "dossier.updated" } else { "dossier.status_changed" }, change));
+    crate::integration::emit_all(conn, &subject(), events)?;
     Ok(row)
 }

@@ -1,6 +1,7 @@
 //! Dossiers, their history, files and attachments, the holiday calendar and dossier codes.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::connection::SimpleConnection;
 use diesel::dsl::count_star;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -97,6 +98,15 @@ pub fn update_dossier(conn: &mut DbConn, row: &DossierRow, expected_version: i32
     Ok(n == 1)
 }
 
+/// A new version of a dossier that is still editable (draft or awaiting a supplement); false when
+/// it no longer is.
+pub fn touch_editable(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(dossiers::table.find(id).filter(dossiers::status.eq_any(["draft", "supplement_requested"])))
+        .set((dossiers::version.eq(dossiers::version + 1), dossiers::updated_at.eq(at)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 pub fn delete_dossier(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
     diesel::delete(dossiers::table.find(id)).execute(conn)
 }
@@ -161,9 +171,22 @@ pub fn list_dossiers(
         ))
         .load(conn)?
     } else {
-        q.order((dossiers::created_at.desc(), dossiers::id)).load(conn)?
+        q.order((dossiers::created_at.desc(), dossiers::id.desc())).load(conn)?
     };
     Ok((rows, total))
+}
+
+/// Takes the next number of a code prefix in a transaction of its own, committed at once. On
+/// PostgreSQL that commit does not wait for the disk: the transaction that uses the number commits
+/// after it, durably, and a durable commit carries every earlier one with it; if the server stops
+/// before that, the number was used by nothing that survived.
+pub fn take_code_number(conn: &mut DbConn, prefix: &str) -> QueryResult<i32> {
+    crate::db::write_transaction(conn, |conn| {
+        if conn.kind() == crate::BackendKind::Postgres {
+            conn.batch_execute("SET LOCAL synchronous_commit = off")?;
+        }
+        next_code_number(conn, prefix)
+    })
 }
 
 /// Counts of an applicant's dossiers per status.
@@ -318,6 +341,13 @@ pub fn insert_dossiers_batch(conn: &mut DbConn, rows: &[DossierRow]) -> QueryRes
     }
 }
 
+pub fn insert_events_batch(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<usize> {
+    match conn {
+        DbConn::Postgres(c) => diesel::insert_into(dossier_events::table).values(rows).execute(c),
+        DbConn::Sqlite(c) => diesel::insert_into(dossier_events::table).values(rows).execute(c),
+    }
+}
+
 /// Sets the last number used of code prefixes (after a bulk load wrote codes itself).
 pub fn set_code_counters(conn: &mut DbConn, counters: &[(String, i32)]) -> QueryResult<()> {
     use diesel::upsert::excluded;
@@ -350,4 +380,58 @@ pub fn attachments_of(conn: &mut DbConn, dossier_ids: &[String]) -> QueryResult<
         .order((dossier_attachments::created_at, dossier_attachments::id))
         .select((AttachmentRow::as_select(), FileRow::as_select()))
         .load(conn)
+}
+
+/// One row of a dossier's public tracking: the dossier, the sums paid before and after
+/// processing, and one step of its history (none for a dossier without steps).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct TrackingRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub code: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub procedure_snapshot: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    pub submitted_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    pub received_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    pub due_date: Option<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub timeliness: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    pub clock_started_on: Option<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub paid_before: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub paid_after: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    pub step_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub step_action: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub step_to_status: Option<String>,
+}
+
+/// Everything public tracking shows of a dossier, in one statement: one row per step after its
+/// creation, in order (an empty result when no dossier has the code).
+pub fn tracking(conn: &mut DbConn, code: &str) -> QueryResult<Vec<TrackingRow>> {
+    const SQL: &str = "SELECT d.code, d.status, d.procedure_snapshot, d.submitted_at, d.received_at, d.due_date, \
+         d.timeliness, d.clock_started_on, \
+         CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p \
+               WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase = 'before') AS BIGINT) AS paid_before, \
+         CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p \
+               WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase <> 'before') AS BIGINT) AS paid_after, \
+         e.at AS step_at, e.action AS step_action, e.to_status AS step_to_status \
+         FROM dossiers d LEFT JOIN dossier_events e ON e.dossier_id = d.id AND e.action <> 'create' \
+         WHERE d.code = :code ORDER BY e.at, e.id";
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::sql_query(SQL.replace(":code", "$1")).bind::<diesel::sql_types::Text, _>(code).load(c)
+        }
+        DbConn::Sqlite(c) => {
+            diesel::sql_query(SQL.replace(":code", "?1")).bind::<diesel::sql_types::Text, _>(code).load(c)
+        }
+    }
 }

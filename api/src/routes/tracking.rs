@@ -120,37 +120,40 @@ pub async fn lookup(state: web::Data<AppState>, query: web::Query<LookupQuery>) 
     if !dvc_domain::text::is_lookup_key(&code) {
         return Err(svc::not_found());
     }
-    let cache = state.cache.clone();
-    // Public tracking tolerates the replicas' bounded lag.
-    let found = state
+    // Public tracking tolerates the replicas' bounded lag; one statement reads all it shows.
+    let rows = state
         .read(move |conn| {
-            let row = d::find_dossier_by_code(conn, &code)?.ok_or_else(svc::not_found)?;
-            let events = d::events(conn, &row.id)?;
-            let cal = cache.calendar(conn)?;
-            let snap = svc::snapshot(&row)?;
-            let fees = svc::fee_state(conn, &snap, &row.id)?;
-            Ok((row, events, cal, (snap, fees)))
+            let rows = d::tracking(conn, &code)?;
+            if rows.is_empty() {
+                return Err(svc::not_found());
+            }
+            Ok(rows)
         })
         .await?;
-    let (row, events, cal, fees) = found;
-    let (snap, fees) = fees;
-    let status = svc::status(&row)?;
-    let deadline = svc::deadline(&row, &cal, state.clock.today());
+    let first = &rows[0];
+    let snap: svc::Snapshot = serde_json::from_str(&first.procedure_snapshot).map_err(|_| ApiError::internal())?;
+    let fees = svc::fees_paid(&snap, first.paid_before, first.paid_after);
+    let status = DossierStatus::parse(&first.status).ok_or_else(ApiError::internal)?;
+    let today = state.clock.today();
+    // Overdue as in the dossier's own deadline view: its clock runs and the due date has passed.
+    let running = status.clock_running() && first.clock_started_on.is_some();
     Ok(web::Json(PublicDossier {
-        code: row.code.unwrap_or_default(),
+        code: first.code.clone(),
         status,
         national_status_code: svc::national_code(status, &fees),
         procedure: Ref2 { code: snap.code, name: snap.name },
         agency: Ref2 { code: snap.agency_code, name: snap.agency_name },
-        submitted_at: row.submitted_at.map(rfc3339),
-        received_at: row.received_at.map(rfc3339),
-        due_date: row.due_date,
-        overdue: deadline.overdue,
-        timeliness: row.timeliness,
-        timeline: events
+        submitted_at: first.submitted_at.map(rfc3339),
+        received_at: first.received_at.map(rfc3339),
+        due_date: first.due_date,
+        overdue: running && first.due_date.is_some_and(|due| today > due),
+        timeliness: first.timeliness.clone(),
+        timeline: rows
             .into_iter()
-            .filter(|e| e.action != "create")
-            .map(|e| PublicStep { at: rfc3339(e.at), action: e.action, to_status: e.to_status })
+            .filter_map(|r| match (r.step_at, r.step_action, r.step_to_status) {
+                (Some(at), Some(action), Some(to_status)) => Some(PublicStep { at: rfc3339(at), action, to_status }),
+                _ => None,
+            })
             .collect(),
     }))
 }
