@@ -57,45 +57,58 @@ pub fn event_json(
 /// Records an event in the caller's transaction and queues it for every live webhook that asked
 /// for its type and whose client acts for its agency.
 pub fn emit(conn: &mut DbConn, event_type: &str, subject: Subject, data: serde_json::Value) -> diesel::QueryResult<()> {
-    let id = new_id();
-    let at = dvc_persistence::now();
-    ig::insert_event(
-        conn,
-        &NewEvent {
-            id: id.clone(),
-            event_type: event_type.into(),
-            agency_id: subject.agency_id.into(),
-            dossier_id: subject.dossier_id.map(str::to_string),
-            dossier_code: subject.dossier_code.map(str::to_string),
-            data: data.to_string(),
-            created_at: at,
-        },
-    )?;
-    let payload = event_json(&id, event_type, at, &subject, &data).to_string();
-    for (hook, agencies) in ig::live_webhooks(conn)? {
-        let agencies: Vec<String> = serde_json::from_str(&agencies).unwrap_or_default();
-        if !agencies.iter().any(|a| a == subject.agency_id) || !hook.event_types().iter().any(|t| t == event_type) {
-            continue;
-        }
-        ig::insert_delivery(
+    emit_all(conn, &subject, vec![(event_type, data)])
+}
+
+/// Several events about one subject, in order, with one look at the webhooks.
+pub fn emit_all(
+    conn: &mut DbConn,
+    subject: &Subject,
+    events: Vec<(&str, serde_json::Value)>,
+) -> diesel::QueryResult<()> {
+    let hooks = ig::live_webhooks(conn)?;
+    let hooks: Vec<(WebhookRow, Vec<String>)> = hooks
+        .into_iter()
+        .map(|(hook, agencies)| (hook, serde_json::from_str(&agencies).unwrap_or_default()))
+        .filter(|(_, agencies): &(WebhookRow, Vec<String>)| agencies.iter().any(|a| a == subject.agency_id))
+        .collect();
+    for (event_type, data) in events {
+        let id = new_id();
+        let at = dvc_persistence::now();
+        ig::insert_event(
             conn,
-            &DeliveryRow {
-                id: new_id(),
-                webhook_id: hook.id.clone(),
-                event_id: id.clone(),
+            &NewEvent {
+                id: id.clone(),
                 event_type: event_type.into(),
-                payload: payload.clone(),
-                status: "pending".into(),
-                attempts: 0,
-                next_attempt_at: at,
-                give_up_at: at + Duration::hours(RETRY_FOR_HOURS),
-                last_status: None,
-                last_error: None,
-                delivered_at: None,
+                agency_id: subject.agency_id.into(),
+                dossier_id: subject.dossier_id.map(str::to_string),
+                dossier_code: subject.dossier_code.map(str::to_string),
+                data: data.to_string(),
                 created_at: at,
-                updated_at: at,
             },
         )?;
+        let payload = event_json(&id, event_type, at, subject, &data).to_string();
+        for (hook, _) in hooks.iter().filter(|(hook, _)| hook.event_types().iter().any(|t| t == event_type)) {
+            ig::insert_delivery(
+                conn,
+                &DeliveryRow {
+                    id: new_id(),
+                    webhook_id: hook.id.clone(),
+                    event_id: id.clone(),
+                    event_type: event_type.into(),
+                    payload: payload.clone(),
+                    status: "pending".into(),
+                    attempts: 0,
+                    next_attempt_at: at,
+                    give_up_at: at + Duration::hours(RETRY_FOR_HOURS),
+                    last_status: None,
+                    last_error: None,
+                    delivered_at: None,
+                    created_at: at,
+                    updated_at: at,
+                },
+            )?;
+        }
     }
     Ok(())
 }
