@@ -115,6 +115,7 @@ pub async fn upload_attachment(
                 created_at: now(),
             };
             d::insert_attachment(conn, &attachment)?;
+            crate::routes::dossiers::touch_editable(conn, &row.id)?;
             let mut view = svc::attachment_view(attachment, file);
             if reuse.is_some() {
                 view.digitization = 2;
@@ -206,6 +207,7 @@ pub async fn delete_attachment(
             if d::delete_attachment(conn, &row.id, &aid)? == 0 {
                 return Err(ApiError::not_found("tệp", "File"));
             }
+            crate::routes::dossiers::touch_editable(conn, &row.id)?;
             Ok(())
         })
         .await?;

@@ -104,14 +104,11 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
     check_delivery(&input.delivery)?;
     let owner = me.id().to_string();
     let t = state.clock.now();
-    let row = state
+    let today = state.clock.today();
+    let cache = state.cache.clone();
+    let (tag, view) = state
         .tx(move |conn| {
-            let procedure_key = match dvc_domain::text::is_lookup_key(&input.procedure_id) {
-                true => q::find_procedure(conn, &input.procedure_id)?.map(|p| p.id),
-                false => None,
-            }
-            .ok_or_else(|| unknown("procedure_id"))?;
-            let (snapshot, version) = current_snapshot(conn, &procedure_key, &input.agency_id)?;
+            let (snapshot, version, procedure_key) = current_snapshot(conn, &input.procedure_id, &input.agency_id)?;
             svc::check_form(snapshot.form_schema.as_ref(), &input.form_data)?;
             let account = accounts::find(conn, &owner)?.ok_or_else(ApiError::forbidden)?;
             let profile: serde_json::Value = serde_json::from_str(&account.profile).unwrap_or_default();
@@ -159,10 +156,11 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
                     None,
                 ),
             )?;
-            Ok(row)
+            let cal = cache.calendar(conn)?;
+            Ok((etag(&row.id, row.version), svc::bare_view(row, Access::Owner, &cal, today)?))
         })
         .await?;
-    respond(&state, row, Access::Owner, actix_web::http::StatusCode::CREATED).await
+    Ok(HttpResponse::Created().insert_header((header::ETAG, tag)).json(view))
 }
 
 /// A referenced record that does not exist.
@@ -176,18 +174,19 @@ fn current_snapshot(
     conn: &mut dvc_persistence::DbConn,
     procedure_id: &str,
     agency_id: &str,
-) -> Result<(Snapshot, i32), ApiError> {
+) -> Result<(Snapshot, i32, String), ApiError> {
     procedure_snapshot(conn, procedure_id, agency_id, true)
 }
 
-/// The procedure as it is now, handled by the given agency; `online` also requires it to be
-/// offered online (dossiers received at a counter or by post need not be).
+/// The procedure (by id or code) as it is now, handled by the given agency; `online` also requires
+/// it to be offered online (dossiers received at a counter or by post need not be). Returns the
+/// snapshot, its version and the procedure's id.
 pub(crate) fn procedure_snapshot(
     conn: &mut dvc_persistence::DbConn,
     procedure_id: &str,
     agency_id: &str,
     online: bool,
-) -> Result<(Snapshot, i32), ApiError> {
+) -> Result<(Snapshot, i32, String), ApiError> {
     let procedure = match dvc_domain::text::is_lookup_key(procedure_id) {
         true => q::find_procedure(conn, procedure_id)?,
         false => None,
@@ -216,7 +215,7 @@ pub(crate) fn procedure_snapshot(
         agency_code: agency.code,
         agency_name: agency.name,
     };
-    Ok((snapshot, procedure.version))
+    Ok((snapshot, procedure.version, procedure.id))
 }
 
 fn event(
@@ -349,82 +348,122 @@ pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<Str
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
     let at = state.clock.moment();
     let cache = state.cache.clone();
-    let row = state
-        .tx(move |conn| {
-            let (mut row, access) = svc::load(conn, &me, &id)?;
-            if access != Access::Owner {
-                return Err(ApiError::forbidden());
-            }
-            let status = svc::status(&row)?;
-            let action = if status == DossierStatus::SupplementRequested {
-                DossierAction::Resubmit
-            } else {
-                DossierAction::Submit
+    let today = at.today;
+    let view = state
+        .db(move |conn| {
+            // Checks first, reading only: a refused submission takes no number and no lock.
+            let (row, action, snap) = check_submission(conn, &me, &id)?;
+            // A code number is taken in a transaction of its own, so that the counter of an agency's
+            // day is held for moments rather than for the whole submission; a submission that then
+            // fails leaves a gap in the day's numbers, never a duplicate.
+            let code = match action == DossierAction::Submit && row.status == DossierStatus::Draft.as_str() {
+                true => {
+                    let prefix = format!("{}-{}", snap.agency_code, today.format("%y%m%d"));
+                    let n = d::take_code_number(conn, &prefix)?;
+                    Some(format!("{prefix}-{n:04}"))
+                }
+                false => None,
             };
-            if status == DossierStatus::Draft {
-                // The dossier is judged by, and keeps, the procedure version in force at submission.
-                let (snapshot, version) = current_snapshot(conn, &row.procedure_id, &row.agency_id)?;
-                row.procedure_snapshot = serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?;
-                row.procedure_version = version;
-                row.working_days_allowed = snapshot.processing_days;
-            }
-            let snap = svc::snapshot(&row)?;
-            let attachments: Vec<AttachmentView> = d::attachments(conn, &row.id, "applicant")?
-                .into_iter()
-                .map(|(a, f)| svc::attachment_view(a, f))
-                .collect();
-            let missing = svc::missing_documents(&snap, &attachments);
-            if status.editable() && !missing.is_empty() {
-                let mut e = ApiError::unprocessable(
-                    "documents_missing",
-                    Msg::new(
-                        format!("Thiếu thành phần hồ sơ bắt buộc: {}", missing.join(", ")),
-                        format!("Mandatory documents missing: {}", missing.join(", ")),
-                    ),
-                );
-                e.errors = missing
-                    .iter()
-                    .map(|m| {
-                        FieldError::new(
-                            format!("attachments.{m}"),
-                            "required",
-                            "Thiếu giấy tờ bắt buộc",
-                            "Mandatory document missing",
-                        )
-                    })
-                    .collect();
-                return Err(e);
-            }
-            if status.editable() {
-                let form: serde_json::Value = serde_json::from_str(&row.form_data).unwrap_or_default();
-                svc::check_form(snap.form_schema.as_ref(), &form).map_err(|mut e| {
-                    e.status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
-                    e.code = "form_incomplete";
-                    e
-                })?;
-            }
-            if action == DossierAction::Submit && status == DossierStatus::Draft {
-                let prefix = format!("{}-{}", snap.agency_code, at.today.format("%y%m%d"));
-                let n = d::next_code_number(conn, &prefix)?;
-                row.code = Some(format!("{prefix}-{n:04}"));
-                row.submitted_at = Some(at.now);
-                let totals = dvc_domain::payment::totals(&snap.fees);
-                row.fee_vnd = totals.before + totals.after;
-            }
             let cal = cache.calendar(conn)?;
-            let actor_id = me.id().to_string();
-            svc::apply(
-                conn,
-                row,
-                action,
-                &svc::Mover { actor: Actor::Applicant, id: Some(&actor_id), role: me.role().as_str() },
-                &TransitionInput::default(),
-                &cal,
-                at,
-            )
+            dvc_persistence::db::write_transaction(conn, |conn| {
+                let mut row = row;
+                if let Some(code) = code {
+                    row.code = Some(code);
+                    row.submitted_at = Some(at.now);
+                    let totals = dvc_domain::payment::totals(&snap.fees);
+                    row.fee_vnd = totals.before + totals.after;
+                }
+                let actor_id = me.id().to_string();
+                // The move updates the row only if it is still the version checked above.
+                let row = svc::apply(
+                    conn,
+                    row,
+                    action,
+                    &svc::Mover { actor: Actor::Applicant, id: Some(&actor_id), role: me.role().as_str() },
+                    &TransitionInput::default(),
+                    &cal,
+                    at,
+                )?;
+                let tag = etag(&row.id, row.version);
+                Ok((tag, svc::view(conn, row, Access::Owner, &cal, today)?))
+            })
         })
         .await?;
-    respond(&state, row, Access::Owner, actix_web::http::StatusCode::OK).await
+    let (tag, view) = view;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, tag)).json(view))
+}
+
+/// Records a change of an editable dossier's documents as a new version of the dossier, so that a
+/// submission checked against the previous documents fails its version check instead of passing
+/// with them; refused (409) once the dossier is no longer editable.
+pub(crate) fn touch_editable(conn: &mut dvc_persistence::DbConn, id: &str) -> Result<(), ApiError> {
+    if !d::touch_editable(conn, id, now())? {
+        return Err(ApiError::conflict(Msg::new(
+            "Hồ sơ vừa được nộp hoặc thay đổi; hãy tải lại",
+            "The dossier was submitted or changed meanwhile; reload it",
+        )));
+    }
+    Ok(())
+}
+
+/// Whether the caller may submit (or resubmit) the dossier now: its owner, in an editable state,
+/// with the mandatory documents and a complete form. Returns the row to move (a draft takes the
+/// procedure version in force now), the move, and the procedure version it is judged by.
+fn check_submission(
+    conn: &mut dvc_persistence::DbConn,
+    me: &Principal,
+    id: &str,
+) -> Result<(DossierRow, DossierAction, Snapshot), ApiError> {
+    let (mut row, access) = svc::load(conn, me, id)?;
+    if access != Access::Owner {
+        return Err(ApiError::forbidden());
+    }
+    let status = svc::status(&row)?;
+    let action =
+        if status == DossierStatus::SupplementRequested { DossierAction::Resubmit } else { DossierAction::Submit };
+    if status == DossierStatus::Draft {
+        // The dossier is judged by, and keeps, the procedure version in force at submission.
+        let (snapshot, version, _) = current_snapshot(conn, &row.procedure_id, &row.agency_id)?;
+        row.procedure_snapshot = serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?;
+        row.procedure_version = version;
+        row.working_days_allowed = snapshot.processing_days;
+    }
+    let snap = svc::snapshot(&row)?;
+    if !status.editable() {
+        // Not a draft nor awaiting a supplement: the workflow table refuses the move with 409.
+        return Ok((row, action, snap));
+    }
+    let attachments: Vec<AttachmentView> =
+        d::attachments(conn, &row.id, "applicant")?.into_iter().map(|(a, f)| svc::attachment_view(a, f)).collect();
+    let missing = svc::missing_documents(&snap, &attachments);
+    if !missing.is_empty() {
+        let mut e = ApiError::unprocessable(
+            "documents_missing",
+            Msg::new(
+                format!("Thiếu thành phần hồ sơ bắt buộc: {}", missing.join(", ")),
+                format!("Mandatory documents missing: {}", missing.join(", ")),
+            ),
+        );
+        e.errors = missing
+            .iter()
+            .map(|m| {
+                FieldError::new(
+                    format!("attachments.{m}"),
+                    "required",
+                    "Thiếu giấy tờ bắt buộc",
+                    "Mandatory document missing",
+                )
+            })
+            .collect();
+        return Err(e);
+    }
+    let form: serde_json::Value = serde_json::from_str(&row.form_data).unwrap_or_default();
+    svc::check_form(snap.form_schema.as_ref(), &form).map_err(|mut e| {
+        e.status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+        e.code = "form_incomplete";
+        e
+    })?;
+    Ok((row, action, snap))
 }
 
 /// Why the applicant withdraws.

@@ -184,7 +184,7 @@ pub async fn put_dossier(
                     "Online dossiers move through transitions",
                 )));
             }
-            let (snapshot, version) =
+            let (snapshot, version, _) =
                 crate::routes::dossiers::procedure_snapshot(conn, &input.procedure_id, &agency_id, false)?;
             let cal = cache.calendar(conn)?;
             let received = received_at.unwrap_or(at.now);
