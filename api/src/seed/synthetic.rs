@@ -4,11 +4,11 @@
 
 use std::time::Instant;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use dvc_domain::text::fold;
 use dvc_persistence::accounts::{self, AccountRow};
 use dvc_persistence::catalogue::{self as q, ProcedureRow};
-use dvc_persistence::dossiers::{self as d, DossierRow};
+use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
 use dvc_persistence::{now, DbConn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -198,6 +198,7 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
     let a_count = agencies.len();
     let days = 365usize;
     let mut batch = Vec::with_capacity(1000);
+    let mut events = Vec::with_capacity(5000);
     let mut counters: std::collections::HashMap<String, i32> = std::collections::HashMap::new();
     for i in 0..dossiers {
         let agency = i % a_count;
@@ -239,12 +240,23 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
         let snapshot = serde_json::json!({
             "code": procedure.code, "name": procedure.name, "processing_days": allowed,
             "fees": serde_json::from_str::<serde_json::Value>(&procedure.fees).unwrap_or_default(),
-            "required_documents": [], "form_schema": null,
+            "required_documents": [
+                {"id": "TK", "name": "Tờ khai theo mẫu", "copies": 1, "mandatory": false},
+                {"id": "CCCD", "name": "Bản sao căn cước công dân", "copies": 1, "mandatory": false},
+            ],
+            "form_schema": null,
             "agency_code": agencies[agency].code, "agency_name": agencies[agency].name,
         });
         let account = &applicants[applicant];
+        let id = uuid::Uuid::new_v4().to_string();
+        events.extend(history(&id, status, submitted, received, finished_at, &account.id, &officer.id));
+        let form = serde_json::json!({
+            "full_name": account.full_name, "date_of_birth": "1990-01-01", "phone": account.phone,
+            "address": format!("Số {} đường Lê Lợi, phường Bến Thành, TP. Hồ Chí Minh", 1 + i % 300),
+            "purpose": "Bổ sung hồ sơ xin việc", "copies": 1 + i % 3,
+        });
         batch.push(DossierRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             code: Some(code),
             procedure_id: procedure.id.clone(),
             procedure_version: 1,
@@ -256,7 +268,7 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
                     .to_string(),
             status: status.into(),
             channel: if i % 10 == 0 { "counter" } else { "online" }.into(),
-            form_data: "{}".into(),
+            form_data: form.to_string(),
             delivery: r#"{"method":"online"}"#.into(),
             submitted_at: Some(submitted),
             received_at: received,
@@ -274,10 +286,17 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
         if batch.len() == 1000 {
             d::insert_dossiers_batch(conn, &batch).map_err(err)?;
             batch.clear();
+            for chunk in events.chunks(1000) {
+                d::insert_events_batch(conn, chunk).map_err(err)?;
+            }
+            events.clear();
         }
     }
     if !batch.is_empty() {
         d::insert_dossiers_batch(conn, &batch).map_err(err)?;
+        for chunk in events.chunks(1000) {
+            d::insert_events_batch(conn, chunk).map_err(err)?;
+        }
     }
     // Codes allocated from now on continue after the loaded ones.
     let counters: Vec<(String, i32)> = counters.into_iter().collect();
@@ -288,4 +307,59 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
         conn.batch_execute("VACUUM ANALYZE").map_err(err)?;
     }
     Ok(Report { procedures, accounts: applicants.len() + 1, dossiers, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The moves that brought a synthetic dossier to its state, as the workflow would have recorded them.
+fn history(
+    dossier: &str,
+    status: &str,
+    submitted: NaiveDateTime,
+    received: Option<NaiveDateTime>,
+    finished: Option<NaiveDateTime>,
+    applicant: &str,
+    officer: &str,
+) -> Vec<EventRow> {
+    let mut steps: Vec<(NaiveDateTime, &str, Option<&str>, &str, &str)> = vec![
+        (submitted - Duration::minutes(20), "create", None, "draft", "applicant"),
+        (submitted, "submit", Some("draft"), "submitted", "applicant"),
+    ];
+    if let Some(r) = received {
+        steps.push((r, "receive", Some("submitted"), "received", "officer"));
+        if status != "received" {
+            let started = r + Duration::hours(1);
+            steps.push((started, "start_processing", Some("received"), "processing", "officer"));
+            match (status, finished) {
+                ("returned", Some(f)) => {
+                    steps.push((f - Duration::hours(2), "complete", Some("processing"), "completed", "officer"));
+                    steps.push((f, "return_result", Some("completed"), "returned", "officer"));
+                }
+                ("rejected", Some(f)) => steps.push((f, "reject", Some("processing"), "rejected", "officer")),
+                ("supplement_requested", _) => steps.push((
+                    started + Duration::hours(3),
+                    "request_supplement",
+                    Some("processing"),
+                    "supplement_requested",
+                    "officer",
+                )),
+                _ => {}
+            }
+        }
+    } else if let ("withdrawn", Some(f)) = (status, finished) {
+        steps.push((f, "withdraw", Some("submitted"), "withdrawn", "applicant"));
+    }
+    steps
+        .into_iter()
+        .map(|(at, action, from, to, role)| EventRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            dossier_id: dossier.to_string(),
+            at,
+            action: action.into(),
+            from_status: from.map(str::to_string),
+            to_status: to.into(),
+            actor_id: Some(if role == "officer" { officer } else { applicant }.to_string()),
+            actor_role: role.into(),
+            note: None,
+            data: "{}".into(),
+        })
+        .collect()
 }
