@@ -427,8 +427,9 @@ pub fn tracking(conn: &mut DbConn, code: &str) -> QueryResult<Vec<TrackingRow>> 
          FROM dossiers d LEFT JOIN dossier_events e ON e.dossier_id = d.id AND e.action <> 'create' \
          WHERE d.code = :code ORDER BY e.at, e.id";
     match conn {
+        // The same query, in a function that keeps its plan (migration `tracking_function`).
         DbConn::Postgres(c) => {
-            diesel::sql_query(SQL.replace(":code", "$1")).bind::<diesel::sql_types::Text, _>(code).load(c)
+            diesel::sql_query("SELECT * FROM dossier_tracking($1)").bind::<diesel::sql_types::Text, _>(code).load(c)
         }
         DbConn::Sqlite(c) => {
             diesel::sql_query(SQL.replace(":code", "?1")).bind::<diesel::sql_types::Text, _>(code).load(c)

@@ -78,6 +78,9 @@ fn fee_before_blocks_receive_until_paid_in_sandbox(backend: Backend) {
     assert_eq!(case.dossier["national_status_code"], 6, "payment requested");
     assert_eq!(case.dossier["fees"]["outstanding_before"], 3000);
     assert_problem(receive(&app, &case), 409, "fee_unpaid");
+    let code = case.dossier["code"].as_str().unwrap().to_string();
+    let tracked = || app.get_json(&format!("/api/v1/dossiers/lookup?code={code}"))["national_status_code"].clone();
+    assert_eq!(tracked(), 6, "public tracking shows the fee owed");
 
     // Idempotent creation: the same key and body give the same payment.
     let first = pay(&app, &case, "sandbox", Some("k-1"));
@@ -133,6 +136,7 @@ fn fee_before_blocks_receive_until_paid_in_sandbox(backend: Backend) {
     let pid = first["id"].as_str().unwrap();
     let res = app.post(&format!("/api/v1/payments/{pid}/sandbox-complete"), &json!({}), Some(&case.citizen));
     assert_eq!(res.json::<Value>().unwrap()["status"], "paid");
+    assert_eq!(tracked(), 1, "public tracking sees the payment");
     assert_problem(
         app.post(&format!("/api/v1/payments/{pid}/sandbox-complete"), &json!({}), Some(&case.citizen)),
         409,

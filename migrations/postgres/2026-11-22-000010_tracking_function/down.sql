@@ -1,0 +1,1 @@
+DROP FUNCTION dossier_tracking(text);
