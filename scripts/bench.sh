@@ -6,6 +6,12 @@
 #
 # Sizes and duration: BENCH_PROCEDURES (20000), BENCH_DOSSIERS (1000000), BENCH_SQLITE_DOSSIERS
 # (100000), BENCH_SECONDS (10), BENCH_CONNECTIONS (64). BENCH_FRESH=1 reloads the PostgreSQL set.
+#
+# PostgreSQL: a private cluster of this machine's PostgreSQL binaries in BENCH_PGDATA
+# (/var/tmp/dvc-bench-pg, kept between runs with its data) on BENCH_PGPORT (55432), with
+# shared_buffers BENCH_SHARED_BUFFERS (4GB) so that the data set stays in the database's memory
+# whatever the host does with its page cache; the server and pgbench both use it. Set
+# BENCH_POSTGRES_URL to use another server instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +20,6 @@ dossiers=${BENCH_DOSSIERS:-1000000}
 sqlite_dossiers=${BENCH_SQLITE_DOSSIERS:-100000}
 seconds=${BENCH_SECONDS:-10}
 connections=${BENCH_CONNECTIONS:-64}
-pg_admin=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
 pg_db=dvc_bench
 threads=$(nproc)
 
@@ -24,16 +29,35 @@ for tool in wrk pgbench psql; do
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
   fi
 done
-scripts/require-postgres.sh
 cargo build --release --bin dvc
 dvc=target/release/dvc
 work=$(mktemp -d)
 server=""
+pg_private=""
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+  if [ -n "$pg_private" ]; then as_postgres "$pg_private/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
+  pg_admin=$BENCH_POSTGRES_URL
+else
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  pg_data=${BENCH_PGDATA:-/var/tmp/dvc-bench-pg}
+  pg_port=${BENCH_PGPORT:-55432}
+  if [ ! -f "$pg_data/PG_VERSION" ]; then
+    mkdir -p "$pg_data"
+    if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$pg_data"; fi
+    as_postgres "$pg_bin/initdb" -D "$pg_data" -A trust -U postgres >/dev/null
+  fi
+  as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_data/log" -w start -o "-p $pg_port \
+    -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg_data -c max_connections=300 \
+    -c shared_buffers=${BENCH_SHARED_BUFFERS:-4GB}" >/dev/null
+  pg_private=$pg_bin
+  pg_admin=postgres://postgres@127.0.0.1:$pg_port
+fi
 mkdir -p bench
 results=$work/results.tsv
 : >"$results"
@@ -50,6 +74,10 @@ if [ "${BENCH_FRESH:-0}" = 1 ] || [ "$loaded" != 1 ] ||
   /usr/bin/time -f "%e s" env DVC_DATABASE_URL="$pg_admin/$pg_db" RUST_LOG=warn \
     $dvc seed --synthetic --procedures "$procedures" --dossiers "$dossiers"
 fi
+# The whole set in the database's memory, as in steady service.
+psql_db $pg_db "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null
+psql_db $pg_db "SELECT sum(pg_prewarm(c.oid::regclass)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')" >/dev/null
 echo "loading $sqlite_dossiers dossiers into SQLite ..."
 DVC_DATABASE_URL="sqlite://$work/bench.sqlite3" RUST_LOG=warn \
   $dvc seed --synthetic --procedures 2000 --dossiers "$sqlite_dossiers" | tail -1
@@ -168,13 +196,16 @@ pgbench_tps() { # label args...
   local label=$1
   shift
   local out=$work/pgbench-${label//[^a-zA-Z0-9]/_}.txt
-  pgbench "$@" >"$out" 2>&1 || true
-  python3 - "$out" "$label" >>"$results" <<'PY'
-import re, sys
+  local logs=$work/pglog-${label//[^a-zA-Z0-9]/_}
+  pgbench -l --log-prefix="$logs" "$@" >"$out" 2>&1 || true
+  python3 - "$out" "$label" "$logs" >>"$results" <<'PY'
+import glob, re, sys
 text = open(sys.argv[1]).read()
 tps = re.search(r"tps = ([\d.]+)", text)
-lat = re.search(r"latency average = ([\d.]+) ms", text)
-print("\t".join([sys.argv[2], tps.group(1) if tps else "0", lat.group(1) if lat else "", "", "0", "", ""]))
+# Per-transaction latencies (microseconds, third column) for the median and the 99th percentile.
+lat = sorted(int(line.split()[2]) for f in glob.glob(sys.argv[3] + ".*") for line in open(f) if line.strip())
+pct = lambda q: str(lat[min(len(lat) - 1, int(len(lat) * q))] / 1000) if lat else ""
+print("\t".join([sys.argv[2], tps.group(1) if tps else "0", pct(0.5), pct(0.99), "0", str(len(lat)), ""]))
 PY
 }
 pgbench_tps "pgbench detail by code" -n -M prepared -c "$connections" -j "$threads" -T "$seconds" -f "$work/detail.sql" "$pg_admin/$pg_db"
