@@ -52,6 +52,8 @@ else
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$pg_data"; fi
     as_postgres "$pg_bin/initdb" -D "$pg_data" -A trust -U postgres >/dev/null
   fi
+  # A cluster left running (by an interrupted run) is stopped first, to start with these settings.
+  as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true
   as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_data/log" -w start -o "-p $pg_port \
     -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg_data -c max_connections=300 \
     -c shared_buffers=${BENCH_SHARED_BUFFERS:-4GB}" >/dev/null
