@@ -177,12 +177,19 @@ fn full_workflow(backend: Backend) {
         .send()
         .unwrap();
     assert_problem(res, 412, "precondition_failed");
+    let version_of = || {
+        let res =
+            app.with_token(app.client.get(app.url(&format!("/api/v1/dossiers/{id}"))), &a.citizen).send().unwrap();
+        res.headers().get("etag").unwrap().to_str().unwrap().to_string()
+    };
+    let before_upload = version_of();
     app.upload(
         &format!("/api/v1/dossiers/{id}/attachments"),
         &a.citizen,
         &[("document_id", "GCS")],
         Some(("gcs-ro.pdf", pdf("ro"))),
     );
+    assert_ne!(version_of(), before_upload, "a document change is a new version of the dossier");
     let res = app.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(&a.citizen));
     assert_eq!(res.json::<Value>().unwrap()["code"], code.as_str(), "the code stays");
 

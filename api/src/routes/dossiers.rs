@@ -398,10 +398,12 @@ pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<Str
 /// with them; refused (409) once the dossier is no longer editable.
 pub(crate) fn touch_editable(conn: &mut dvc_persistence::DbConn, id: &str) -> Result<(), ApiError> {
     if !d::touch_editable(conn, id, now())? {
-        return Err(ApiError::conflict(Msg::new(
+        let mut e = ApiError::conflict(Msg::new(
             "Hồ sơ vừa được nộp hoặc thay đổi; hãy tải lại",
             "The dossier was submitted or changed meanwhile; reload it",
-        )));
+        ));
+        e.code = "not_editable";
+        return Err(e);
     }
     Ok(())
 }
