@@ -72,30 +72,30 @@ pub fn emit_all(
         .map(|(hook, agencies)| (hook, serde_json::from_str(&agencies).unwrap_or_default()))
         .filter(|(_, agencies): &(WebhookRow, Vec<String>)| agencies.iter().any(|a| a == subject.agency_id))
         .collect();
-    for (event_type, data) in events {
-        let id = new_id();
-        let at = dvc_persistence::now();
-        ig::insert_event(
-            conn,
-            &NewEvent {
-                id: id.clone(),
-                event_type: event_type.into(),
-                agency_id: subject.agency_id.into(),
-                dossier_id: subject.dossier_id.map(str::to_string),
-                dossier_code: subject.dossier_code.map(str::to_string),
-                data: data.to_string(),
-                created_at: at,
-            },
-        )?;
-        let payload = event_json(&id, event_type, at, subject, &data).to_string();
+    let at = dvc_persistence::now();
+    let rows: Vec<NewEvent> = events
+        .iter()
+        .map(|(event_type, data)| NewEvent {
+            id: new_id(),
+            event_type: (*event_type).into(),
+            agency_id: subject.agency_id.into(),
+            dossier_id: subject.dossier_id.map(str::to_string),
+            dossier_code: subject.dossier_code.map(str::to_string),
+            data: data.to_string(),
+            created_at: at,
+        })
+        .collect();
+    ig::insert_events(conn, &rows)?;
+    for (row, (event_type, data)) in rows.iter().zip(&events) {
+        let payload = event_json(&row.id, event_type, at, subject, data).to_string();
         for (hook, _) in hooks.iter().filter(|(hook, _)| hook.event_types().iter().any(|t| t == event_type)) {
             ig::insert_delivery(
                 conn,
                 &DeliveryRow {
                     id: new_id(),
                     webhook_id: hook.id.clone(),
-                    event_id: id.clone(),
-                    event_type: event_type.into(),
+                    event_id: row.id.clone(),
+                    event_type: (*event_type).into(),
                     payload: payload.clone(),
                     status: "pending".into(),
                     attempts: 0,

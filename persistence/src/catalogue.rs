@@ -326,6 +326,17 @@ pub fn agencies_of_procedures(conn: &mut DbConn, ids: &[String]) -> QueryResult<
         .load(conn)
 }
 
+/// One agency of one procedure, if it handles it.
+pub fn agency_of_procedure(conn: &mut DbConn, procedure_id: &str, agency_id: &str) -> QueryResult<Option<AgencyRef>> {
+    procedure_agencies::table
+        .inner_join(agencies::table)
+        .filter(procedure_agencies::procedure_id.eq(procedure_id))
+        .filter(procedure_agencies::agency_id.eq(agency_id))
+        .select((procedure_agencies::procedure_id, agencies::id, agencies::code, agencies::name))
+        .first(conn)
+        .optional()
+}
+
 /// Fields by id, for rendering lists.
 pub fn fields_by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<FieldRow>> {
     fields::table.filter(fields::id.eq_any(ids)).select(FieldRow::as_select()).load(conn)

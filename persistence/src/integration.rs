@@ -101,6 +101,15 @@ pub fn insert_event(conn: &mut DbConn, row: &NewEvent) -> QueryResult<()> {
     diesel::insert_into(integration_events::table).values(row).execute(conn).map(|_| ())
 }
 
+/// Several events in one statement, in their order.
+pub fn insert_events(conn: &mut DbConn, rows: &[NewEvent]) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgres(c) => diesel::insert_into(integration_events::table).values(rows).execute(c),
+        DbConn::Sqlite(c) => diesel::insert_into(integration_events::table).values(rows).execute(c),
+    }
+    .map(|_| ())
+}
+
 #[derive(QueryableByName)]
 struct Running {
     #[diesel(sql_type = BigInt)]

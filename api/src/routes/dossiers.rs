@@ -203,8 +203,11 @@ pub(crate) fn procedure_snapshot(
             ),
         ));
     }
-    let agencies = q::agencies_of_procedures(conn, std::slice::from_ref(&procedure.id))?;
-    let agency = agencies.into_iter().find(|a| a.id == agency_id).ok_or_else(|| unknown("agency_id"))?;
+    let agency = match dvc_domain::text::is_lookup_key(agency_id) {
+        true => q::agency_of_procedure(conn, &procedure.id, agency_id)?,
+        false => None,
+    }
+    .ok_or_else(|| unknown("agency_id"))?;
     let snapshot = Snapshot {
         code: procedure.code,
         name: procedure.name,
