@@ -1,11 +1,11 @@
 //! Dossiers, their history, files and attachments, the holiday calendar and dossier codes.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::connection::SimpleConnection;
 use diesel::dsl::count_star;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 
+use crate::prepared::TextQuery;
 use crate::schema::{dossier_attachments, dossier_code_counters, dossier_events, dossiers, files, holidays};
 use crate::DbConn;
 
@@ -176,17 +176,24 @@ pub fn list_dossiers(
     Ok((rows, total))
 }
 
-/// Takes the next number of a code prefix in a transaction of its own, committed at once. On
-/// PostgreSQL that commit does not wait for the disk: the transaction that uses the number commits
-/// after it, durably, and a durable commit carries every earlier one with it; if the server stops
-/// before that, the number was used by nothing that survived.
+/// Takes the next number of a code prefix in a transaction of its own, committed at once; call it
+/// outside any transaction. On PostgreSQL that is one statement (`take_dossier_code_number`) whose
+/// commit does not wait for the disk: the transaction that uses the number commits after it,
+/// durably, and a durable commit carries every earlier one with it; if the server stops before
+/// that, the number was used by nothing that survived.
 pub fn take_code_number(conn: &mut DbConn, prefix: &str) -> QueryResult<i32> {
-    crate::db::write_transaction(conn, |conn| {
-        if conn.kind() == crate::BackendKind::Postgres {
-            conn.batch_execute("SET LOCAL synchronous_commit = off")?;
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        n: i32,
+    }
+    match conn {
+        DbConn::Postgres(pg) => {
+            let taken: Taken = TextQuery::new("SELECT take_dossier_code_number({}) AS n", [prefix]).get_result(pg)?;
+            Ok(taken.n)
         }
-        next_code_number(conn, prefix)
-    })
+        DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| next_code_number(conn, prefix)),
+    }
 }
 
 /// Counts of an applicant's dossiers per status.
@@ -406,6 +413,8 @@ pub struct TrackingRow {
     pub paid_before: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub paid_after: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub step_id: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
     pub step_at: Option<NaiveDateTime>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
@@ -423,16 +432,16 @@ pub fn tracking(conn: &mut DbConn, code: &str) -> QueryResult<Vec<TrackingRow>> 
                WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase = 'before') AS BIGINT) AS paid_before, \
          CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p \
                WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase <> 'before') AS BIGINT) AS paid_after, \
-         e.at AS step_at, e.action AS step_action, e.to_status AS step_to_status \
+         e.id AS step_id, e.at AS step_at, e.action AS step_action, e.to_status AS step_to_status \
          FROM dossiers d LEFT JOIN dossier_events e ON e.dossier_id = d.id AND e.action <> 'create' \
-         WHERE d.code = :code ORDER BY e.at, e.id";
-    match conn {
-        // The same query, in a function that keeps its plan (migration `tracking_function`).
-        DbConn::Postgres(c) => {
-            diesel::sql_query("SELECT * FROM dossier_tracking($1)").bind::<diesel::sql_types::Text, _>(code).load(c)
-        }
-        DbConn::Sqlite(c) => {
-            diesel::sql_query(SQL.replace(":code", "?1")).bind::<diesel::sql_types::Text, _>(code).load(c)
-        }
-    }
+         WHERE d.code = {}";
+    // Prepared once per connection, then reused; the few steps are put in order here rather than
+    // by a sort node in the database's plan.
+    let query = TextQuery::new(SQL, [code]);
+    let mut rows: Vec<TrackingRow> = match conn {
+        DbConn::Postgres(c) => query.load(c),
+        DbConn::Sqlite(c) => query.load(c),
+    }?;
+    rows.sort_by(|a, b| (a.step_at, &a.step_id).cmp(&(b.step_at, &b.step_id)));
+    Ok(rows)
 }

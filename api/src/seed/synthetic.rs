@@ -248,7 +248,7 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
             "agency_code": agencies[agency].code, "agency_name": agencies[agency].name,
         });
         let account = &applicants[applicant];
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = dvc_persistence::new_id();
         events.extend(history(&id, status, submitted, received, finished_at, &account.id, &officer.id));
         let form = serde_json::json!({
             "full_name": account.full_name, "date_of_birth": "1990-01-01", "phone": account.phone,
@@ -350,7 +350,7 @@ fn history(
     steps
         .into_iter()
         .map(|(at, action, from, to, role)| EventRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: dvc_persistence::new_id(),
             dossier_id: dossier.to_string(),
             at,
             action: action.into(),
