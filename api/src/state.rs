@@ -23,6 +23,9 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     pub cache: Arc<crate::cache::CatalogueCache>,
     pub replicas: Arc<crate::replica::Replicas>,
+    /// One permit per pooled connection: requests wait here, in arrival order and without holding
+    /// a thread, rather than on the pool's lock from blocking threads.
+    pub gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -32,6 +35,13 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let _permit = match tokio::time::timeout(self.config.db_timeout, self.gate.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                tracing::warn!("no database connection within the timeout");
+                return Err(ApiError::unavailable());
+            }
+        };
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get()?;
@@ -60,6 +70,7 @@ impl AppState {
         let options =
             dvc_persistence::PoolOptions { max_size: config.pool_size, connection_timeout: config.db_timeout };
         let pool = dvc_persistence::build_pool(&config.database_url, &options).map_err(|e| e.to_string())?;
+        let pool_size = config.pool_size as usize;
         let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
         let applied = dvc_persistence::db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
         if !applied.is_empty() {
@@ -95,6 +106,7 @@ impl AppState {
             clock: Arc::new(Clock::default()),
             cache: Arc::new(cache),
             replicas: Arc::new(replicas),
+            gate: Arc::new(tokio::sync::Semaphore::new(pool_size)),
         })
     }
 }

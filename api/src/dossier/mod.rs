@@ -9,6 +9,7 @@ use dvc_domain::FieldError;
 use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
 use dvc_persistence::{new_id, DbConn};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
@@ -27,7 +28,8 @@ pub struct Snapshot {
     pub processing_days: i32,
     pub fees: Vec<FeeItem>,
     pub required_documents: Vec<RequiredDocument>,
-    pub form_schema: Option<serde_json::Value>,
+    /// Kept as written: parsed only when a form is checked against it.
+    pub form_schema: Option<Box<RawValue>>,
     pub agency_code: String,
     pub agency_name: String,
 }
@@ -208,11 +210,11 @@ pub struct DossierView {
     pub channel: String,
     /// The applicant block, prefilled from the profile.
     #[schema(value_type = Object)]
-    pub applicant: serde_json::Value,
+    pub applicant: Box<RawValue>,
     #[schema(value_type = Object)]
-    pub form_data: serde_json::Value,
+    pub form_data: Box<RawValue>,
     #[schema(value_type = Object)]
-    pub delivery: serde_json::Value,
+    pub delivery: Box<RawValue>,
     pub attachments: Vec<AttachmentView>,
     pub results: Vec<AttachmentView>,
     /// Fees owed, paid and outstanding.
@@ -258,12 +260,8 @@ pub fn views(
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let snapshots = rows.iter().map(snapshot).collect::<Result<Vec<_>, _>>()?;
     let mut files = d::attachments_of(conn, &ids)?;
-    // Payments exist only for dossiers whose procedure charges something.
-    let charged = snapshots.iter().any(|s| {
-        let t = dvc_domain::payment::totals(&s.fees);
-        t.before + t.after > 0
-    });
-    let mut payments = if charged { dvc_persistence::payments::of_dossiers(conn, &ids)? } else { Vec::new() };
+    let mut payments =
+        if snapshots.iter().any(charges) { dvc_persistence::payments::of_dossiers(conn, &ids)? } else { Vec::new() };
     let mut out = Vec::with_capacity(rows.len());
     for (row, snap) in rows.into_iter().zip(snapshots) {
         let (mine, rest): (Vec<_>, Vec<_>) = files.into_iter().partition(|(a, _)| a.dossier_id == row.id);
@@ -273,6 +271,33 @@ pub fn views(
         out.push(build_view(row, snap, mine, &paid, access, cal, today)?);
     }
     Ok(out)
+}
+
+/// A dossier's attachments with their files.
+pub type Files = Vec<(d::AttachmentRow, d::FileRow)>;
+
+/// The view of one dossier whose files (every kind) the caller has just read: only its payments,
+/// if it has any to have, are queried.
+pub fn view_with_files(
+    conn: &mut DbConn,
+    row: DossierRow,
+    files: Files,
+    access: Access,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> Result<DossierView, ApiError> {
+    let snap = snapshot(&row)?;
+    let payments = match charges(&snap) {
+        true => dvc_persistence::payments::of_dossiers(conn, std::slice::from_ref(&row.id))?,
+        false => Vec::new(),
+    };
+    build_view(row, snap, files, &payments, access, cal, today)
+}
+
+/// Payments exist only for dossiers whose procedure charges something.
+fn charges(snap: &Snapshot) -> bool {
+    let t = dvc_domain::payment::totals(&snap.fees);
+    t.before + t.after > 0
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -297,7 +322,8 @@ fn build_view(
         actions.retain(|a| *a != DossierAction::Resubmit);
         actions.insert(0, DossierAction::Resubmit);
     }
-    let json = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+    // Stored JSON goes out as it is: checked, never rebuilt.
+    let json = |s: String| RawValue::from_string(s).unwrap_or_else(|_| null());
     Ok(DossierView {
         deadline: deadline(&row, cal, today),
         id: row.id,
@@ -309,9 +335,9 @@ fn build_view(
         procedure_version: row.procedure_version,
         agency: Ref { id: row.agency_id, code: snap.agency_code, name: snap.agency_name },
         channel: row.channel,
-        applicant: json(&row.applicant),
-        form_data: json(&row.form_data),
-        delivery: json(&row.delivery),
+        applicant: json(row.applicant),
+        form_data: json(row.form_data),
+        delivery: json(row.delivery),
         attachments,
         results,
         missing_documents: missing,
@@ -335,7 +361,11 @@ pub fn missing_documents(snap: &Snapshot, attachments: &[AttachmentView]) -> Vec
 }
 
 /// Validates form data against the procedure's JSON Schema; errors point into the form.
-pub fn check_form(schema: Option<&serde_json::Value>, data: &serde_json::Value) -> Result<(), ApiError> {
+fn null() -> Box<RawValue> {
+    RawValue::from_string("null".into()).expect("null is JSON")
+}
+
+pub fn check_form(schema: Option<&RawValue>, data: &serde_json::Value) -> Result<(), ApiError> {
     if !data.is_object() {
         return Err(ApiError::field(FieldError::new(
             "form_data",
@@ -347,7 +377,8 @@ pub fn check_form(schema: Option<&serde_json::Value>, data: &serde_json::Value) 
     let Some(schema) = schema else {
         return Ok(());
     };
-    let validator = jsonschema::validator_for(schema).map_err(|e| {
+    let schema: serde_json::Value = serde_json::from_str(schema.get()).map_err(|_| ApiError::internal())?;
+    let validator = jsonschema::validator_for(&schema).map_err(|e| {
         tracing::error!(error = %e, "a procedure's form schema does not compile");
         ApiError::internal()
     })?;

@@ -109,7 +109,7 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
     let (tag, view) = state
         .tx(move |conn| {
             let (snapshot, version, procedure_key) = current_snapshot(conn, &input.procedure_id, &input.agency_id)?;
-            svc::check_form(snapshot.form_schema.as_ref(), &input.form_data)?;
+            svc::check_form(snapshot.form_schema.as_deref(), &input.form_data)?;
             let account = accounts::find(conn, &owner)?.ok_or_else(ApiError::forbidden)?;
             let profile: serde_json::Value = serde_json::from_str(&account.profile).unwrap_or_default();
             let applicant = serde_json::json!({
@@ -214,7 +214,7 @@ pub(crate) fn procedure_snapshot(
         processing_days: procedure.processing_days,
         fees: serde_json::from_str(&procedure.fees).map_err(|_| ApiError::internal())?,
         required_documents: serde_json::from_str(&procedure.required_documents).map_err(|_| ApiError::internal())?,
-        form_schema: procedure.form_schema.as_deref().and_then(|s| serde_json::from_str(s).ok()),
+        form_schema: procedure.form_schema.and_then(|s| serde_json::value::RawValue::from_string(s).ok()),
         agency_code: agency.code,
         agency_name: agency.name,
     };
@@ -316,7 +316,7 @@ pub async fn patch_dossier(
             owner_editable(&row, access)?;
             check_if_match(precondition.as_deref(), &row.id, row.version)?;
             if let Some(form) = &input.form_data {
-                svc::check_form(svc::snapshot(&row)?.form_schema.as_ref(), form)?;
+                svc::check_form(svc::snapshot(&row)?.form_schema.as_deref(), form)?;
                 row.form_data = form.to_string();
             }
             if let Some(delivery) = &input.delivery {
@@ -355,7 +355,7 @@ pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<Str
     let view = state
         .db(move |conn| {
             // Checks first, reading only: a refused submission takes no number and no lock.
-            let (row, action, snap) = check_submission(conn, &me, &id)?;
+            let (row, action, snap, files) = check_submission(conn, &me, &id)?;
             // A code number is taken in a transaction of its own, so that the counter of an agency's
             // day is held for moments rather than for the whole submission; a submission that then
             // fails leaves a gap in the day's numbers, never a duplicate.
@@ -388,7 +388,14 @@ pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<Str
                     at,
                 )?;
                 let tag = etag(&row.id, row.version);
-                Ok((tag, svc::view(conn, row, Access::Owner, &cal, today)?))
+                // A draft has no results: the files checked above are all it has.
+                let view = match (files, action) {
+                    (Some(files), DossierAction::Submit) => {
+                        svc::view_with_files(conn, row, files, Access::Owner, &cal, today)?
+                    }
+                    _ => svc::view(conn, row, Access::Owner, &cal, today)?,
+                };
+                Ok((tag, view))
             })
         })
         .await?;
@@ -418,7 +425,7 @@ fn check_submission(
     conn: &mut dvc_persistence::DbConn,
     me: &Principal,
     id: &str,
-) -> Result<(DossierRow, DossierAction, Snapshot), ApiError> {
+) -> Result<(DossierRow, DossierAction, Snapshot, Option<svc::Files>), ApiError> {
     let (mut row, access) = svc::load(conn, me, id)?;
     if access != Access::Owner {
         return Err(ApiError::forbidden());
@@ -436,10 +443,11 @@ fn check_submission(
     let snap = svc::snapshot(&row)?;
     if !status.editable() {
         // Not a draft nor awaiting a supplement: the workflow table refuses the move with 409.
-        return Ok((row, action, snap));
+        return Ok((row, action, snap, None));
     }
+    let files = d::attachments(conn, &row.id, "applicant")?;
     let attachments: Vec<AttachmentView> =
-        d::attachments(conn, &row.id, "applicant")?.into_iter().map(|(a, f)| svc::attachment_view(a, f)).collect();
+        files.iter().map(|(a, f)| svc::attachment_view(a.clone(), f.clone())).collect();
     let missing = svc::missing_documents(&snap, &attachments);
     if !missing.is_empty() {
         let mut e = ApiError::unprocessable(
@@ -463,12 +471,13 @@ fn check_submission(
         return Err(e);
     }
     let form: serde_json::Value = serde_json::from_str(&row.form_data).unwrap_or_default();
-    svc::check_form(snap.form_schema.as_ref(), &form).map_err(|mut e| {
+    svc::check_form(snap.form_schema.as_deref(), &form).map_err(|mut e| {
         e.status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
         e.code = "form_incomplete";
         e
     })?;
-    Ok((row, action, snap))
+    let files = (status == DossierStatus::Draft).then_some(files);
+    Ok((row, action, snap, files))
 }
 
 /// Why the applicant withdraws.
