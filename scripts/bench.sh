@@ -6,6 +6,8 @@
 #
 # Sizes and duration: BENCH_PROCEDURES (20000), BENCH_DOSSIERS (1000000), BENCH_SQLITE_DOSSIERS
 # (100000), BENCH_SECONDS (10), BENCH_CONNECTIONS (64). BENCH_FRESH=1 reloads the PostgreSQL set.
+# BENCH_ONLY (an extended regular expression) runs only the scenarios whose label matches, e.g.
+# BENCH_ONLY='^pg (healthz|lookup)' or BENCH_ONLY=pgbench; the table then shows those alone.
 #
 # PostgreSQL: a private cluster of this machine's PostgreSQL binaries in BENCH_PGDATA
 # (/var/tmp/dvc-bench-pg, kept between runs with its data) on BENCH_PGPORT (55432), with
@@ -63,8 +65,17 @@ fi
 mkdir -p bench
 results=$work/results.tsv
 : >"$results"
+: >"$work/rss.tsv"
 
 psql_db() { psql -X -q -t -A "$pg_admin/$1" -c "$2"; }
+selected() { [[ -z ${BENCH_ONLY:-} || $1 =~ $BENCH_ONLY ]]; }
+wanted() { # prefix: whether any scenario of this database is selected
+  local n
+  for n in healthz "procedure detail" "procedure search" "lookup by code" me/dossiers "officer inbox" create+submit; do
+    selected "$1 $n" && return 0
+  done
+  return 1
+}
 
 # ---- data ----
 loaded=$(psql_db postgres "SELECT 1 FROM pg_database WHERE datname = '$pg_db'" || true)
@@ -80,14 +91,17 @@ fi
 psql_db $pg_db "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null
 psql_db $pg_db "SELECT sum(pg_prewarm(c.oid::regclass)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')" >/dev/null
-echo "loading $sqlite_dossiers dossiers into SQLite ..."
-DVC_DATABASE_URL="sqlite://$work/bench.sqlite3" RUST_LOG=warn \
-  $dvc seed --synthetic --procedures 2000 --dossiers "$sqlite_dossiers" | tail -1
+if wanted sqlite; then
+  echo "loading $sqlite_dossiers dossiers into SQLite ..."
+  DVC_DATABASE_URL="sqlite://$work/bench.sqlite3" RUST_LOG=warn \
+    $dvc seed --synthetic --procedures 2000 --dossiers "$sqlite_dossiers" | tail -1
+fi
 
 # ---- one run of wrk: name, path or script, target ----
 run_wrk() { # label url lua [env...]
   local label=$1 url=$2 lua=$3
   shift 3
+  selected "$label" || return 0
   local out=$work/wrk-${label//[^a-z0-9]/_}.txt
   # A short warm-up first: caches fill and connections open as they would in service.
   env "$@" wrk -t"$threads" -c"$connections" -d2s -s "$lua" "$url" >/dev/null 2>&1 || true
@@ -160,6 +174,8 @@ paths() { # database-url prefix
 
 scenarios() { # prefix database-url
   local p=$1 db=$2
+  wanted "$p" || return 0
+  echo "$p: scenarios"
   paths "$db" "$p"
   start_server "$db"
   local citizen officer procedure agency
@@ -179,9 +195,7 @@ scenarios() { # prefix database-url
   echo -e "$p peak RSS\t$(stop_server)" >>"$work/rss.tsv"
 }
 
-echo "PostgreSQL: $dossiers dossiers"
 scenarios pg "$pg_admin/$pg_db"
-echo "SQLite: $sqlite_dossiers dossiers"
 scenarios sqlite "sqlite://$work/bench.sqlite3"
 
 # ---- pgbench: the same core SQL, and the TPC-B-like write mix ----
@@ -197,6 +211,7 @@ SQL
 pgbench_tps() { # label args...
   local label=$1
   shift
+  selected "$label" || return 0
   local out=$work/pgbench-${label//[^a-zA-Z0-9]/_}.txt
   local logs=$work/pglog-${label//[^a-zA-Z0-9]/_}
   pgbench -l --log-prefix="$logs" "$@" >"$out" 2>&1 || true
@@ -212,11 +227,13 @@ PY
 }
 pgbench_tps "pgbench detail by code" -n -M prepared -c "$connections" -j "$threads" -T "$seconds" -f "$work/detail.sql" "$pg_admin/$pg_db"
 pgbench_tps "pgbench lookup by code" -n -M prepared -c "$connections" -j "$threads" -T "$seconds" -f "$work/lookup.sql" "$pg_admin/$pg_db"
-psql_db postgres "DROP DATABASE IF EXISTS dvc_pgbench WITH (FORCE)"
-psql_db postgres "CREATE DATABASE dvc_pgbench"
-pgbench -q -i -s 10 "$pg_admin/dvc_pgbench" >/dev/null 2>&1
-pgbench_tps "pgbench TPC-B-like" -n -M prepared -c 16 -j "$threads" -T "$seconds" "$pg_admin/dvc_pgbench"
-psql_db postgres "DROP DATABASE IF EXISTS dvc_pgbench WITH (FORCE)"
+if selected "pgbench TPC-B-like"; then
+  psql_db postgres "DROP DATABASE IF EXISTS dvc_pgbench WITH (FORCE)"
+  psql_db postgres "CREATE DATABASE dvc_pgbench"
+  pgbench -q -i -s 10 "$pg_admin/dvc_pgbench" >/dev/null 2>&1
+  pgbench_tps "pgbench TPC-B-like" -n -M prepared -c 16 -j "$threads" -T "$seconds" "$pg_admin/dvc_pgbench"
+  psql_db postgres "DROP DATABASE IF EXISTS dvc_pgbench WITH (FORCE)"
+fi
 
 python3 - "$results" "$work/rss.tsv" bench/results.json "$dossiers" "$sqlite_dossiers" "$connections" "$seconds" <<'PY'
 import json, sys, platform, os
