@@ -160,7 +160,27 @@ pub fn list_dossiers(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<DossierRow>, i64)> {
-    let total = dossier_query(f).count().get_result(conn)?;
+    let total = match f {
+        DossierFilter {
+            applicant_id: Some(a),
+            agency_id: None,
+            status: None,
+            procedure_id: None,
+            code: None,
+            overdue_on: None,
+            exclude_drafts: false,
+        } => kept_count(conn, "applicant", a)?,
+        DossierFilter {
+            applicant_id: None,
+            agency_id: Some(a),
+            status: None,
+            procedure_id: None,
+            code: None,
+            overdue_on: None,
+            exclude_drafts: true,
+        } => kept_count(conn, "inbox", a)?,
+        _ => dossier_query(f).count().get_result(conn)?,
+    };
     let q = dossier_query(f).select(DossierRow::as_select()).offset(offset).limit(limit);
     let rows = if f.agency_id.is_some() {
         // Nearest due date first, those without one last (the order of the inbox index).
@@ -174,6 +194,14 @@ pub fn list_dossiers(
         q.order((dossiers::created_at.desc(), dossiers::id.desc())).load(conn)?
     };
     Ok((rows, total))
+}
+
+/// The size of a list the database keeps counted (migration 13): `applicant` (all of an
+/// applicant's dossiers) or `inbox` (an agency's dossiers but drafts), as the sum of its shares.
+pub fn kept_count(conn: &mut DbConn, kind: &str, key: &str) -> QueryResult<i64> {
+    use crate::schema::dossier_counts as c;
+    let shares: Vec<i64> = c::table.filter(c::kind.eq(kind)).filter(c::key.eq(key)).select(c::n).load(conn)?;
+    Ok(shares.into_iter().sum())
 }
 
 /// Takes the next number of a code prefix in a transaction of its own, committed at once; call it

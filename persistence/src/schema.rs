@@ -243,6 +243,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    dossier_counts (kind, key, shard) {
+        kind -> Text,
+        key -> Text,
+        shard -> SmallInt,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     dossier_code_counters (prefix) {
         prefix -> Text,
         last_number -> Integer,
@@ -344,6 +353,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossiers,
     dossier_events,
     dossier_code_counters,
+    dossier_counts,
     files,
     dossier_attachments,
     payments,
