@@ -31,6 +31,13 @@ impl Weighter<String, Entry> for BodyWeight {
 /// A value with the stamp it was made under.
 type Stamped<T> = ((i64, i64), T);
 
+/// A procedure version as dossiers take it (snapshot, version, procedure id), with the database's
+/// catalogue counter it was read under.
+type Versioned = (i64, Arc<(crate::dossier::Snapshot, i32, String)>);
+
+/// How many procedure versions are kept for dossiers (each a few kilobytes at most).
+const SNAPSHOTS: usize = 4096;
+
 pub struct CatalogueCache {
     /// The database's catalogue version as last seen; -1 until it is known (nothing is served).
     seen: AtomicI64,
@@ -39,13 +46,16 @@ pub struct CatalogueCache {
     entries: Option<Cache<String, Entry, BodyWeight>>,
     /// The working-day calendar, which the same counter versions (holidays move it too).
     calendar: std::sync::RwLock<Option<Stamped<Arc<dvc_domain::calendar::Calendar>>>>,
+    /// Procedure versions by procedure, agency and channel, for creating and submitting dossiers.
+    snapshots: Option<Cache<String, Versioned>>,
 }
 
 impl CatalogueCache {
     /// A cache holding up to `bytes` of answers; 0 turns caching off.
     pub fn new(bytes: u64) -> Self {
         let entries = (bytes > 0).then(|| Cache::with_weighter((bytes / 4096).max(16) as usize, bytes, BodyWeight));
-        Self { seen: AtomicI64::new(-1), local: AtomicI64::new(0), entries, calendar: Default::default() }
+        let snapshots = (bytes > 0).then(|| Cache::new(SNAPSHOTS));
+        Self { seen: AtomicI64::new(-1), local: AtomicI64::new(0), entries, calendar: Default::default(), snapshots }
     }
 
     fn stamp(&self) -> (i64, i64) {
@@ -102,6 +112,20 @@ impl CatalogueCache {
         Ok(cal)
     }
 
+    /// The procedure version stored under `key` if it was read under the catalogue counter
+    /// `version`, which the caller has just read in its own transaction: any change to the
+    /// catalogue since moved the counter, so a hit is exactly what the tables hold now.
+    pub fn snapshot(&self, key: &str, version: i64) -> Option<Arc<(crate::dossier::Snapshot, i32, String)>> {
+        self.snapshots.as_ref()?.get(key).filter(|(v, _)| *v == version).map(|(_, s)| s)
+    }
+
+    /// Stores a procedure version read after the catalogue counter `version` was read.
+    pub fn put_snapshot(&self, key: String, version: i64, value: Arc<(crate::dossier::Snapshot, i32, String)>) {
+        if let Some(snapshots) = &self.snapshots {
+            snapshots.insert(key, (version, value));
+        }
+    }
+
     /// Drops this process's answers now (after it changed the catalogue).
     pub fn invalidate(&self) {
         self.local.fetch_add(1, Ordering::AcqRel);
@@ -149,5 +173,27 @@ mod tests {
         cache.put("p:1".into(), old, Bytes::from_static(b"{}"), None);
         assert!(cache.get("p:1").is_none());
         assert!(CatalogueCache::new(0).get("p:1").is_none());
+    }
+
+    #[test]
+    fn a_procedure_version_is_served_only_under_the_counter_it_was_read_under() {
+        let cache = CatalogueCache::new(1 << 20);
+        let snapshot = crate::dossier::Snapshot {
+            code: "1.001".into(),
+            name: "Đăng ký khai sinh".into(),
+            processing_days: 3,
+            fees: Vec::new(),
+            required_documents: Vec::new(),
+            form_schema: None,
+            agency_code: "H29".into(),
+            agency_name: "UBND".into(),
+        };
+        cache.put_snapshot("p|a".into(), 41, Arc::new((snapshot, 2, "p".into())));
+        assert_eq!(cache.snapshot("p|a", 41).map(|s| (s.0.code.clone(), s.1)), Some(("1.001".into(), 2)));
+        assert!(cache.snapshot("p|a", 42).is_none(), "the catalogue changed since");
+        assert!(cache.snapshot("q|a", 41).is_none());
+        let off = CatalogueCache::new(0);
+        off.put_snapshot("p|a".into(), 41, cache.snapshot("p|a", 41).expect("cached above"));
+        assert!(off.snapshot("p|a", 41).is_none(), "caching off keeps nothing");
     }
 }

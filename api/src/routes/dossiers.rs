@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
+use crate::cache::CatalogueCache;
 use crate::dossier::{self as svc, Access, AttachmentView, DossierView, Snapshot, TransitionInput};
 use crate::error::{ApiError, ApiResult, Msg, Problem};
 use crate::extract::Body;
@@ -108,7 +109,8 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
     let cache = state.cache.clone();
     let (tag, view) = state
         .tx(move |conn| {
-            let (snapshot, version, procedure_key) = current_snapshot(conn, &input.procedure_id, &input.agency_id)?;
+            let (snapshot, version, procedure_key) =
+                current_snapshot(conn, &cache, &input.procedure_id, &input.agency_id)?;
             svc::check_form(snapshot.form_schema.as_deref(), &input.form_data)?;
             let account = accounts::find(conn, &owner)?.ok_or_else(ApiError::forbidden)?;
             let profile: serde_json::Value = serde_json::from_str(&account.profile).unwrap_or_default();
@@ -172,16 +174,36 @@ fn unknown(field: &str) -> ApiError {
 /// or no longer handled by that agency.
 fn current_snapshot(
     conn: &mut dvc_persistence::DbConn,
+    cache: &CatalogueCache,
     procedure_id: &str,
     agency_id: &str,
 ) -> Result<(Snapshot, i32, String), ApiError> {
-    procedure_snapshot(conn, procedure_id, agency_id, true)
+    procedure_snapshot(conn, cache, procedure_id, agency_id, true)
 }
 
 /// The procedure (by id or code) as it is now, handled by the given agency; `online` also requires
 /// it to be offered online (dossiers received at a counter or by post need not be). Returns the
 /// snapshot, its version and the procedure's id.
 pub(crate) fn procedure_snapshot(
+    conn: &mut dvc_persistence::DbConn,
+    cache: &CatalogueCache,
+    procedure_id: &str,
+    agency_id: &str,
+    online: bool,
+) -> Result<(Snapshot, i32, String), ApiError> {
+    // The catalogue counter first: a version cached under the same counter is what the tables
+    // hold now (every change to procedures and agencies moves it), and one read replaces two.
+    let counter = dvc_persistence::catalogue::version(conn)?;
+    let key = format!("{procedure_id}\u{1f}{agency_id}\u{1f}{online}");
+    if let Some(hit) = cache.snapshot(&key, counter) {
+        return Ok(hit.as_ref().clone());
+    }
+    let read = read_snapshot(conn, procedure_id, agency_id, online)?;
+    cache.put_snapshot(key, counter, std::sync::Arc::new(read.clone()));
+    Ok(read)
+}
+
+fn read_snapshot(
     conn: &mut dvc_persistence::DbConn,
     procedure_id: &str,
     agency_id: &str,
@@ -355,7 +377,7 @@ pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<Str
     let view = state
         .db(move |conn| {
             // Checks first, reading only: a refused submission takes no number and no lock.
-            let (row, action, snap, files) = check_submission(conn, &me, &id)?;
+            let (row, action, snap, files) = check_submission(conn, &cache, &me, &id)?;
             // A code number is taken in a transaction of its own, so that the counter of an agency's
             // day is held for moments rather than for the whole submission; a submission that then
             // fails leaves a gap in the day's numbers, never a duplicate.
@@ -423,6 +445,7 @@ pub(crate) fn touch_editable(conn: &mut dvc_persistence::DbConn, id: &str) -> Re
 /// procedure version in force now), the move, and the procedure version it is judged by.
 fn check_submission(
     conn: &mut dvc_persistence::DbConn,
+    cache: &CatalogueCache,
     me: &Principal,
     id: &str,
 ) -> Result<(DossierRow, DossierAction, Snapshot, Option<svc::Files>), ApiError> {
@@ -435,7 +458,7 @@ fn check_submission(
         if status == DossierStatus::SupplementRequested { DossierAction::Resubmit } else { DossierAction::Submit };
     if status == DossierStatus::Draft {
         // The dossier is judged by, and keeps, the procedure version in force at submission.
-        let (snapshot, version, _) = current_snapshot(conn, &row.procedure_id, &row.agency_id)?;
+        let (snapshot, version, _) = current_snapshot(conn, cache, &row.procedure_id, &row.agency_id)?;
         row.procedure_snapshot = serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?;
         row.procedure_version = version;
         row.working_days_allowed = snapshot.processing_days;
