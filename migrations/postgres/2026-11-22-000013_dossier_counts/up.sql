@@ -22,27 +22,15 @@ CREATE FUNCTION dossier_count_add(p_kind text, p_key text, p_delta bigint) RETUR
     ON CONFLICT (kind, key, shard) DO UPDATE SET n = c.n + excluded.n;
 $$;
 
--- Rows added or removed by one statement are counted together (bulk loads write many at once).
-CREATE FUNCTION dossier_counts_added() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Rows added or removed by one statement are counted together (bulk loads write many at once);
+-- both triggers name their transition table `changed`.
+CREATE FUNCTION dossier_counts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO dossier_counts AS c (kind, key, shard, n)
-    SELECT kind, key, pg_backend_pid() % 16, count(*) FROM (
-        SELECT 'applicant' AS kind, applicant_id AS key FROM added WHERE applicant_id IS NOT NULL
+    SELECT kind, key, pg_backend_pid() % 16, CASE TG_OP WHEN 'INSERT' THEN count(*) ELSE -count(*) END FROM (
+        SELECT 'applicant' AS kind, applicant_id AS key FROM changed WHERE applicant_id IS NOT NULL
         UNION ALL
-        SELECT 'inbox', agency_id FROM added WHERE status <> 'draft'
-    ) s GROUP BY kind, key
-    ON CONFLICT (kind, key, shard) DO UPDATE SET n = c.n + excluded.n;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION dossier_counts_removed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO dossier_counts AS c (kind, key, shard, n)
-    SELECT kind, key, pg_backend_pid() % 16, -count(*) FROM (
-        SELECT 'applicant' AS kind, applicant_id AS key FROM removed WHERE applicant_id IS NOT NULL
-        UNION ALL
-        SELECT 'inbox', agency_id FROM removed WHERE status <> 'draft'
+        SELECT 'inbox', agency_id FROM changed WHERE status <> 'draft'
     ) s GROUP BY kind, key
     ON CONFLICT (kind, key, shard) DO UPDATE SET n = c.n + excluded.n;
     RETURN NULL;
@@ -65,9 +53,9 @@ END
 $$;
 
 CREATE TRIGGER dossiers_counts_added AFTER INSERT ON dossiers
-    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION dossier_counts_added();
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dossier_counts_changed();
 CREATE TRIGGER dossiers_counts_removed AFTER DELETE ON dossiers
-    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION dossier_counts_removed();
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION dossier_counts_changed();
 -- Run at commit, so that the share's row is locked only while the transaction commits.
 CREATE CONSTRAINT TRIGGER dossiers_counts_moved AFTER UPDATE OF applicant_id, agency_id, status ON dossiers
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
