@@ -31,9 +31,9 @@ impl Weighter<String, Entry> for BodyWeight {
 /// A value with the stamp it was made under.
 type Stamped<T> = ((i64, i64), T);
 
-/// A procedure version as dossiers take it (snapshot, version, procedure id), with the database's
-/// catalogue counter it was read under.
-type Versioned = (i64, Arc<(crate::dossier::Snapshot, i32, String)>);
+/// A procedure version as dossiers take it, with the database's catalogue counter it was read
+/// under.
+type Versioned = (i64, Arc<crate::dossier::ProcedureVersion>);
 
 /// How many procedure versions are kept for dossiers (each a few kilobytes at most).
 const SNAPSHOTS: usize = 4096;
@@ -115,12 +115,12 @@ impl CatalogueCache {
     /// The procedure version stored under `key` if it was read under the catalogue counter
     /// `version`, which the caller has just read in its own transaction: any change to the
     /// catalogue since moved the counter, so a hit is exactly what the tables hold now.
-    pub fn snapshot(&self, key: &str, version: i64) -> Option<Arc<(crate::dossier::Snapshot, i32, String)>> {
+    pub fn snapshot(&self, key: &str, version: i64) -> Option<Arc<crate::dossier::ProcedureVersion>> {
         self.snapshots.as_ref()?.get(key).filter(|(v, _)| *v == version).map(|(_, s)| s)
     }
 
     /// Stores a procedure version read after the catalogue counter `version` was read.
-    pub fn put_snapshot(&self, key: String, version: i64, value: Arc<(crate::dossier::Snapshot, i32, String)>) {
+    pub fn put_snapshot(&self, key: String, version: i64, value: Arc<crate::dossier::ProcedureVersion>) {
         if let Some(snapshots) = &self.snapshots {
             snapshots.insert(key, (version, value));
         }

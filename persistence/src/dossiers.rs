@@ -198,7 +198,7 @@ pub fn list_dossiers(
 
 /// The size of a list the database keeps counted (migration 13): `applicant` (all of an
 /// applicant's dossiers) or `inbox` (an agency's dossiers but drafts), as the sum of its shares.
-pub fn kept_count(conn: &mut DbConn, kind: &str, key: &str) -> QueryResult<i64> {
+fn kept_count(conn: &mut DbConn, kind: &str, key: &str) -> QueryResult<i64> {
     use crate::schema::dossier_counts as c;
     let shares: Vec<i64> = c::table.filter(c::kind.eq(kind)).filter(c::key.eq(key)).select(c::n).load(conn)?;
     Ok(shares.into_iter().sum())

@@ -34,6 +34,10 @@ pub struct Snapshot {
     pub agency_name: String,
 }
 
+/// A procedure version as a dossier takes it: the snapshot, the version number and the
+/// procedure's id.
+pub type ProcedureVersion = (Snapshot, i32, String);
+
 pub fn snapshot(row: &DossierRow) -> Result<Snapshot, ApiError> {
     serde_json::from_str(&row.procedure_snapshot).map_err(|_| ApiError::internal())
 }

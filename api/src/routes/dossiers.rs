@@ -177,7 +177,7 @@ fn current_snapshot(
     cache: &CatalogueCache,
     procedure_id: &str,
     agency_id: &str,
-) -> Result<(Snapshot, i32, String), ApiError> {
+) -> Result<svc::ProcedureVersion, ApiError> {
     procedure_snapshot(conn, cache, procedure_id, agency_id, true)
 }
 
@@ -190,7 +190,7 @@ pub(crate) fn procedure_snapshot(
     procedure_id: &str,
     agency_id: &str,
     online: bool,
-) -> Result<(Snapshot, i32, String), ApiError> {
+) -> Result<svc::ProcedureVersion, ApiError> {
     // The catalogue counter first: a version cached under the same counter is what the tables
     // hold now (every change to procedures and agencies moves it), and one read replaces two.
     let counter = dvc_persistence::catalogue::version(conn)?;
@@ -208,7 +208,7 @@ fn read_snapshot(
     procedure_id: &str,
     agency_id: &str,
     online: bool,
-) -> Result<(Snapshot, i32, String), ApiError> {
+) -> Result<svc::ProcedureVersion, ApiError> {
     let procedure = match dvc_domain::text::is_lookup_key(procedure_id) {
         true => q::find_procedure(conn, procedure_id)?,
         false => None,
