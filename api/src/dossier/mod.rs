@@ -16,8 +16,10 @@ use crate::auth::Principal;
 use crate::catalogue::rfc3339;
 use crate::error::{ApiError, Msg};
 
+mod procedure;
 mod workflow;
 
+pub use procedure::procedure_snapshot;
 pub use workflow::*;
 
 /// What a dossier keeps of its procedure as it was when the dossier was created.

@@ -185,7 +185,7 @@ pub async fn put_dossier(
                 )));
             }
             let (snapshot, version, _) =
-                crate::routes::dossiers::procedure_snapshot(conn, &cache, &input.procedure_id, &agency_id, false)?;
+                crate::dossier::procedure_snapshot(conn, &cache, &input.procedure_id, &agency_id, false)?;
             let cal = cache.calendar(conn)?;
             let received = received_at.unwrap_or(at.now);
             let due = input.due_date.unwrap_or_else(|| {
