@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod batch;
 pub mod cache;
 pub mod calendar;
 pub mod catalogue;

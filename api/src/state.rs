@@ -26,6 +26,8 @@ pub struct AppState {
     /// One permit per pooled connection: requests wait here, in arrival order and without holding
     /// a thread, rather than on the pool's lock from blocking threads.
     pub gate: Arc<tokio::sync::Semaphore>,
+    /// Requests served in batches (see `batch.rs`).
+    pub batches: Arc<crate::batch::Batches>,
 }
 
 impl AppState {
@@ -71,6 +73,8 @@ impl AppState {
             dvc_persistence::PoolOptions { max_size: config.pool_size, connection_timeout: config.db_timeout };
         let pool = dvc_persistence::build_pool(&config.database_url, &options).map_err(|e| e.to_string())?;
         let pool_size = config.pool_size as usize;
+        // Each running batch holds a connection: leave most of the pool to other requests.
+        let batch_lanes = config.batch_lanes.min(pool_size.div_ceil(2));
         let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
         let applied = dvc_persistence::db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
         if !applied.is_empty() {
@@ -83,7 +87,7 @@ impl AppState {
             std::time::Duration::from_millis(500),
             config.replica_max_lag,
         )?;
-        let cache = crate::cache::CatalogueCache::new(config.catalogue_cache_bytes);
+        let cache = Arc::new(crate::cache::CatalogueCache::new(config.catalogue_cache_bytes));
         cache.observe(dvc_persistence::catalogue::version(&mut conn).map_err(|e| e.to_string())?);
         drop(conn);
         // Commands that issue no tokens run without a configured secret.
@@ -97,6 +101,7 @@ impl AppState {
             }
             None => TrustStore::default(),
         };
+        let batches = crate::batch::Batches::new(batch_lanes, cache.clone(), config.list_cache_bytes);
         Ok(Self {
             pool,
             config: Arc::new(config),
@@ -104,7 +109,8 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             trust: Arc::new(trust),
             clock: Arc::new(Clock::default()),
-            cache: Arc::new(cache),
+            batches: Arc::new(batches),
+            cache,
             replicas: Arc::new(replicas),
             gate: Arc::new(tokio::sync::Semaphore::new(pool_size)),
         })

@@ -1,11 +1,14 @@
 //! Dossiers, their history, files and attachments, the holiday calendar and dossier codes.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::count_star;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 
-use crate::prepared::TextQuery;
+use crate::prepared::{Bind, Prepared};
 use crate::schema::{dossier_attachments, dossier_code_counters, dossier_events, dossiers, files, holidays};
 use crate::DbConn;
 
@@ -153,55 +156,125 @@ fn dossier_query(f: &DossierFilter) -> dossiers::BoxedQuery<'_, DB> {
     q
 }
 
-/// A page of dossiers: the applicant's newest first, an agency's by due date.
+/// A page of dossiers with the size of the whole list.
 pub fn list_dossiers(
     conn: &mut DbConn,
     f: &DossierFilter,
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<DossierRow>, i64)> {
-    let total = match f {
-        DossierFilter {
-            applicant_id: Some(a),
-            agency_id: None,
-            status: None,
-            procedure_id: None,
-            code: None,
-            overdue_on: None,
-            exclude_drafts: false,
-        } => kept_count(conn, "applicant", a)?,
-        DossierFilter {
-            applicant_id: None,
-            agency_id: Some(a),
-            status: None,
-            procedure_id: None,
-            code: None,
-            overdue_on: None,
-            exclude_drafts: true,
-        } => kept_count(conn, "inbox", a)?,
-        _ => dossier_query(f).count().get_result(conn)?,
-    };
+    let total = list_total(conn, f)?;
+    Ok((list_page(conn, f, offset, limit)?, total))
+}
+
+/// The lists whose size and version the database keeps (migrations 13 and 14): `Applicant` (all
+/// of an applicant's dossiers) and `Inbox` (an agency's dossiers but drafts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeptList {
+    Applicant,
+    Inbox,
+}
+
+impl KeptList {
+    pub fn kind(self) -> &'static str {
+        match self {
+            KeptList::Applicant => "applicant",
+            KeptList::Inbox => "inbox",
+        }
+    }
+}
+
+impl DossierFilter {
+    /// The kept list that holds every dossier this filter selects, and its key.
+    pub fn kept_list(&self) -> Option<(KeptList, &str)> {
+        match self {
+            DossierFilter { applicant_id: Some(a), agency_id: None, .. } => Some((KeptList::Applicant, a)),
+            DossierFilter { applicant_id: None, agency_id: Some(a), exclude_drafts: true, .. } => {
+                Some((KeptList::Inbox, a))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the filter selects the whole of its kept list.
+    pub fn is_whole_list(&self) -> bool {
+        self.kept_list().is_some()
+            && self.status.is_none()
+            && self.procedure_id.is_none()
+            && self.code.is_none()
+            && self.overdue_on.is_none()
+            && (self.applicant_id.is_none() || !self.exclude_drafts)
+    }
+}
+
+/// How many dossiers a filter selects: read from the kept list when it is a whole one.
+pub fn list_total(conn: &mut DbConn, f: &DossierFilter) -> QueryResult<i64> {
+    match f.kept_list() {
+        Some((list, key)) if f.is_whole_list() => {
+            let keys = [key.to_string()];
+            Ok(list_states(conn, list, &keys)?.get(key).map_or(0, |s| s.total))
+        }
+        _ => dossier_query(f).count().get_result(conn),
+    }
+}
+
+/// A page of dossiers: the applicant's newest first, an agency's by due date.
+pub fn list_page(conn: &mut DbConn, f: &DossierFilter, offset: i64, limit: i64) -> QueryResult<Vec<DossierRow>> {
     let q = dossier_query(f).select(DossierRow::as_select()).offset(offset).limit(limit);
-    let rows = if f.agency_id.is_some() {
+    if f.agency_id.is_some() {
         // Nearest due date first, those without one last (the order of the inbox index).
         q.order((
             sql::<diesel::sql_types::Date>("dossiers.due_date ASC NULLS LAST"),
             dossiers::submitted_at,
             dossiers::id,
         ))
-        .load(conn)?
+        .load(conn)
     } else {
-        q.order((dossiers::created_at.desc(), dossiers::id.desc())).load(conn)?
-    };
-    Ok((rows, total))
+        q.order((dossiers::created_at.desc(), dossiers::id.desc())).load(conn)
+    }
 }
 
-/// The size of a list the database keeps counted (migration 13): `applicant` (all of an
-/// applicant's dossiers) or `inbox` (an agency's dossiers but drafts), as the sum of its shares.
-fn kept_count(conn: &mut DbConn, kind: &str, key: &str) -> QueryResult<i64> {
-    use crate::schema::dossier_counts as c;
-    let shares: Vec<i64> = c::table.filter(c::kind.eq(kind)).filter(c::key.eq(key)).select(c::n).load(conn)?;
-    Ok(shares.into_iter().sum())
+/// What the database keeps of a list: how many dossiers it holds, and its version, which moves
+/// with every change to its dossiers, their attachments and payments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListState {
+    pub total: i64,
+    pub version: i64,
+}
+
+#[derive(QueryableByName)]
+struct ListStateRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    version: i64,
+}
+
+/// The kept state of the lists of one kind with these keys, each the sum of its shares, in one
+/// statement; a list without a row is empty and at version 0.
+pub fn list_states(conn: &mut DbConn, list: KeptList, keys: &[String]) -> QueryResult<HashMap<String, ListState>> {
+    const SUMS: &str = "SELECT key, CAST(SUM(n) AS BIGINT) AS total, CAST(SUM(changes) AS BIGINT) AS version \
+         FROM dossier_counts WHERE kind = {} AND key";
+    let rows: Vec<ListStateRow> = match conn {
+        DbConn::Postgres(_) => {
+            static SQL: LazyLock<String> = LazyLock::new(|| format!("{SUMS} = ANY({{}}) GROUP BY key"));
+            Prepared::new(&SQL, vec![Bind::Text(list.kind()), Bind::Texts(keys)]).load(conn)?
+        }
+        DbConn::Sqlite(_) => {
+            static SQL: LazyLock<String> =
+                LazyLock::new(|| format!("{SUMS} IN (SELECT value FROM json_each({{}})) GROUP BY key"));
+            let json = json_array(keys)?;
+            Prepared::new(&SQL, vec![Bind::Text(list.kind()), Bind::Text(&json)]).load(conn)?
+        }
+    };
+    Ok(rows.into_iter().map(|r| (r.key, ListState { total: r.total, version: r.version })).collect())
+}
+
+/// Values as one JSON array, the way SQLite takes a list of parameters (`json_each`).
+fn json_array(values: &[String]) -> QueryResult<String> {
+    serde_json::to_string(values).map_err(|e| diesel::result::Error::SerializationError(e.into()))
 }
 
 /// Takes the next number of a code prefix in a transaction of its own, committed at once; call it
@@ -216,9 +289,10 @@ pub fn take_code_number(conn: &mut DbConn, prefix: &str) -> QueryResult<i32> {
         n: i32,
     }
     match conn {
-        DbConn::Postgres(pg) => {
-            let taken: Taken = TextQuery::new("SELECT take_dossier_code_number({}) AS n", [prefix]).get_result(pg)?;
-            Ok(taken.n)
+        DbConn::Postgres(_) => {
+            let taken: Vec<Taken> =
+                Prepared::new("SELECT take_dossier_code_number({}) AS n", vec![Bind::Text(prefix)]).load(conn)?;
+            taken.first().map(|t| t.n).ok_or(diesel::result::Error::NotFound)
         }
         DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| next_code_number(conn, prefix)),
     }
@@ -451,25 +525,35 @@ pub struct TrackingRow {
     pub step_to_status: Option<String>,
 }
 
-/// Everything public tracking shows of a dossier, in one statement: one row per step after its
-/// creation, in order (an empty result when no dossier has the code).
-pub fn tracking(conn: &mut DbConn, code: &str) -> QueryResult<Vec<TrackingRow>> {
-    const SQL: &str = "SELECT d.code, d.status, d.procedure_snapshot, d.submitted_at, d.received_at, d.due_date, \
-         d.timeliness, d.clock_started_on, \
-         CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p \
-               WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase = 'before') AS BIGINT) AS paid_before, \
-         CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p \
-               WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase <> 'before') AS BIGINT) AS paid_after, \
-         e.id AS step_id, e.at AS step_at, e.action AS step_action, e.to_status AS step_to_status \
-         FROM dossiers d LEFT JOIN dossier_events e ON e.dossier_id = d.id AND e.action <> 'create' \
-         WHERE d.code = {}";
-    // Prepared once per connection, then reused; the few steps are put in order here rather than
-    // by a sort node in the database's plan.
-    let query = TextQuery::new(SQL, [code]);
+/// Everything public tracking shows of the dossiers with these codes, in one statement: one row
+/// per step after a dossier's creation, a dossier's rows together and in order (no rows for a code
+/// no dossier has).
+pub fn tracking(conn: &mut DbConn, codes: &[String]) -> QueryResult<Vec<TrackingRow>> {
+    // Prepared once per connection, then reused whatever the number of codes; the few steps of
+    // each dossier are put in order here rather than by a sort node in the database's plan.
     let mut rows: Vec<TrackingRow> = match conn {
-        DbConn::Postgres(c) => query.load(c),
-        DbConn::Sqlite(c) => query.load(c),
-    }?;
-    rows.sort_by(|a, b| (a.step_at, &a.step_id).cmp(&(b.step_at, &b.step_id)));
+        DbConn::Postgres(_) => {
+            static SQL: LazyLock<String> = LazyLock::new(|| format!("{TRACKING} WHERE d.code = ANY({{}})"));
+            Prepared::new(&SQL, vec![Bind::Texts(codes)]).load(conn)?
+        }
+        DbConn::Sqlite(_) => {
+            static SQL: LazyLock<String> =
+                LazyLock::new(|| format!("{TRACKING} WHERE d.code IN (SELECT value FROM json_each({{}}))"));
+            let json = json_array(codes)?;
+            Prepared::new(&SQL, vec![Bind::Text(&json)]).load(conn)?
+        }
+    };
+    rows.sort_by(|a, b| (&a.code, a.step_at, &a.step_id).cmp(&(&b.code, b.step_at, &b.step_id)));
     Ok(rows)
 }
+
+/// What public tracking reads of a dossier: the dossier, the sums paid before and after
+/// processing, and its steps but the first.
+const TRACKING: &str = "SELECT d.code, d.status, d.procedure_snapshot, d.submitted_at, d.received_at, d.due_date, \
+     d.timeliness, d.clock_started_on, \
+     CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p \
+           WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase = 'before') AS BIGINT) AS paid_before, \
+     CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p \
+           WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase <> 'before') AS BIGINT) AS paid_after, \
+     e.id AS step_id, e.at AS step_at, e.action AS step_action, e.to_status AS step_to_status \
+     FROM dossiers d LEFT JOIN dossier_events e ON e.dossier_id = d.id AND e.action <> 'create'";

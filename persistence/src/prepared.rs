@@ -1,61 +1,157 @@
 //! Hand-written SQL that each connection prepares once and then reuses.
 //!
-//! `diesel::sql_query` is never kept in diesel's statement cache, so PostgreSQL parses and plans
-//! such a statement on every call (and SQLite compiles it). A [`TextQuery`] is fixed SQL text
-//! whose parameters are all text: diesel caches it by its SQL, so from the second call on a
-//! connection runs the prepared statement. It loads rows of any `QueryableByName` type.
+//! `diesel::sql_query` is never kept in diesel's statement cache, nor are diesel's `UPDATE`s and
+//! inserts of optional values, so PostgreSQL parses and plans such a statement on every call (and
+//! SQLite compiles it). A [`Prepared`] statement is fixed SQL text with typed parameters: diesel
+//! caches it by its SQL, so from the second call on a connection runs the prepared statement. The
+//! number of rows a statement reads or writes does not change its text: several rows go in as
+//! arrays (PostgreSQL's `= ANY(..)` and `unnest(..)`), or as one JSON array on SQLite
+//! (`json_each(..)`). It loads rows of any `QueryableByName` type.
 
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::backend::Backend;
+use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::serialize::ToSql;
-use diesel::sql_types::{HasSqlType, Text, Untyped};
-use diesel::{QueryResult, RunQueryDsl};
+use diesel::sql_types::{Array, BigInt, Bool, Date, HasSqlType, Integer, Nullable, Text, Timestamp, Untyped};
+use diesel::sqlite::Sqlite;
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
-/// Where a parameter goes in the SQL of a [`TextQuery`].
+use crate::DbConn;
+
+/// Where a parameter goes in the SQL of a [`Prepared`] statement.
 pub const PARAM: &str = "{}";
 
-/// Fixed SQL with text parameters in the places marked [`PARAM`], in order.
+/// A parameter of a [`Prepared`] statement.
 #[derive(Debug, Clone, Copy)]
-pub struct TextQuery<'a, const N: usize> {
-    sql: &'static str,
-    params: [&'a str; N],
+pub enum Bind<'a> {
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    Int(i32),
+    BigInt(i64),
+    Bool(bool),
+    Timestamp(NaiveDateTime),
+    OptTimestamp(Option<NaiveDateTime>),
+    OptDate(Option<NaiveDate>),
+    /// The arrays are PostgreSQL's only (a statement for SQLite that names one fails).
+    Texts(&'a [String]),
+    OptTexts(&'a [Option<String>]),
+    Ints(&'a [i32]),
+    BigInts(&'a [i64]),
+    Timestamps(&'a [NaiveDateTime]),
+    OptTimestamps(&'a [Option<NaiveDateTime>]),
+    OptDates(&'a [Option<NaiveDate>]),
 }
 
-impl<'a, const N: usize> TextQuery<'a, N> {
-    /// Panics if the number of markers is not the number of parameters: the SQL is a constant,
-    /// so a mismatch is a programming error that the first test of the query finds.
-    pub fn new(sql: &'static str, params: [&'a str; N]) -> Self {
-        assert_eq!(sql.matches(PARAM).count(), N, "parameter markers in {sql:?}");
-        TextQuery { sql, params }
+/// Fixed SQL with parameters in the places marked [`PARAM`], in order.
+#[derive(Debug, Clone)]
+pub struct Prepared<'a> {
+    sql: &'a str,
+    binds: Vec<Bind<'a>>,
+}
+
+impl<'a> Prepared<'a> {
+    /// Panics if the number of markers is not the number of parameters: the SQL is fixed, so a
+    /// mismatch is a programming error that the first test of the statement finds.
+    pub fn new(sql: &'a str, binds: Vec<Bind<'a>>) -> Self {
+        assert_eq!(sql.matches(PARAM).count(), binds.len(), "parameter markers in {sql:?}");
+        Prepared { sql, binds }
+    }
+
+    /// The rows the statement answers, on either backend.
+    pub fn load<T>(self, conn: &mut DbConn) -> QueryResult<Vec<T>>
+    where
+        T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+    {
+        match conn {
+            DbConn::Postgres(c) => RunQueryDsl::load(self, c),
+            DbConn::Sqlite(c) => RunQueryDsl::load(self, c),
+        }
+    }
+
+    /// Runs the statement; the number of rows it changed.
+    pub fn execute(self, conn: &mut DbConn) -> QueryResult<usize> {
+        match conn {
+            DbConn::Postgres(c) => ExecuteDsl::execute(self, c),
+            DbConn::Sqlite(c) => ExecuteDsl::execute(self, c),
+        }
     }
 }
 
-impl<const N: usize> QueryId for TextQuery<'_, N> {
+impl QueryId for Prepared<'_> {
     type QueryId = ();
-    // No identity by type: the statement cache keys this query by its SQL text.
+    // No identity by type: the statement cache keys this statement by its SQL text.
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<const N: usize> Query for TextQuery<'_, N> {
+impl Query for Prepared<'_> {
     type SqlType = Untyped;
 }
 
-impl<DB, const N: usize> QueryFragment<DB> for TextQuery<'_, N>
+/// How a backend binds the arrays of [`Bind`].
+pub trait ArrayBinds: Backend {
+    fn push_array<'b>(out: &mut AstPass<'_, 'b, Self>, bind: &'b Bind<'_>) -> QueryResult<()>;
+}
+
+impl ArrayBinds for Pg {
+    fn push_array<'b>(out: &mut AstPass<'_, 'b, Pg>, bind: &'b Bind<'_>) -> QueryResult<()> {
+        match bind {
+            Bind::Texts(v) => out.push_bind_param::<Array<Text>, [String]>(v),
+            Bind::OptTexts(v) => out.push_bind_param::<Array<Nullable<Text>>, [Option<String>]>(v),
+            Bind::Ints(v) => out.push_bind_param::<Array<Integer>, [i32]>(v),
+            Bind::BigInts(v) => out.push_bind_param::<Array<BigInt>, [i64]>(v),
+            Bind::Timestamps(v) => out.push_bind_param::<Array<Timestamp>, [NaiveDateTime]>(v),
+            Bind::OptTimestamps(v) => out.push_bind_param::<Array<Nullable<Timestamp>>, [Option<NaiveDateTime>]>(v),
+            Bind::OptDates(v) => out.push_bind_param::<Array<Nullable<Date>>, [Option<NaiveDate>]>(v),
+            scalar => Err(diesel::result::Error::QueryBuilderError(format!("{scalar:?} is not an array").into())),
+        }
+    }
+}
+
+impl ArrayBinds for Sqlite {
+    fn push_array<'b>(_: &mut AstPass<'_, 'b, Sqlite>, _: &'b Bind<'_>) -> QueryResult<()> {
+        Err(diesel::result::Error::QueryBuilderError("SQLite has no array parameters; pass a JSON array".into()))
+    }
+}
+
+impl<DB> QueryFragment<DB> for Prepared<'_>
 where
-    DB: Backend + HasSqlType<Text>,
+    DB: ArrayBinds
+        + HasSqlType<Text>
+        + HasSqlType<Integer>
+        + HasSqlType<BigInt>
+        + HasSqlType<Bool>
+        + HasSqlType<Timestamp>
+        + HasSqlType<Date>,
     str: ToSql<Text, DB>,
+    i32: ToSql<Integer, DB>,
+    i64: ToSql<BigInt, DB>,
+    bool: ToSql<Bool, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+    NaiveDate: ToSql<Date, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let mut pieces = self.sql.split(PARAM);
         if let Some(first) = pieces.next() {
             out.push_sql(first);
         }
-        for (piece, param) in pieces.zip(self.params.iter()) {
-            out.push_bind_param::<Text, str>(param)?;
+        for (piece, bind) in pieces.zip(self.binds.iter()) {
+            match bind {
+                Bind::Text(v) => out.push_bind_param::<Text, str>(v)?,
+                Bind::OptText(v) => out.push_bind_param::<Nullable<Text>, Option<&str>>(v)?,
+                Bind::Int(v) => out.push_bind_param::<Integer, i32>(v)?,
+                Bind::BigInt(v) => out.push_bind_param::<BigInt, i64>(v)?,
+                Bind::Bool(v) => out.push_bind_param::<Bool, bool>(v)?,
+                Bind::Timestamp(v) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
+                Bind::OptTimestamp(v) => out.push_bind_param::<Nullable<Timestamp>, Option<NaiveDateTime>>(v)?,
+                Bind::OptDate(v) => out.push_bind_param::<Nullable<Date>, Option<NaiveDate>>(v)?,
+                arrays => DB::push_array(&mut out, arrays)?,
+            }
             out.push_sql(piece);
         }
         Ok(())
     }
 }
 
-impl<Conn, const N: usize> RunQueryDsl<Conn> for TextQuery<'_, N> {}
+impl<Conn> RunQueryDsl<Conn> for Prepared<'_> {}

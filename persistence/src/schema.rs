@@ -248,6 +248,7 @@ diesel::table! {
         key -> Text,
         shard -> SmallInt,
         n -> BigInt,
+        changes -> BigInt,
     }
 }
 

@@ -13,6 +13,7 @@ mod docs_browser;
 mod dossiers;
 mod feedback;
 mod integration;
+mod lists;
 mod migrations;
 mod openapi;
 mod operations;

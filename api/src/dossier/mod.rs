@@ -16,6 +16,7 @@ use crate::auth::Principal;
 use crate::catalogue::rfc3339;
 use crate::error::{ApiError, Msg};
 
+pub mod lists;
 mod procedure;
 mod workflow;
 

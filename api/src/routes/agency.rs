@@ -10,6 +10,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Principal, Staff};
+use crate::dossier::lists::ListRequest;
 use crate::dossier::{self as svc, Access, AttachmentView, DossierView, TransitionInput};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
@@ -43,11 +44,7 @@ pub struct InboxQuery {
     (status = 403, description = "Not staff of an agency", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/agency/dossiers")]
-pub async fn inbox(
-    state: web::Data<AppState>,
-    staff: Staff,
-    query: web::Query<InboxQuery>,
-) -> ApiResult<web::Json<Page<DossierView>>> {
+pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<InboxQuery>) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (page, status) = crate::routes::page_and_status(&q.page, &q.per_page, &q.status, &mut errors);
@@ -80,16 +77,8 @@ pub async fn inbox(
         ..Default::default()
     };
     let access = if staff.0.role() == dvc_domain::auth::Role::Admin { Access::Admin } else { Access::Agency };
-    let cache = state.cache.clone();
-    let result = state
-        .db(move |conn| {
-            let (rows, total) = d::list_dossiers(conn, &filter, page.offset(), page.per_page)?;
-            let cal = cache.calendar(conn)?;
-            let items = svc::views(conn, rows, access, &cal, today)?;
-            Ok(Page::new(items, total, page))
-        })
-        .await?;
-    Ok(web::Json(result))
+    let body = state.batches.lists.run(&state, ListRequest { filter, page, access, today }).await?;
+    Ok(HttpResponse::Ok().content_type(mime::APPLICATION_JSON).body(body))
 }
 
 /// Move a dossier through the workflow: `receive` (sets the due date), `reject` (reason),

@@ -1,6 +1,6 @@
 //! The applicant's own lists: dossiers, a summary by status, and reusable documents.
 
-use actix_web::{get, web};
+use actix_web::{get, web, HttpResponse};
 use dvc_domain::page::PageRequest;
 use dvc_domain::workflow::DossierStatus;
 use dvc_persistence::dossiers::{self as d, DossierFilter};
@@ -9,7 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Principal;
 use crate::catalogue::rfc3339;
-use crate::dossier::{self as svc, Access, DossierView};
+use crate::dossier::lists::ListRequest;
+use crate::dossier::{Access, DossierView};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Page;
 use crate::state::AppState;
@@ -38,7 +39,7 @@ pub async fn my_dossiers(
     state: web::Data<AppState>,
     me: Principal,
     query: web::Query<MyDossiersQuery>,
-) -> ApiResult<web::Json<Page<DossierView>>> {
+) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (page, status) = crate::routes::page_and_status(&q.page, &q.per_page, &q.status, &mut errors);
@@ -50,17 +51,9 @@ pub async fn my_dossiers(
         status: status.map(|s| s.as_str().into()),
         ..Default::default()
     };
-    let today = state.clock.today();
-    let cache = state.cache.clone();
-    let result = state
-        .db(move |conn| {
-            let (rows, total) = d::list_dossiers(conn, &filter, page.offset(), page.per_page)?;
-            let cal = cache.calendar(conn)?;
-            let items = svc::views(conn, rows, Access::Owner, &cal, today)?;
-            Ok(Page::new(items, total, page))
-        })
-        .await?;
-    Ok(web::Json(result))
+    let request = ListRequest { filter, page, access: Access::Owner, today: state.clock.today() };
+    let body = state.batches.lists.run(&state, request).await?;
+    Ok(HttpResponse::Ok().content_type(mime::APPLICATION_JSON).body(body))
 }
 
 /// Counts of the applicant's dossiers.

@@ -1,9 +1,12 @@
 //! A dossier's history, and public tracking by code.
 
+use std::collections::HashMap;
+
 use actix_web::{get, web};
 use dvc_domain::workflow::DossierStatus;
 use dvc_domain::FieldError;
 use dvc_persistence::dossiers as d;
+use dvc_persistence::DbConn;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -120,16 +123,12 @@ pub async fn lookup(state: web::Data<AppState>, query: web::Query<LookupQuery>) 
     if !dvc_domain::text::is_lookup_key(&code) {
         return Err(svc::not_found());
     }
-    // Public tracking tolerates the replicas' bounded lag; one statement reads all it shows.
-    let rows = state
-        .read(move |conn| {
-            let rows = d::tracking(conn, &code)?;
-            if rows.is_empty() {
-                return Err(svc::not_found());
-            }
-            Ok(rows)
-        })
-        .await?;
+    // Public tracking tolerates the replicas' bounded lag; lookups that arrive together are read
+    // together, with one statement for all they show.
+    let rows = state.batches.tracking.run(&state, code).await?;
+    if rows.is_empty() {
+        return Err(svc::not_found());
+    }
     let first = &rows[0];
     let snap: svc::Snapshot = serde_json::from_str(&first.procedure_snapshot).map_err(|_| ApiError::internal())?;
     let fees = svc::fees_paid(&snap, first.paid_before, first.paid_after);
@@ -156,4 +155,13 @@ pub async fn lookup(state: web::Data<AppState>, query: web::Query<LookupQuery>) 
             })
             .collect(),
     }))
+}
+
+/// The tracking rows of each code (none for a code no dossier has), for a batch of lookups.
+pub fn track(conn: &mut DbConn, codes: &[String]) -> Result<Vec<Result<Vec<d::TrackingRow>, ApiError>>, ApiError> {
+    let mut found: HashMap<String, Vec<d::TrackingRow>> = HashMap::new();
+    for row in d::tracking(conn, codes)? {
+        found.entry(row.code.clone()).or_default().push(row);
+    }
+    Ok(codes.iter().map(|code| Ok(found.get(code).cloned().unwrap_or_default())).collect())
 }

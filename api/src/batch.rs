@@ -1,0 +1,157 @@
+//! Requests of one kind that reach the database together are served together. While a batch of
+//! them runs, the requests that arrive queue, and the next batch takes them all: one statement (or
+//! a few) for the whole batch instead of a round of statements per request, so the database's
+//! work per statement, the round trips and the hops between threads are paid once per batch. A
+//! request that finds a lane free starts a batch at once, so nothing ever waits for a batch to
+//! fill: when the database keeps up, every batch holds one request; under load the batches grow
+//! by themselves.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use dvc_persistence::DbConn;
+use tokio::sync::oneshot;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Where a batch runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The primary database.
+    Primary,
+    /// A fresh replica if there is one, else the primary (see [`AppState::read`]).
+    Replica,
+}
+
+/// The work of one batch: an answer for each input, in order. An error of the whole batch (the
+/// database failed) is every input's answer.
+pub type Work<I, O> = dyn Fn(&mut DbConn, &[I]) -> Result<Vec<Result<O, ApiError>>, ApiError> + Send + Sync;
+
+type Waiting<I, O> = (I, oneshot::Sender<Result<O, ApiError>>);
+
+/// A queue of requests of one kind and the batches that serve it.
+pub struct Batcher<I, O> {
+    queue: Mutex<VecDeque<Waiting<I, O>>>,
+    /// Batches running now.
+    running: AtomicUsize,
+    /// At most this many batches run at once, each on a connection of its own.
+    lanes: usize,
+    /// At most this many requests in one batch.
+    max: usize,
+    target: Target,
+    work: Arc<Work<I, O>>,
+}
+
+impl<I, O> Batcher<I, O>
+where
+    I: Send + Sync + 'static,
+    O: Send + 'static,
+{
+    pub fn new(lanes: usize, max: usize, target: Target, work: Arc<Work<I, O>>) -> Arc<Self> {
+        Arc::new(Self {
+            queue: Mutex::new(VecDeque::new()),
+            running: AtomicUsize::new(0),
+            lanes: lanes.max(1),
+            max: max.max(1),
+            target,
+            work,
+        })
+    }
+
+    /// Queues one request and waits for its answer. A request that waits longer than twice the
+    /// database timeout (its batch's wait for a connection, and the batches before it) is answered
+    /// 503.
+    pub async fn run(self: &Arc<Self>, state: &AppState, input: I) -> Result<O, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue.lock().map_err(|_| ApiError::internal())?.push_back((input, tx));
+        if self.claim_lane() {
+            actix_web::rt::spawn(self.clone().drain(state.clone()));
+        }
+        match tokio::time::timeout(state.config.db_timeout * 2, rx).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(ApiError::internal()),
+            Err(_) => {
+                tracing::warn!("a batched request was not served within the timeout");
+                Err(ApiError::unavailable())
+            }
+        }
+    }
+
+    fn claim_lane(&self) -> bool {
+        self.running.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < self.lanes).then_some(n + 1)).is_ok()
+    }
+
+    /// Serves batches from the queue until it is empty, oldest requests first.
+    async fn drain(self: Arc<Self>, state: AppState) {
+        loop {
+            let batch: Vec<Waiting<I, O>> = match self.queue.lock() {
+                Ok(mut queue) => {
+                    let n = queue.len().min(self.max);
+                    queue.drain(..n).collect()
+                }
+                Err(_) => Vec::new(),
+            };
+            if batch.is_empty() {
+                self.running.fetch_sub(1, Ordering::SeqCst);
+                // A request queued after the queue was found empty, but before the lane was given
+                // back, found no free lane: serve it here if no other batch took the lane.
+                let queued = self.queue.lock().map(|q| !q.is_empty()).unwrap_or(false);
+                if queued && self.claim_lane() {
+                    continue;
+                }
+                return;
+            }
+            let (inputs, replies): (Vec<I>, Vec<_>) = batch.into_iter().unzip();
+            let count = inputs.len();
+            let inputs = Arc::new(inputs);
+            let work = self.work.clone();
+            let answers = match self.target {
+                Target::Primary => state.db(move |conn| work(conn, &inputs)).await,
+                Target::Replica => state.read(move |conn| work(conn, &inputs)).await,
+            };
+            match answers {
+                Ok(answers) if answers.len() == count => {
+                    for (reply, answer) in replies.into_iter().zip(answers) {
+                        let _ = reply.send(answer);
+                    }
+                }
+                Ok(answers) => {
+                    tracing::error!(
+                        expected = count,
+                        got = answers.len(),
+                        "a batch answered the wrong number of requests"
+                    );
+                    for reply in replies {
+                        let _ = reply.send(Err(ApiError::internal()));
+                    }
+                }
+                Err(e) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The kinds of requests that are batched, each with its queue.
+pub struct Batches {
+    /// Public tracking by code (`GET /dossiers/lookup`).
+    pub tracking: Arc<Batcher<String, Vec<dvc_persistence::dossiers::TrackingRow>>>,
+    /// Pages of an applicant's dossiers and of agencies' inboxes, as JSON.
+    pub lists: Arc<Batcher<crate::dossier::lists::ListRequest, actix_web::web::Bytes>>,
+}
+
+impl Batches {
+    pub fn new(lanes: usize, catalogue: Arc<crate::cache::CatalogueCache>, list_cache_bytes: u64) -> Self {
+        let pages = Arc::new(crate::dossier::lists::PageCache::new(list_cache_bytes));
+        Self {
+            tracking: Batcher::new(lanes, 64, Target::Replica, Arc::new(crate::routes::tracking::track)),
+            // The applicant's and officers' own views read the primary.
+            lists: Batcher::new(lanes, 32, Target::Primary, crate::dossier::lists::work(catalogue, pages)),
+        }
+    }
+}

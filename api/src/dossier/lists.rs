@@ -1,0 +1,167 @@
+//! Pages of dossier lists (an applicant's own, an agency's inbox), served in batches (see
+//! `batch.rs`) and kept rendered under the version of their list.
+//!
+//! The database moves a list's version in the transaction of every change to its dossiers, their
+//! attachments and their payments (migration 14), whichever server or tool makes it. A batch reads
+//! the versions of all the lists its requests name in one statement; a page rendered under the
+//! version read now is what the tables hold now and goes out as it was rendered. The version is
+//! read before the page it stamps, so a page is never kept under a version newer than its rows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
+use chrono::NaiveDate;
+use dvc_domain::page::PageRequest;
+use dvc_persistence::dossiers::{self as d, DossierFilter, KeptList, ListState};
+use dvc_persistence::DbConn;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+
+use super::{views, Access};
+use crate::cache::CatalogueCache;
+use crate::error::ApiError;
+use crate::routes::Page;
+
+/// One page of a dossier list, as a caller with this access sees it on this day.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    pub filter: DossierFilter,
+    pub page: PageRequest,
+    pub access: Access,
+    pub today: NaiveDate,
+}
+
+impl ListRequest {
+    /// Everything the rendered page depends on besides its list's version and the calendar.
+    fn cache_key(&self, list: KeptList, key: &str) -> String {
+        let f = &self.filter;
+        format!(
+            "{}\u{1f}{key}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}",
+            list.kind(),
+            f.status,
+            f.procedure_id,
+            f.code,
+            f.overdue_on,
+            f.exclude_drafts,
+            self.page.page,
+            self.page.per_page,
+            self.access,
+            self.today
+        )
+    }
+}
+
+/// A rendered page with the list version and the calendar stamp it was rendered under.
+#[derive(Clone)]
+struct Rendered {
+    version: i64,
+    calendar: (i64, i64),
+    body: Bytes,
+}
+
+#[derive(Clone)]
+struct BodyWeight;
+
+impl Weighter<String, Rendered> for BodyWeight {
+    fn weight(&self, key: &String, val: &Rendered) -> u64 {
+        (key.len() + val.body.len() + 64) as u64
+    }
+}
+
+/// Rendered pages of the kept lists, bounded in bytes.
+pub struct PageCache {
+    pages: Option<Cache<String, Rendered, BodyWeight>>,
+}
+
+impl PageCache {
+    /// A cache of up to `bytes` of pages; 0 turns it off.
+    pub fn new(bytes: u64) -> Self {
+        Self { pages: (bytes > 0).then(|| Cache::with_weighter((bytes / 8192).max(16) as usize, bytes, BodyWeight)) }
+    }
+
+    fn get(&self, key: &str, version: i64, calendar: (i64, i64)) -> Option<Bytes> {
+        let hit = self.pages.as_ref()?.get(key)?;
+        (hit.version == version && hit.calendar == calendar).then_some(hit.body)
+    }
+
+    fn put(&self, key: String, version: i64, calendar: (i64, i64), body: Bytes) {
+        if let Some(pages) = &self.pages {
+            if calendar.0 >= 0 {
+                pages.insert(key, Rendered { version, calendar, body });
+            }
+        }
+    }
+}
+
+/// The JSON pages of a batch of list requests, in order.
+pub fn pages(
+    conn: &mut DbConn,
+    catalogue: &CatalogueCache,
+    cache: &PageCache,
+    requests: &[ListRequest],
+) -> Result<Vec<Result<Bytes, ApiError>>, ApiError> {
+    // The calendar's stamp before the calendar, as the lists' versions before their pages.
+    let calendar_stamp = catalogue.stamp_now();
+    let states = kept_states(conn, requests)?;
+    let calendar = catalogue.calendar(conn)?;
+    let mut out = Vec::with_capacity(requests.len());
+    for request in requests {
+        let f = &request.filter;
+        let kept = f.kept_list().map(|(list, key)| {
+            let state = states.get(&(list, key.to_string())).copied().unwrap_or_default();
+            (request.cache_key(list, key), state)
+        });
+        if let Some((key, state)) = &kept {
+            if let Some(body) = cache.get(key, state.version, calendar_stamp) {
+                out.push(Ok(body));
+                continue;
+            }
+        }
+        let total = match &kept {
+            Some((_, state)) if f.is_whole_list() => state.total,
+            _ => d::list_total(conn, f)?,
+        };
+        let rows = d::list_page(conn, f, request.page.offset(), request.page.per_page)?;
+        let items = views(conn, rows, request.access, &calendar, request.today)?;
+        let body = Bytes::from(serde_json::to_vec(&Page::new(items, total, request.page)).map_err(|e| {
+            tracing::error!(error = %e, "cannot serialise a page of dossiers");
+            ApiError::internal()
+        })?);
+        if let Some((key, state)) = kept {
+            cache.put(key, state.version, calendar_stamp, body.clone());
+        }
+        out.push(Ok(body));
+    }
+    Ok(out)
+}
+
+/// The kept state of every list the requests name: one statement per kind of list.
+fn kept_states(
+    conn: &mut DbConn,
+    requests: &[ListRequest],
+) -> Result<HashMap<(KeptList, String), ListState>, ApiError> {
+    let mut states = HashMap::new();
+    for list in [KeptList::Applicant, KeptList::Inbox] {
+        let mut keys: Vec<String> = requests
+            .iter()
+            .filter_map(|r| r.filter.kept_list())
+            .filter(|(l, _)| *l == list)
+            .map(|(_, key)| key.to_string())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        if keys.is_empty() {
+            continue;
+        }
+        for (key, state) in d::list_states(conn, list, &keys)? {
+            states.insert((list, key), state);
+        }
+    }
+    Ok(states)
+}
+
+/// A batcher's work for list pages, with the caches it needs.
+pub fn work(catalogue: Arc<CatalogueCache>, cache: Arc<PageCache>) -> Arc<crate::batch::Work<ListRequest, Bytes>> {
+    Arc::new(move |conn: &mut DbConn, requests: &[ListRequest]| pages(conn, &catalogue, &cache, requests))
+}
