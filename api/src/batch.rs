@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use dvc_persistence::DbConn;
 use tokio::sync::oneshot;
 
+use crate::dossier::intake;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -33,6 +34,8 @@ type Waiting<I, O> = (I, oneshot::Sender<Result<O, ApiError>>);
 
 /// A queue of requests of one kind and the batches that serve it.
 pub struct Batcher<I, O> {
+    /// The kind of request, as the metrics name it.
+    kind: &'static str,
     queue: Mutex<VecDeque<Waiting<I, O>>>,
     /// Batches running now.
     running: AtomicUsize,
@@ -49,8 +52,9 @@ where
     I: Send + Sync + 'static,
     O: Send + 'static,
 {
-    pub fn new(lanes: usize, max: usize, target: Target, work: Arc<Work<I, O>>) -> Arc<Self> {
+    pub fn new(kind: &'static str, lanes: usize, max: usize, target: Target, work: Arc<Work<I, O>>) -> Arc<Self> {
         Arc::new(Self {
+            kind,
             queue: Mutex::new(VecDeque::new()),
             running: AtomicUsize::new(0),
             lanes: lanes.max(1),
@@ -105,6 +109,7 @@ where
             }
             let (inputs, replies): (Vec<I>, Vec<_>) = batch.into_iter().unzip();
             let count = inputs.len();
+            state.metrics.batch(self.kind, count);
             let inputs = Arc::new(inputs);
             let work = self.work.clone();
             let answers = match self.target {
@@ -137,21 +142,131 @@ where
     }
 }
 
+/// Serves a batch of writes in one transaction. When the transaction fails for a reason one request
+/// can cause (a client error, such as a key taken meanwhile), serves each request in a transaction
+/// of its own instead, so that one request's conflict fails that request only.
+pub fn together_or_alone<I, O>(
+    conn: &mut DbConn,
+    inputs: &[I],
+    work: impl Fn(&mut DbConn, &[I]) -> Result<Vec<Result<O, ApiError>>, ApiError>,
+) -> Result<Vec<Result<O, ApiError>>, ApiError> {
+    match dvc_persistence::db::write_transaction(conn, |c| work(c, inputs)) {
+        Err(e) if inputs.len() > 1 && e.status.is_client_error() => Ok(inputs
+            .chunks(1)
+            .map(|one| {
+                dvc_persistence::db::write_transaction(conn, |c| work(c, one))
+                    .and_then(|answers| answers.into_iter().next().unwrap_or_else(|| Err(ApiError::internal())))
+            })
+            .collect()),
+        other => other,
+    }
+}
+
 /// The kinds of requests that are batched, each with its queue.
 pub struct Batches {
     /// Public tracking by code (`GET /dossiers/lookup`).
     pub tracking: Arc<Batcher<String, Vec<dvc_persistence::dossiers::TrackingRow>>>,
     /// Pages of an applicant's dossiers and of agencies' inboxes, as JSON.
     pub lists: Arc<Batcher<crate::dossier::lists::ListRequest, actix_web::web::Bytes>>,
+    /// New drafts (`POST /dossiers`).
+    pub drafts: Arc<Batcher<intake::NewDraft, intake::Answer>>,
+    /// Submissions and resubmissions (`POST /dossiers/{id}/submit`).
+    pub submissions: Arc<Batcher<intake::Submission, intake::Answer>>,
 }
 
 impl Batches {
     pub fn new(lanes: usize, catalogue: Arc<crate::cache::CatalogueCache>, list_cache_bytes: u64) -> Self {
         let pages = Arc::new(crate::dossier::lists::PageCache::new(list_cache_bytes));
         Self {
-            tracking: Batcher::new(lanes, 64, Target::Replica, Arc::new(crate::routes::tracking::track)),
+            tracking: Batcher::new("tracking", lanes, 64, Target::Replica, Arc::new(crate::routes::tracking::track)),
             // The applicant's and officers' own views read the primary.
-            lists: Batcher::new(lanes, 32, Target::Primary, crate::dossier::lists::work(catalogue, pages)),
+            lists: Batcher::new(
+                "lists",
+                lanes,
+                32,
+                Target::Primary,
+                crate::dossier::lists::work(catalogue.clone(), pages),
+            ),
+            drafts: {
+                let catalogue = catalogue.clone();
+                Batcher::new(
+                    "drafts",
+                    lanes,
+                    64,
+                    Target::Primary,
+                    Arc::new(move |conn: &mut DbConn, drafts: &[intake::NewDraft]| {
+                        intake::create_drafts(conn, &catalogue, drafts)
+                    }),
+                )
+            },
+            submissions: Batcher::new(
+                "submissions",
+                lanes,
+                64,
+                Target::Primary,
+                Arc::new(move |conn: &mut DbConn, submissions: &[intake::Submission]| {
+                    intake::submit_all(conn, &catalogue, submissions)
+                }),
+            ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use diesel::prelude::*;
+    use dvc_persistence::db::{run_migrations, DatabaseUrl};
+    use dvc_persistence::schema::dossier_code_counters as c;
+
+    use super::*;
+
+    fn database() -> DbConn {
+        let mut conn = DatabaseUrl::parse("sqlite://:memory:").unwrap().connect().unwrap();
+        run_migrations(&mut conn).unwrap();
+        conn
+    }
+
+    /// Inserts one counter row per input: a prefix that exists already breaks the statement.
+    fn insert_all(conn: &mut DbConn, prefixes: &[&str]) -> Result<Vec<Result<String, ApiError>>, ApiError> {
+        for p in prefixes {
+            diesel::insert_into(c::table).values((c::prefix.eq(*p), c::last_number.eq(1))).execute(conn)?;
+        }
+        Ok(prefixes.iter().map(|p| Ok(p.to_string())).collect())
+    }
+
+    fn prefixes(conn: &mut DbConn) -> Vec<String> {
+        c::table.select(c::prefix).order(c::prefix).load(conn).unwrap()
+    }
+
+    #[test]
+    fn one_requests_conflict_fails_that_request_only() {
+        let mut conn = database();
+        insert_all(&mut conn, &["taken"]).unwrap();
+        let answers = together_or_alone(&mut conn, &["a", "taken", "c"], insert_all).unwrap();
+        assert_eq!(answers[0].as_ref().unwrap(), "a");
+        assert_eq!(answers[1].as_ref().unwrap_err().status.as_u16(), 409);
+        assert_eq!(answers[2].as_ref().unwrap(), "c");
+        assert_eq!(prefixes(&mut conn), ["a", "c", "taken"], "the others written once, nothing twice");
+    }
+
+    #[test]
+    fn a_batch_that_succeeds_is_one_transaction() {
+        let mut conn = database();
+        let answers = together_or_alone(&mut conn, &["a", "b"], insert_all).unwrap();
+        assert!(answers.iter().all(Result::is_ok));
+        assert_eq!(prefixes(&mut conn), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_server_fault_fails_the_batch_and_writes_nothing() {
+        let mut conn = database();
+        let faulty = |conn: &mut DbConn, inputs: &[&str]| -> Result<Vec<Result<String, ApiError>>, ApiError> {
+            insert_all(conn, inputs)?;
+            Err(ApiError::internal())
+        };
+        let outcome = together_or_alone(&mut conn, &["a", "b"], faulty);
+        assert_eq!(outcome.unwrap_err().status.as_u16(), 500);
+        assert!(prefixes(&mut conn).is_empty(), "rolled back, and not retried one by one");
     }
 }

@@ -66,32 +66,43 @@ pub fn emit_all(
     subject: &Subject,
     events: Vec<(&str, serde_json::Value)>,
 ) -> diesel::QueryResult<()> {
-    let hooks = ig::live_webhooks(conn)?;
-    let hooks: Vec<(WebhookRow, Vec<String>)> = hooks
+    let subject =
+        Subject { agency_id: subject.agency_id, dossier_id: subject.dossier_id, dossier_code: subject.dossier_code };
+    emit_many(conn, vec![(subject, events)])
+}
+
+/// The events of several subjects, each subject's in order, in one statement and with one look at
+/// the webhooks.
+pub fn emit_many(conn: &mut DbConn, items: Vec<(Subject, Vec<(&str, serde_json::Value)>)>) -> diesel::QueryResult<()> {
+    if items.iter().all(|(_, events)| events.is_empty()) {
+        return Ok(());
+    }
+    let hooks: Vec<(WebhookRow, Vec<String>)> = ig::live_webhooks(conn)?
         .into_iter()
         .map(|(hook, agencies)| (hook, serde_json::from_str(&agencies).unwrap_or_default()))
-        .filter(|(_, agencies): &(WebhookRow, Vec<String>)| agencies.iter().any(|a| a == subject.agency_id))
         .collect();
     let at = dvc_persistence::now();
-    let rows: Vec<NewEvent> = events
-        .iter()
-        .map(|(event_type, data)| NewEvent {
-            id: new_id(),
-            event_type: (*event_type).into(),
-            agency_id: subject.agency_id.into(),
-            dossier_id: subject.dossier_id.map(str::to_string),
-            dossier_code: subject.dossier_code.map(str::to_string),
-            data: data.to_string(),
-            created_at: at,
-        })
-        .collect();
-    ig::insert_events(conn, &rows)?;
-    for (row, (event_type, data)) in rows.iter().zip(&events) {
-        let payload = event_json(&row.id, event_type, at, subject, data).to_string();
-        for (hook, _) in hooks.iter().filter(|(hook, _)| hook.event_types().iter().any(|t| t == event_type)) {
-            ig::insert_delivery(
-                conn,
-                &DeliveryRow {
+    let mut rows: Vec<NewEvent> = Vec::new();
+    let mut deliveries: Vec<DeliveryRow> = Vec::new();
+    for (subject, events) in &items {
+        for (event_type, data) in events {
+            let row = NewEvent {
+                id: new_id(),
+                event_type: (*event_type).into(),
+                agency_id: subject.agency_id.into(),
+                dossier_id: subject.dossier_id.map(str::to_string),
+                dossier_code: subject.dossier_code.map(str::to_string),
+                data: data.to_string(),
+                created_at: at,
+            };
+            let wanted = hooks.iter().filter(|(hook, agencies)| {
+                agencies.iter().any(|a| a == subject.agency_id) && hook.event_types().iter().any(|t| t == event_type)
+            });
+            let mut payload = None;
+            for (hook, _) in wanted {
+                let payload =
+                    payload.get_or_insert_with(|| event_json(&row.id, event_type, at, subject, data).to_string());
+                deliveries.push(DeliveryRow {
                     id: new_id(),
                     webhook_id: hook.id.clone(),
                     event_id: row.id.clone(),
@@ -106,9 +117,14 @@ pub fn emit_all(
                     delivered_at: None,
                     created_at: at,
                     updated_at: at,
-                },
-            )?;
+                });
+            }
+            rows.push(row);
         }
+    }
+    ig::insert_events(conn, &rows)?;
+    for delivery in &deliveries {
+        ig::insert_delivery(conn, delivery)?;
     }
     Ok(())
 }

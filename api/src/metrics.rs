@@ -1,4 +1,5 @@
-//! Prometheus metrics: request counts and latency by route and status.
+//! Prometheus metrics: request counts and latency by route and status, where reads ran, and how
+//! many requests each batch served.
 
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
@@ -8,6 +9,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     reads: IntCounterVec,
+    batches: HistogramVec,
 }
 
 impl Metrics {
@@ -29,10 +31,17 @@ impl Metrics {
             &["target"],
         )
         .expect("static metric definition");
+        let batches = HistogramVec::new(
+            HistogramOpts::new("dvc_batch_requests", "Requests served together by one batch, by kind of request")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+            &["kind"],
+        )
+        .expect("static metric definition");
+        registry.register(Box::new(batches.clone())).expect("register once");
         registry.register(Box::new(reads.clone())).expect("register once");
         registry.register(Box::new(requests.clone())).expect("register once");
         registry.register(Box::new(latency.clone())).expect("register once");
-        Self { registry, requests, latency, reads }
+        Self { registry, requests, latency, reads, batches }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -43,6 +52,11 @@ impl Metrics {
     /// Counts one piece of read-only work done on a replica or on the primary.
     pub fn read_on(&self, target: &str) {
         self.reads.with_label_values(&[target]).inc();
+    }
+
+    /// Records the size of one batch of requests (see `batch.rs`).
+    pub fn batch(&self, kind: &str, requests: usize) {
+        self.batches.with_label_values(&[kind]).observe(requests as f64);
     }
 
     /// The text exposition format.

@@ -80,6 +80,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AccountRow>> {
     accounts::table.find(id).select(AccountRow::as_select()).first(conn).optional()
 }
 
+/// Accounts by id, in no particular order; ids without an account are left out.
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AccountRow>> {
+    accounts::table.filter(accounts::id.eq_any(ids)).select(AccountRow::as_select()).load(conn)
+}
+
 pub fn insert(conn: &mut DbConn, row: &AccountRow) -> QueryResult<()> {
     diesel::insert_into(accounts::table).values(row).execute(conn).map(|_| ())
 }

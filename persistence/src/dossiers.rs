@@ -277,25 +277,29 @@ fn json_array(values: &[String]) -> QueryResult<String> {
     serde_json::to_string(values).map_err(|e| diesel::result::Error::SerializationError(e.into()))
 }
 
-/// Takes the next number of a code prefix in a transaction of its own, committed at once; call it
-/// outside any transaction. On PostgreSQL that is one statement (`take_dossier_code_number`) whose
-/// commit does not wait for the disk: the transaction that uses the number commits after it,
-/// durably, and a durable commit carries every earlier one with it; if the server stops before
-/// that, the number was used by nothing that survived.
-pub fn take_code_number(conn: &mut DbConn, prefix: &str) -> QueryResult<i32> {
+/// Takes the next `count` numbers of a code prefix in a transaction of its own, committed at once;
+/// answers the first of them. Call it outside any transaction. On PostgreSQL that is one statement
+/// (`take_dossier_code_numbers`) whose commit does not wait for the disk: the transaction that uses
+/// the numbers commits after it, durably, and a durable commit carries every earlier one with it;
+/// if the server stops before that, the numbers were used by nothing that survived.
+pub fn take_code_numbers(conn: &mut DbConn, prefix: &str, count: i32) -> QueryResult<i32> {
     #[derive(QueryableByName)]
     struct Taken {
         #[diesel(sql_type = diesel::sql_types::Integer)]
         n: i32,
     }
-    match conn {
+    let last = match conn {
         DbConn::Postgres(_) => {
-            let taken: Vec<Taken> =
-                Prepared::new("SELECT take_dossier_code_number({}) AS n", vec![Bind::Text(prefix)]).load(conn)?;
-            taken.first().map(|t| t.n).ok_or(diesel::result::Error::NotFound)
+            let taken: Vec<Taken> = Prepared::new(
+                "SELECT take_dossier_code_numbers({}, {}) AS n",
+                vec![Bind::Text(prefix), Bind::Int(count)],
+            )
+            .load(conn)?;
+            taken.first().map(|t| t.n).ok_or(diesel::result::Error::NotFound)?
         }
-        DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| next_code_number(conn, prefix)),
-    }
+        DbConn::Sqlite(_) => crate::db::write_transaction(conn, |conn| add_code_numbers(conn, prefix, count))?,
+    };
+    Ok(last - count + 1)
 }
 
 /// Counts of an applicant's dossiers per status.
@@ -314,21 +318,26 @@ pub fn count(conn: &mut DbConn, f: &DossierFilter) -> QueryResult<i64> {
 /// The next number of a code prefix (`<agency>-<yyMMdd>`), allocated in the database so that
 /// concurrent submissions on several servers never share one.
 pub fn next_code_number(conn: &mut DbConn, prefix: &str) -> QueryResult<i32> {
+    add_code_numbers(conn, prefix, 1)
+}
+
+/// Adds `count` to the last number of a code prefix in the caller's transaction; the new last.
+fn add_code_numbers(conn: &mut DbConn, prefix: &str, count: i32) -> QueryResult<i32> {
     use dossier_code_counters::dsl as c;
-    let row = (c::prefix.eq(prefix), c::last_number.eq(1));
+    let row = (c::prefix.eq(prefix), c::last_number.eq(count));
     match conn {
         DbConn::Postgres(pg) => diesel::insert_into(c::dossier_code_counters)
             .values(row)
             .on_conflict(c::prefix)
             .do_update()
-            .set(c::last_number.eq(c::last_number + 1))
+            .set(c::last_number.eq(c::last_number + count))
             .returning(c::last_number)
             .get_result(pg),
         DbConn::Sqlite(lite) => diesel::insert_into(c::dossier_code_counters)
             .values(row)
             .on_conflict(c::prefix)
             .do_update()
-            .set(c::last_number.eq(c::last_number + 1))
+            .set(c::last_number.eq(c::last_number + count))
             .returning(c::last_number)
             .get_result(lite),
     }

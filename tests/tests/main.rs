@@ -7,6 +7,7 @@ mod abuse;
 mod accounts;
 mod admin_catalogue;
 mod auth;
+mod batches;
 mod catalogue;
 mod crash;
 mod docs_browser;

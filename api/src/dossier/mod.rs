@@ -16,11 +16,12 @@ use crate::auth::Principal;
 use crate::catalogue::rfc3339;
 use crate::error::{ApiError, Msg};
 
+pub mod intake;
 pub mod lists;
 mod procedure;
 mod workflow;
 
-pub use procedure::procedure_snapshot;
+pub use procedure::{procedure_snapshot, procedure_snapshot_at};
 pub use workflow::*;
 
 /// What a dossier keeps of its procedure as it was when the dossier was created.
@@ -278,27 +279,6 @@ pub fn views(
         out.push(build_view(row, snap, mine, &paid, access, cal, today)?);
     }
     Ok(out)
-}
-
-/// A dossier's attachments with their files.
-pub type Files = Vec<(d::AttachmentRow, d::FileRow)>;
-
-/// The view of one dossier whose files (every kind) the caller has just read: only its payments,
-/// if it has any to have, are queried.
-pub fn view_with_files(
-    conn: &mut DbConn,
-    row: DossierRow,
-    files: Files,
-    access: Access,
-    cal: &Calendar,
-    today: NaiveDate,
-) -> Result<DossierView, ApiError> {
-    let snap = snapshot(&row)?;
-    let payments = match charges(&snap) {
-        true => dvc_persistence::payments::of_dossiers(conn, std::slice::from_ref(&row.id))?,
-        false => Vec::new(),
-    };
-    build_view(row, snap, files, &payments, access, cal, today)
 }
 
 /// Payments exist only for dossiers whose procedure charges something.

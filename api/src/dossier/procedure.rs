@@ -26,6 +26,19 @@ pub fn procedure_snapshot(
     // The catalogue counter first: a version cached under the same counter is what the tables
     // hold now (every change to procedures and agencies moves it), and one read replaces two.
     let counter = q::version(conn)?;
+    procedure_snapshot_at(conn, cache, counter, procedure_id, agency_id, online)
+}
+
+/// Like [`procedure_snapshot`], with the catalogue counter the caller read in its transaction (a
+/// batch reads it once for all its dossiers).
+pub fn procedure_snapshot_at(
+    conn: &mut DbConn,
+    cache: &CatalogueCache,
+    counter: i64,
+    procedure_id: &str,
+    agency_id: &str,
+    online: bool,
+) -> Result<ProcedureVersion, ApiError> {
     let key = format!("{procedure_id}\u{1f}{agency_id}\u{1f}{online}");
     if let Some(hit) = cache.snapshot(&key, counter) {
         return Ok(hit.as_ref().clone());

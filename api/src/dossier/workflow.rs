@@ -74,9 +74,46 @@ pub fn timeliness(due: Option<NaiveDate>, today: NaiveDate) -> &'static str {
     }
 }
 
+/// A workflow move worked out and not yet written: the dossier as it will be, the version it must
+/// still have, its history event, and what the change feed learns of it.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub row: DossierRow,
+    pub expected: i32,
+    pub event: EventRow,
+    pub feed: Vec<(&'static str, serde_json::Value)>,
+}
+
 /// Applies a workflow move to a dossier in the caller's transaction: checks it against the table,
 /// updates status and deadline, and writes the history event. Returns the updated row.
 pub fn apply(
+    conn: &mut DbConn,
+    row: DossierRow,
+    action: DossierAction,
+    mover: &Mover,
+    input: &TransitionInput,
+    cal: &Calendar,
+    at: crate::clock::Moment,
+) -> Result<DossierRow, ApiError> {
+    let planned = plan(conn, row, action, mover, input, cal, at)?;
+    if !write(conn, std::slice::from_ref(&planned))?.first().copied().unwrap_or(false) {
+        return Err(changed_meanwhile());
+    }
+    Ok(planned.row)
+}
+
+/// The answer to a move whose dossier changed after it was read.
+pub fn changed_meanwhile() -> ApiError {
+    ApiError::conflict(Msg::new(
+        "Hồ sơ vừa được cập nhật bởi người khác; hãy thử lại",
+        "The dossier changed meanwhile; try again",
+    ))
+}
+
+/// Works out a move: checks it against the workflow table and what the dossier holds (fees paid,
+/// results uploaded), and makes the new state, the history event and the feed's events. Reads
+/// only; `write` writes.
+pub fn plan(
     conn: &mut DbConn,
     mut row: DossierRow,
     action: DossierAction,
@@ -84,7 +121,7 @@ pub fn apply(
     input: &TransitionInput,
     cal: &Calendar,
     at: crate::clock::Moment,
-) -> Result<DossierRow, ApiError> {
+) -> Result<Planned, ApiError> {
     let (t, today) = (at.now, at.today);
     let actor = mover.actor;
     let from = status(&row)?;
@@ -195,41 +232,50 @@ pub fn apply(
     let expected = row.version;
     row.version += 1;
     row.updated_at = t;
-    if !d::update_dossier(conn, &row, expected)? {
-        return Err(ApiError::conflict(Msg::new(
-            "Hồ sơ vừa được cập nhật bởi người khác; hãy thử lại",
-            "The dossier changed meanwhile; try again",
-        )));
-    }
-    d::insert_event(
-        conn,
-        &EventRow {
-            id: new_id(),
-            dossier_id: row.id.clone(),
-            at: t,
-            action: action.as_str().into(),
-            from_status: Some(from.as_str().into()),
-            to_status: to.as_str().into(),
-            actor_id: mover.id.map(str::to_string),
-            actor_role: mover.role.into(),
-            note: input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string),
-            data: serde_json::Value::Object(data).to_string(),
-        },
-    )?;
-    let subject = || crate::integration::Subject {
-        agency_id: &row.agency_id,
-        dossier_id: Some(&row.id),
-        dossier_code: row.code.as_deref(),
+    let event = EventRow {
+        id: new_id(),
+        dossier_id: row.id.clone(),
+        at: t,
+        action: action.as_str().into(),
+        from_status: Some(from.as_str().into()),
+        to_status: to.as_str().into(),
+        actor_id: mover.id.map(str::to_string),
+        actor_role: mover.role.into(),
+        note: input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string),
+        data: serde_json::Value::Object(data).to_string(),
     };
     let change = serde_json::json!({
         "action": action, "from_status": from, "to_status": to, "national_status_code": to.national_code(),
         "due_date": row.due_date, "actor_role": mover.role,
     });
-    let mut events = Vec::with_capacity(2);
+    let mut feed = Vec::with_capacity(2);
     if action == DossierAction::Submit {
-        events.push(("dossier.submitted", change.clone()));
+        feed.push(("dossier.submitted", change.clone()));
     }
-    events.push((if from == to { "dossier.updated" } else { "dossier.status_changed" }, change));
-    crate::integration::emit_all(conn, &subject(), events)?;
-    Ok(row)
+    feed.push((if from == to { "dossier.updated" } else { "dossier.status_changed" }, change));
+    Ok(Planned { row, expected, event, feed })
+}
+
+/// Writes planned moves in the caller's transaction, all dossiers in one statement, their history
+/// in another, and the change feed with one look at the webhooks; whether each move was written
+/// (one whose dossier changed since it was read is not, nor are its events).
+pub fn write(conn: &mut DbConn, moves: &[Planned]) -> Result<Vec<bool>, ApiError> {
+    let rows: Vec<(&DossierRow, i32)> = moves.iter().map(|m| (&m.row, m.expected)).collect();
+    let written = dvc_persistence::dossier_writes::update_moved(conn, &rows)?;
+    let done: Vec<&Planned> = moves.iter().zip(&written).filter(|(_, w)| **w).map(|(m, _)| m).collect();
+    let events: Vec<EventRow> = done.iter().map(|m| m.event.clone()).collect();
+    dvc_persistence::dossier_writes::insert_events(conn, &events)?;
+    let subjects: Vec<(crate::integration::Subject, Vec<(&str, serde_json::Value)>)> = done
+        .iter()
+        .map(|m| {
+            let subject = crate::integration::Subject {
+                agency_id: &m.row.agency_id,
+                dossier_id: Some(&m.row.id),
+                dossier_code: m.row.code.as_deref(),
+            };
+            (subject, m.feed.clone())
+        })
+        .collect();
+    crate::integration::emit_many(conn, subjects)?;
+    Ok(written)
 }

@@ -2,16 +2,16 @@
 
 use actix_web::{get, http::header, patch, post, web, HttpRequest, HttpResponse};
 
-use dvc_domain::workflow::{Actor, DossierAction, DossierStatus};
+use dvc_domain::workflow::{Actor, DossierAction};
 use dvc_domain::FieldError;
 use dvc_persistence::dossiers::{self as d, DossierRow};
-use dvc_persistence::{accounts, new_id, now};
+use dvc_persistence::now;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
-use crate::cache::CatalogueCache;
-use crate::dossier::{self as svc, Access, AttachmentView, DossierView, Snapshot, TransitionInput};
+use crate::dossier::intake::{NewDraft, Submission};
+use crate::dossier::{self as svc, Access, DossierView, TransitionInput};
 use crate::error::{ApiError, ApiResult, Msg, Problem};
 use crate::extract::Body;
 use crate::routes::{check_if_match, etag, if_match, path_key};
@@ -102,100 +102,17 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
     applicant_only(&me)?;
     let input = body.0;
     check_delivery(&input.delivery)?;
-    let owner = me.id().to_string();
-    let t = state.clock.now();
-    let today = state.clock.today();
-    let cache = state.cache.clone();
-    let (tag, view) = state
-        .tx(move |conn| {
-            let (snapshot, version, procedure_key) =
-                current_snapshot(conn, &cache, &input.procedure_id, &input.agency_id)?;
-            svc::check_form(snapshot.form_schema.as_deref(), &input.form_data)?;
-            let account = accounts::find(conn, &owner)?.ok_or_else(ApiError::forbidden)?;
-            let profile: serde_json::Value = serde_json::from_str(&account.profile).unwrap_or_default();
-            let applicant = serde_json::json!({
-                "account_type": account.account_type, "full_name": account.full_name, "id_number": account.id_number,
-                "tax_code": account.tax_code, "date_of_birth": account.date_of_birth, "phone": account.phone,
-                "email": account.email, "address": profile.get("address"),
-            });
-            let row = DossierRow {
-                id: new_id(),
-                code: None,
-                procedure_id: procedure_key,
-                procedure_version: version,
-                procedure_snapshot: serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?,
-                agency_id: input.agency_id.clone(),
-                applicant_id: Some(owner),
-                applicant: applicant.to_string(),
-                status: DossierStatus::Draft.as_str().into(),
-                channel: "online".into(),
-                form_data: input.form_data.to_string(),
-                delivery: serde_json::to_string(&input.delivery).map_err(|_| ApiError::internal())?,
-                submitted_at: None,
-                received_at: None,
-                due_date: None,
-                working_days_allowed: snapshot.processing_days,
-                working_days_spent: 0,
-                clock_started_on: None,
-                finished_at: None,
-                timeliness: None,
-                version: 1,
-                created_at: t,
-                updated_at: t,
-                fee_vnd: 0,
-            };
-            d::insert_dossier(conn, &row)?;
-            d::insert_event(
-                conn,
-                &event(
-                    &row,
-                    "create",
-                    None,
-                    DossierStatus::Draft,
-                    Some(&row.applicant_id.clone().unwrap_or_default()),
-                    "applicant",
-                    None,
-                ),
-            )?;
-            let cal = cache.calendar(conn)?;
-            Ok((etag(&row.id, row.version), svc::bare_view(row, Access::Owner, &cal, today)?))
-        })
-        .await?;
+    let draft = NewDraft {
+        owner: me.id().to_string(),
+        procedure_id: input.procedure_id,
+        agency_id: input.agency_id,
+        form_data: input.form_data,
+        delivery: serde_json::to_string(&input.delivery).map_err(|_| ApiError::internal())?,
+        at: state.clock.now(),
+        today: state.clock.today(),
+    };
+    let (tag, view) = state.batches.drafts.run(&state, draft).await?;
     Ok(HttpResponse::Created().insert_header((header::ETAG, tag)).json(view))
-}
-
-/// The procedure as it is now, for the agency chosen: refused when it is no longer offered online
-/// or no longer handled by that agency.
-fn current_snapshot(
-    conn: &mut dvc_persistence::DbConn,
-    cache: &CatalogueCache,
-    procedure_id: &str,
-    agency_id: &str,
-) -> Result<svc::ProcedureVersion, ApiError> {
-    svc::procedure_snapshot(conn, cache, procedure_id, agency_id, true)
-}
-
-fn event(
-    row: &DossierRow,
-    action: &str,
-    from: Option<DossierStatus>,
-    to: DossierStatus,
-    actor: Option<&str>,
-    role: &str,
-    note: Option<String>,
-) -> d::EventRow {
-    d::EventRow {
-        id: new_id(),
-        dossier_id: row.id.clone(),
-        at: now(),
-        action: action.into(),
-        from_status: from.map(|s| s.as_str().into()),
-        to_status: to.as_str().into(),
-        actor_id: actor.map(str::to_string),
-        actor_role: role.into(),
-        note,
-        data: "{}".into(),
-    }
 }
 
 /// One dossier: its owner, the handling agency's staff and administrators see it; others get 404.
@@ -303,57 +220,8 @@ pub async fn patch_dossier(
 #[post("/dossiers/{id}/submit")]
 pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
-    let at = state.clock.moment();
-    let cache = state.cache.clone();
-    let today = at.today;
-    let view = state
-        .db(move |conn| {
-            // Checks first, reading only: a refused submission takes no number and no lock.
-            let (row, action, snap, files) = check_submission(conn, &cache, &me, &id)?;
-            // A code number is taken in a transaction of its own, so that the counter of an agency's
-            // day is held for moments rather than for the whole submission; a submission that then
-            // fails leaves a gap in the day's numbers, never a duplicate.
-            let code = match action == DossierAction::Submit && row.status == DossierStatus::Draft.as_str() {
-                true => {
-                    let prefix = format!("{}-{}", snap.agency_code, today.format("%y%m%d"));
-                    let n = d::take_code_number(conn, &prefix)?;
-                    Some(format!("{prefix}-{n:04}"))
-                }
-                false => None,
-            };
-            let cal = cache.calendar(conn)?;
-            dvc_persistence::db::write_transaction(conn, |conn| {
-                let mut row = row;
-                if let Some(code) = code {
-                    row.code = Some(code);
-                    row.submitted_at = Some(at.now);
-                    let totals = dvc_domain::payment::totals(&snap.fees);
-                    row.fee_vnd = totals.before + totals.after;
-                }
-                let actor_id = me.id().to_string();
-                // The move updates the row only if it is still the version checked above.
-                let row = svc::apply(
-                    conn,
-                    row,
-                    action,
-                    &svc::Mover { actor: Actor::Applicant, id: Some(&actor_id), role: me.role().as_str() },
-                    &TransitionInput::default(),
-                    &cal,
-                    at,
-                )?;
-                let tag = etag(&row.id, row.version);
-                // A draft has no results: the files checked above are all it has.
-                let view = match (files, action) {
-                    (Some(files), DossierAction::Submit) => {
-                        svc::view_with_files(conn, row, files, Access::Owner, &cal, today)?
-                    }
-                    _ => svc::view(conn, row, Access::Owner, &cal, today)?,
-                };
-                Ok((tag, view))
-            })
-        })
-        .await?;
-    let (tag, view) = view;
+    let submission = Submission { me, id, at: state.clock.moment() };
+    let (tag, view) = state.batches.submissions.run(&state, submission).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, tag)).json(view))
 }
 
@@ -370,69 +238,6 @@ pub(crate) fn touch_editable(conn: &mut dvc_persistence::DbConn, id: &str) -> Re
         return Err(e);
     }
     Ok(())
-}
-
-/// Whether the caller may submit (or resubmit) the dossier now: its owner, in an editable state,
-/// with the mandatory documents and a complete form. Returns the row to move (a draft takes the
-/// procedure version in force now), the move, and the procedure version it is judged by.
-fn check_submission(
-    conn: &mut dvc_persistence::DbConn,
-    cache: &CatalogueCache,
-    me: &Principal,
-    id: &str,
-) -> Result<(DossierRow, DossierAction, Snapshot, Option<svc::Files>), ApiError> {
-    let (mut row, access) = svc::load(conn, me, id)?;
-    if access != Access::Owner {
-        return Err(ApiError::forbidden());
-    }
-    let status = svc::status(&row)?;
-    let action =
-        if status == DossierStatus::SupplementRequested { DossierAction::Resubmit } else { DossierAction::Submit };
-    if status == DossierStatus::Draft {
-        // The dossier is judged by, and keeps, the procedure version in force at submission.
-        let (snapshot, version, _) = current_snapshot(conn, cache, &row.procedure_id, &row.agency_id)?;
-        row.procedure_snapshot = serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?;
-        row.procedure_version = version;
-        row.working_days_allowed = snapshot.processing_days;
-    }
-    let snap = svc::snapshot(&row)?;
-    if !status.editable() {
-        // Not a draft nor awaiting a supplement: the workflow table refuses the move with 409.
-        return Ok((row, action, snap, None));
-    }
-    let files = d::attachments(conn, &row.id, "applicant")?;
-    let attachments: Vec<AttachmentView> =
-        files.iter().map(|(a, f)| svc::attachment_view(a.clone(), f.clone())).collect();
-    let missing = svc::missing_documents(&snap, &attachments);
-    if !missing.is_empty() {
-        let mut e = ApiError::unprocessable(
-            "documents_missing",
-            Msg::new(
-                format!("Thiếu thành phần hồ sơ bắt buộc: {}", missing.join(", ")),
-                format!("Mandatory documents missing: {}", missing.join(", ")),
-            ),
-        );
-        e.errors = missing
-            .iter()
-            .map(|m| {
-                FieldError::new(
-                    format!("attachments.{m}"),
-                    "required",
-                    "Thiếu giấy tờ bắt buộc",
-                    "Mandatory document missing",
-                )
-            })
-            .collect();
-        return Err(e);
-    }
-    let form: serde_json::Value = serde_json::from_str(&row.form_data).unwrap_or_default();
-    svc::check_form(snap.form_schema.as_deref(), &form).map_err(|mut e| {
-        e.status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
-        e.code = "form_incomplete";
-        e
-    })?;
-    let files = (status == DossierStatus::Draft).then_some(files);
-    Ok((row, action, snap, files))
 }
 
 /// Why the applicant withdraws.

@@ -1,0 +1,257 @@
+//! Writes of many dossiers at once (new drafts, workflow moves and their history events), each
+//! kind in one prepared statement on PostgreSQL whatever the number of rows (the rows go in as
+//! arrays, `unnest`), and row by row on SQLite, where a statement costs no round trip.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::dossiers::{DossierRow, EventRow};
+use crate::prepared::{Bind, Prepared};
+use crate::schema::{dossier_events, dossiers};
+use crate::DbConn;
+
+/// Dossiers by id, in no particular order; ids without a dossier are left out.
+pub fn find_dossiers(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<DossierRow>> {
+    dossiers::table.filter(dossiers::id.eq_any(ids)).select(DossierRow::as_select()).load(conn)
+}
+
+/// New dossiers.
+pub fn insert_dossiers(conn: &mut DbConn, rows: &[DossierRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if let DbConn::Sqlite(c) = conn {
+        for row in rows {
+            diesel::insert_into(dossiers::table).values(row).execute(c)?;
+        }
+        return Ok(());
+    }
+    const SQL: &str = "INSERT INTO dossiers (id, code, procedure_id, procedure_version, procedure_snapshot, \
+         agency_id, applicant_id, applicant, status, channel, form_data, delivery, submitted_at, received_at, \
+         due_date, working_days_allowed, working_days_spent, clock_started_on, finished_at, timeliness, version, \
+         created_at, updated_at, fee_vnd) \
+         SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})";
+    let c = Columns::of(rows.iter());
+    let n = Prepared::new(
+        SQL,
+        vec![
+            Bind::Texts(&c.id),
+            Bind::OptTexts(&c.code),
+            Bind::Texts(&c.procedure_id),
+            Bind::Ints(&c.procedure_version),
+            Bind::Texts(&c.procedure_snapshot),
+            Bind::Texts(&c.agency_id),
+            Bind::OptTexts(&c.applicant_id),
+            Bind::Texts(&c.applicant),
+            Bind::Texts(&c.status),
+            Bind::Texts(&c.channel),
+            Bind::Texts(&c.form_data),
+            Bind::Texts(&c.delivery),
+            Bind::OptTimestamps(&c.submitted_at),
+            Bind::OptTimestamps(&c.received_at),
+            Bind::OptDates(&c.due_date),
+            Bind::Ints(&c.working_days_allowed),
+            Bind::Ints(&c.working_days_spent),
+            Bind::OptDates(&c.clock_started_on),
+            Bind::OptTimestamps(&c.finished_at),
+            Bind::OptTexts(&c.timeliness),
+            Bind::Ints(&c.version),
+            Bind::Timestamps(&c.created_at),
+            Bind::Timestamps(&c.updated_at),
+            Bind::BigInts(&c.fee_vnd),
+        ],
+    )
+    .execute(conn)?;
+    expect_rows(n, rows.len())
+}
+
+/// Writes the new state of dossiers moved through the workflow, each only if it still has the
+/// version its move was judged on (given with it); whether each one was written. A move changes
+/// the workflow's columns, never the applicant's form, delivery or identity.
+pub fn update_moved(conn: &mut DbConn, moved: &[(&DossierRow, i32)]) -> QueryResult<Vec<bool>> {
+    if let DbConn::Sqlite(c) = conn {
+        let mut written = Vec::with_capacity(moved.len());
+        for (row, expected) in moved {
+            let n = diesel::update(dossiers::table.find(&row.id).filter(dossiers::version.eq(expected)))
+                .set((
+                    dossiers::code.eq(&row.code),
+                    dossiers::procedure_version.eq(row.procedure_version),
+                    dossiers::procedure_snapshot.eq(&row.procedure_snapshot),
+                    dossiers::status.eq(&row.status),
+                    dossiers::submitted_at.eq(row.submitted_at),
+                    dossiers::received_at.eq(row.received_at),
+                    dossiers::due_date.eq(row.due_date),
+                    dossiers::working_days_allowed.eq(row.working_days_allowed),
+                    dossiers::working_days_spent.eq(row.working_days_spent),
+                    dossiers::clock_started_on.eq(row.clock_started_on),
+                    dossiers::finished_at.eq(row.finished_at),
+                    dossiers::timeliness.eq(&row.timeliness),
+                    dossiers::version.eq(row.version),
+                    dossiers::updated_at.eq(row.updated_at),
+                    dossiers::fee_vnd.eq(row.fee_vnd),
+                ))
+                .execute(c)?;
+            written.push(n == 1);
+        }
+        return Ok(written);
+    }
+    if moved.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SQL: &str = "UPDATE dossiers AS d SET code = u.code, procedure_version = u.procedure_version, \
+         procedure_snapshot = u.procedure_snapshot, status = u.status, submitted_at = u.submitted_at, \
+         received_at = u.received_at, due_date = u.due_date, working_days_allowed = u.working_days_allowed, \
+         working_days_spent = u.working_days_spent, clock_started_on = u.clock_started_on, \
+         finished_at = u.finished_at, timeliness = u.timeliness, version = u.version, updated_at = u.updated_at, \
+         fee_vnd = u.fee_vnd \
+         FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) \
+         AS u (id, expected, code, procedure_version, procedure_snapshot, status, submitted_at, received_at, \
+               due_date, working_days_allowed, working_days_spent, clock_started_on, finished_at, timeliness, \
+               version, updated_at, fee_vnd) \
+         WHERE d.id = u.id AND d.version = u.expected RETURNING d.id";
+    let c = Columns::of(moved.iter().map(|(row, _)| *row));
+    let expected: Vec<i32> = moved.iter().map(|(_, v)| *v).collect();
+    #[derive(QueryableByName)]
+    struct Written {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let written: Vec<Written> = Prepared::new(
+        SQL,
+        vec![
+            Bind::Texts(&c.id),
+            Bind::Ints(&expected),
+            Bind::OptTexts(&c.code),
+            Bind::Ints(&c.procedure_version),
+            Bind::Texts(&c.procedure_snapshot),
+            Bind::Texts(&c.status),
+            Bind::OptTimestamps(&c.submitted_at),
+            Bind::OptTimestamps(&c.received_at),
+            Bind::OptDates(&c.due_date),
+            Bind::Ints(&c.working_days_allowed),
+            Bind::Ints(&c.working_days_spent),
+            Bind::OptDates(&c.clock_started_on),
+            Bind::OptTimestamps(&c.finished_at),
+            Bind::OptTexts(&c.timeliness),
+            Bind::Ints(&c.version),
+            Bind::Timestamps(&c.updated_at),
+            Bind::BigInts(&c.fee_vnd),
+        ],
+    )
+    .load(conn)?;
+    Ok(moved.iter().map(|(row, _)| written.iter().any(|w| w.id == row.id)).collect())
+}
+
+/// History events.
+pub fn insert_events(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if let DbConn::Sqlite(c) = conn {
+        for row in rows {
+            diesel::insert_into(dossier_events::table).values(row).execute(c)?;
+        }
+        return Ok(());
+    }
+    const SQL: &str = "INSERT INTO dossier_events (id, dossier_id, at, action, from_status, to_status, actor_id, \
+         actor_role, note, data) SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {})";
+    let col = |f: fn(&EventRow) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+    let opt = |f: fn(&EventRow) -> &Option<String>| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+    let (id, dossier_id, action, to_status, actor_role, data) = (
+        col(|r| &r.id),
+        col(|r| &r.dossier_id),
+        col(|r| &r.action),
+        col(|r| &r.to_status),
+        col(|r| &r.actor_role),
+        col(|r| &r.data),
+    );
+    let (from_status, actor_id, note) = (opt(|r| &r.from_status), opt(|r| &r.actor_id), opt(|r| &r.note));
+    let at: Vec<NaiveDateTime> = rows.iter().map(|r| r.at).collect();
+    let n = Prepared::new(
+        SQL,
+        vec![
+            Bind::Texts(&id),
+            Bind::Texts(&dossier_id),
+            Bind::Timestamps(&at),
+            Bind::Texts(&action),
+            Bind::OptTexts(&from_status),
+            Bind::Texts(&to_status),
+            Bind::OptTexts(&actor_id),
+            Bind::Texts(&actor_role),
+            Bind::OptTexts(&note),
+            Bind::Texts(&data),
+        ],
+    )
+    .execute(conn)?;
+    expect_rows(n, rows.len())
+}
+
+fn expect_rows(written: usize, expected: usize) -> QueryResult<()> {
+    if written == expected {
+        Ok(())
+    } else {
+        Err(diesel::result::Error::QueryBuilderError(format!("{written} rows written of {expected}").into()))
+    }
+}
+
+/// The columns of dossier rows, one array each, for `unnest`.
+#[derive(Default)]
+struct Columns {
+    id: Vec<String>,
+    code: Vec<Option<String>>,
+    procedure_id: Vec<String>,
+    procedure_version: Vec<i32>,
+    procedure_snapshot: Vec<String>,
+    agency_id: Vec<String>,
+    applicant_id: Vec<Option<String>>,
+    applicant: Vec<String>,
+    status: Vec<String>,
+    channel: Vec<String>,
+    form_data: Vec<String>,
+    delivery: Vec<String>,
+    submitted_at: Vec<Option<NaiveDateTime>>,
+    received_at: Vec<Option<NaiveDateTime>>,
+    due_date: Vec<Option<NaiveDate>>,
+    working_days_allowed: Vec<i32>,
+    working_days_spent: Vec<i32>,
+    clock_started_on: Vec<Option<NaiveDate>>,
+    finished_at: Vec<Option<NaiveDateTime>>,
+    timeliness: Vec<Option<String>>,
+    version: Vec<i32>,
+    created_at: Vec<NaiveDateTime>,
+    updated_at: Vec<NaiveDateTime>,
+    fee_vnd: Vec<i64>,
+}
+
+impl Columns {
+    fn of<'a>(rows: impl Iterator<Item = &'a DossierRow>) -> Self {
+        let mut c = Columns::default();
+        for r in rows {
+            c.id.push(r.id.clone());
+            c.code.push(r.code.clone());
+            c.procedure_id.push(r.procedure_id.clone());
+            c.procedure_version.push(r.procedure_version);
+            c.procedure_snapshot.push(r.procedure_snapshot.clone());
+            c.agency_id.push(r.agency_id.clone());
+            c.applicant_id.push(r.applicant_id.clone());
+            c.applicant.push(r.applicant.clone());
+            c.status.push(r.status.clone());
+            c.channel.push(r.channel.clone());
+            c.form_data.push(r.form_data.clone());
+            c.delivery.push(r.delivery.clone());
+            c.submitted_at.push(r.submitted_at);
+            c.received_at.push(r.received_at);
+            c.due_date.push(r.due_date);
+            c.working_days_allowed.push(r.working_days_allowed);
+            c.working_days_spent.push(r.working_days_spent);
+            c.clock_started_on.push(r.clock_started_on);
+            c.finished_at.push(r.finished_at);
+            c.timeliness.push(r.timeliness.clone());
+            c.version.push(r.version);
+            c.created_at.push(r.created_at);
+            c.updated_at.push(r.updated_at);
+            c.fee_vnd.push(r.fee_vnd);
+        }
+        c
+    }
+}

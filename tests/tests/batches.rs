@@ -1,0 +1,223 @@
+//! Requests that reach the database together are served in batches (`batch.rs`): each keeps its
+//! own checks and its own answer, and what a batch writes is what the requests would have written
+//! one by one.
+
+use std::collections::HashMap;
+
+use diesel::RunQueryDsl;
+use serde_json::{json, Value};
+
+use crate::accounts::{register_citizen, PASSWORD};
+use crate::dossiers::{actors, draft};
+use crate::on_both_backends;
+use crate::support::{Backend, TestApp};
+
+/// A procedure offered online that asks for no documents, handled by one commune.
+fn simple_procedure(app: &TestApp) -> (String, String) {
+    let admin = app.admin_token();
+    let fields = app.get_json("/api/v1/fields");
+    let agency = app.get_json("/api/v1/agencies?tier=commune&per_page=1")["items"][0].clone();
+    let body = json!({"code": "1.999200", "name": "Thủ tục thử nghiệm theo lô", "field_id": fields[0]["id"],
+        "agency_ids": [agency["id"]], "tier": "commune", "service_level": 4, "audiences": ["citizen"],
+        "processing_days": 3, "result": "Kết quả"});
+    let res = app.post("/api/v1/admin/procedures", &body, Some(&admin));
+    assert_eq!(res.status(), 201, "{:?}", res.text());
+    let procedure: Value = res.json().unwrap();
+    (procedure["id"].as_str().unwrap().to_string(), agency["id"].as_str().unwrap().to_string())
+}
+
+/// The largest batch of a kind the server's metrics have seen (the upper bound of the smallest
+/// histogram bucket that holds them all).
+fn largest_batch(app: &TestApp, kind: &str) -> f64 {
+    let text = app.get("/metrics").text().unwrap();
+    let prefix = format!("dvc_batch_requests_bucket{{kind=\"{kind}\",le=\"");
+    let total = text
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("dvc_batch_requests_count{{kind=\"{kind}\"}} ")))
+        .map(|v| v.trim().parse::<f64>().unwrap())
+        .unwrap_or(0.0);
+    text.lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|rest| rest.split_once("\"} "))
+        .filter(|(_, n)| n.trim().parse::<f64>().unwrap() >= total)
+        .filter_map(|(le, _)| le.parse::<f64>().ok())
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn count(app: &TestApp, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.conn();
+    let conn: &mut dvc_persistence::DbConn = &mut conn;
+    diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
+}
+
+fn concurrent_requests_keep_their_own_answers(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let (procedure, agency) = simple_procedure(&app);
+    let a = actors(&app);
+    register_citizen(&app, "001099054321", "0987654321");
+    let stranger = app.sign_in("001099054321", PASSWORD);
+    let good = json!({"procedure_id": procedure, "agency_id": agency, "delivery": {"method": "online"}});
+    let unknown = json!({"procedure_id": "no-such-procedure", "agency_id": agency, "delivery": {"method": "online"}});
+    let wrong_agency = json!({"procedure_id": a.procedure_id, "agency_id": agency, "delivery": {"method": "online"}});
+    let bad_form = json!({"procedure_id": a.procedure_id, "agency_id": a.agency_id, "form_data": {"child_sex": 7},
+                          "delivery": {"method": "online"}});
+
+    // Drafts, good and bad, all at once.
+    let mut cases: Vec<(&Value, &str, u16)> = Vec::new();
+    for i in 0..40 {
+        match i % 8 {
+            1 => cases.push((&unknown, &a.citizen, 400)),
+            3 => cases.push((&wrong_agency, &a.citizen, 400)),
+            5 => cases.push((&bad_form, &a.citizen, 400)),
+            7 => cases.push((&good, &a.officer, 403)),
+            _ => cases.push((&good, &a.citizen, 201)),
+        }
+    }
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cases
+            .iter()
+            .map(|(body, token, _)| {
+                let app = &app;
+                scope.spawn(move || {
+                    let res = app.post("/api/v1/dossiers", body, Some(token));
+                    (res.status().as_u16(), res.json::<Value>().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut drafts = Vec::new();
+    for ((_, _, expected), (status, body)) in cases.iter().zip(&answers) {
+        assert_eq!(status, expected, "{body}");
+        if *status == 201 {
+            assert_eq!(body["status"], "draft");
+            assert_eq!(body["applicant"]["id_number"], "001099012345", "prefilled from the profile");
+            drafts.push(body["id"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(drafts.len(), 20);
+    assert!(largest_batch(&app, "drafts") > 1.0, "some drafts were served together");
+
+    // Submissions at once: each draft twice, someone else's, one without its documents.
+    let incomplete = draft(&app, &a);
+    let incomplete = incomplete["id"].as_str().unwrap().to_string();
+    let mut submits: Vec<(&str, &str)> = Vec::new();
+    for id in &drafts {
+        submits.push((id, &a.citizen));
+        submits.push((id, &a.citizen));
+    }
+    submits.push((&drafts[0], &stranger));
+    submits.push((&incomplete, &a.citizen));
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = submits
+            .iter()
+            .map(|(id, token)| {
+                let app = &app;
+                scope.spawn(move || {
+                    let res = app.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(token));
+                    (res.status().as_u16(), res.json::<Value>().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut submitted: HashMap<String, String> = HashMap::new();
+    for ((id, token), (status, body)) in submits.iter().zip(&answers) {
+        if *token == stranger {
+            assert_eq!(*status, 404, "another applicant's dossier does not exist for them: {body}");
+        } else if *id == incomplete {
+            assert_eq!(*status, 422, "{body}");
+            assert_eq!(body["code"], "documents_missing");
+        } else if *status == 200 {
+            assert_eq!(body["status"], "submitted");
+            assert_eq!(body["national_status_code"], 1);
+            assert!(
+                submitted.insert(id.to_string(), body["code"].as_str().unwrap().to_string()).is_none(),
+                "{id} twice"
+            );
+        } else {
+            assert_eq!(*status, 409, "the second submission of {id}: {body}");
+        }
+    }
+    assert_eq!(submitted.len(), drafts.len(), "every draft submitted exactly once");
+    let mut numbers: Vec<u32> = submitted.values().map(|c| c.rsplit('-').next().unwrap().parse().unwrap()).collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 20, "distinct codes");
+    assert!(largest_batch(&app, "submissions") > 1.0, "some submissions were served together");
+
+    // What the batches wrote is what twenty single requests would have written.
+    for id in &drafts {
+        let history = app.get_json_with(&format!("/api/v1/dossiers/{id}/history"), &a.citizen);
+        let actions: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["create", "submit"], "{id}");
+        let tracked = app.get_json(&format!("/api/v1/dossiers/lookup?code={}", submitted[id]));
+        assert_eq!(tracked["status"], "submitted");
+    }
+    let feed = |event: &str| {
+        count(
+            &app,
+            &format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM integration_events WHERE event_type = '{event}' \
+                 AND dossier_id IN (SELECT id FROM dossiers WHERE procedure_id = '{procedure}')"
+            ),
+        )
+    };
+    assert_eq!(feed("dossier.submitted"), 20);
+    assert_eq!(feed("dossier.status_changed"), 20);
+    let mine = app.get_json_with("/api/v1/me/dossiers?per_page=100", &a.citizen);
+    assert_eq!(mine["total"], 21);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 21);
+    let inbox = app.get_json_with("/api/v1/agency/dossiers?per_page=1", &app.officer_token("canbo.xa", Some(&agency)));
+    assert_eq!(inbox["total"], 20, "every submission joined the inbox once");
+}
+
+/// Lookups that arrive together are answered together, each with its own dossier or a 404.
+fn concurrent_lookups_get_their_own_dossiers(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let (procedure, agency) = simple_procedure(&app);
+    let a = actors(&app);
+    let body = json!({"procedure_id": procedure, "agency_id": agency, "delivery": {"method": "online"}});
+    let codes: Vec<String> = (0..10)
+        .map(|_| {
+            let d: Value = app.post("/api/v1/dossiers", &body, Some(&a.citizen)).json().unwrap();
+            let id = d["id"].as_str().unwrap();
+            let s: Value =
+                app.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(&a.citizen)).json().unwrap();
+            s["code"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let asked: Vec<String> =
+        (0..60).map(|i| if i % 6 == 5 { format!("KHONG-CO-{i}") } else { codes[i % codes.len()].clone() }).collect();
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = asked
+            .iter()
+            .map(|code| {
+                let app = &app;
+                scope.spawn(move || {
+                    let res = app.get(&format!("/api/v1/dossiers/lookup?code={code}"));
+                    (res.status().as_u16(), res.json::<Value>().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (code, (status, body)) in asked.iter().zip(&answers) {
+        if code.starts_with("KHONG-CO") {
+            assert_eq!(*status, 404, "{body}");
+        } else {
+            assert_eq!(*status, 200, "{body}");
+            assert_eq!(body["code"], code.as_str());
+            assert_eq!(body["timeline"][0]["action"], "submit");
+            assert!(body.get("applicant").is_none(), "no personal data");
+        }
+    }
+    assert!(largest_batch(&app, "tracking") > 1.0, "some lookups were served together");
+}
+
+on_both_backends!(concurrent_requests_keep_their_own_answers, concurrent_lookups_get_their_own_dossiers);
