@@ -71,7 +71,8 @@ psql_db() { psql -X -q -t -A "$pg_admin/$1" -c "$2"; }
 selected() { [[ -z ${BENCH_ONLY:-} || $1 =~ $BENCH_ONLY ]]; }
 wanted() { # prefix: whether any scenario of this database is selected
   local n
-  for n in healthz "procedure detail" "procedure search" "lookup by code" me/dossiers "officer inbox" create+submit; do
+  for n in healthz "procedure detail" "procedure search" "lookup by code" me/dossiers "officer inbox" create+submit \
+    "me/dossiers, uncached" "officer inbox, uncached"; do
     selected "$1 $n" && return 0
   done
   return 1
@@ -127,8 +128,10 @@ print("\t".join([sys.argv[2], rps.group(1) if rps else "0", str(ms(p50.group(1))
 PY
 }
 
-start_server() { # database url
-  DVC_DATABASE_URL="$1" DVC_LISTEN=127.0.0.1:18080 DVC_SANDBOX=1 DVC_AUTH_RATE_PER_MINUTE=0 RUST_LOG=warn \
+start_server() { # database url [env...]
+  local db=$1
+  shift
+  env "$@" DVC_DATABASE_URL="$db" DVC_LISTEN=127.0.0.1:18080 DVC_SANDBOX=1 DVC_AUTH_RATE_PER_MINUTE=0 RUST_LOG=warn \
     DVC_DB_POOL_SIZE=${BENCH_POOL:-24} DVC_DATA_DIR="$work/files" $dvc serve >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && return; sleep 0.1; done
@@ -193,6 +196,13 @@ scenarios() { # prefix database-url
   run_wrk "$p officer inbox" $url bench/wrk/pick.lua PATHS="$work/$p-inbox.txt" TOKEN="$officer"
   run_wrk "$p create+submit" $url bench/wrk/create_submit.lua TOKEN="$(token_of syn00001)" PROCEDURE="$procedure" AGENCY="$agency"
   echo -e "$p peak RSS\t$(stop_server)" >>"$work/rss.tsv"
+  # The lists again with no page kept: what a page costs when its list has just changed.
+  if selected "$p me/dossiers, uncached" || selected "$p officer inbox, uncached"; then
+    start_server "$db" DVC_LIST_CACHE_BYTES=0
+    run_wrk "$p me/dossiers, uncached" $url bench/wrk/pick.lua PATHS="$work/$p-mine.txt" TOKEN="$citizen"
+    run_wrk "$p officer inbox, uncached" $url bench/wrk/pick.lua PATHS="$work/$p-inbox.txt" TOKEN="$officer"
+    stop_server >/dev/null
+  fi
 }
 
 scenarios pg "$pg_admin/$pg_db"
@@ -253,6 +263,7 @@ ref = {
     "procedure detail": ("healthz", 0.5), "procedure search": ("healthz", 0.25),
     "lookup by code": ("pgbench lookup by code", None), "me/dossiers": ("healthz", None),
     "officer inbox": ("healthz", None), "create+submit": ("pgbench TPC-B-like", 1 / 3),
+    "me/dossiers, uncached": ("healthz", None), "officer inbox, uncached": ("healthz", None),
 }
 p99_target = {"procedure detail": 20, "procedure search": 20, "lookup by code": 10, "me/dossiers": 10}
 print()

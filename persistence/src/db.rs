@@ -80,7 +80,14 @@ impl DatabaseUrl {
     /// Opens one connection, with SQLite's pragmas set.
     pub fn connect(&self) -> Result<DbConn, DbError> {
         match self {
-            DatabaseUrl::Postgres(url) => Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?)),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = diesel::PgConnection::establish(url)?;
+                // Just-in-time compilation pays off for long analytic queries only. The API's
+                // statements are short, and on an estimate inflated by a parameterised LIMIT
+                // PostgreSQL compiled a page read for 10 ms where running it takes 1.5 ms.
+                conn.batch_execute("SET jit = off")?;
+                Ok(DbConn::Postgres(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)

@@ -47,7 +47,7 @@ pub fn delete_holiday(conn: &mut DbConn, day: NaiveDate) -> QueryResult<usize> {
     diesel::delete(holidays::table.find(day)).execute(conn)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = dossiers, treat_none_as_null = true)]
 pub struct DossierRow {
     pub id: String,
@@ -232,6 +232,70 @@ pub fn list_page(conn: &mut DbConn, f: &DossierFilter, offset: i64, limit: i64) 
     } else {
         q.order((dossiers::created_at.desc(), dossiers::id.desc())).load(conn)
     }
+}
+
+/// Pages of whole kept lists of one kind, each given by its key, offset and size: one statement
+/// for them all on PostgreSQL (each page read by its list's index), one per page on SQLite.
+pub fn whole_list_pages(
+    conn: &mut DbConn,
+    list: KeptList,
+    pages: &[(String, i64, i64)],
+) -> QueryResult<Vec<Vec<DossierRow>>> {
+    if let DbConn::Sqlite(_) = conn {
+        return pages
+            .iter()
+            .map(|(key, offset, limit)| {
+                let filter = match list {
+                    KeptList::Applicant => DossierFilter { applicant_id: Some(key.clone()), ..Default::default() },
+                    KeptList::Inbox => {
+                        DossierFilter { agency_id: Some(key.clone()), exclude_drafts: true, ..Default::default() }
+                    }
+                };
+                list_page(conn, &filter, *offset, *limit)
+            })
+            .collect();
+    }
+    const APPLICANT: &str = "SELECT r.slot, d.* FROM unnest({}, {}, {}) WITH ORDINALITY AS r (key, skip, take, slot) \
+         CROSS JOIN LATERAL (SELECT * FROM dossiers x WHERE x.applicant_id = r.key \
+         ORDER BY x.created_at DESC, x.id DESC OFFSET r.skip LIMIT r.take) d";
+    const INBOX: &str = "SELECT r.slot, d.* FROM unnest({}, {}, {}) WITH ORDINALITY AS r (key, skip, take, slot) \
+         CROSS JOIN LATERAL (SELECT * FROM dossiers x WHERE x.agency_id = r.key AND x.status <> 'draft' \
+         ORDER BY x.due_date ASC NULLS LAST, x.submitted_at, x.id OFFSET r.skip LIMIT r.take) d";
+    #[derive(QueryableByName)]
+    struct Slotted {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        slot: i64,
+        #[diesel(embed)]
+        row: DossierRow,
+    }
+    let keys: Vec<String> = pages.iter().map(|p| p.0.clone()).collect();
+    let offsets: Vec<i64> = pages.iter().map(|p| p.1).collect();
+    let limits: Vec<i64> = pages.iter().map(|p| p.2).collect();
+    let sql = match list {
+        KeptList::Applicant => APPLICANT,
+        KeptList::Inbox => INBOX,
+    };
+    let rows: Vec<Slotted> =
+        Prepared::new(sql, vec![Bind::Texts(&keys), Bind::BigInts(&offsets), Bind::BigInts(&limits)]).load(conn)?;
+    let mut out: Vec<Vec<DossierRow>> = vec![Vec::new(); pages.len()];
+    for r in rows {
+        if let Some(page) = usize::try_from(r.slot - 1).ok().and_then(|i| out.get_mut(i)) {
+            page.push(r.row);
+        }
+    }
+    // Each page in its list's order (the statement's order holds only within its plan).
+    for page in &mut out {
+        match list {
+            KeptList::Applicant => page.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id))),
+            KeptList::Inbox => page.sort_by(|a, b| {
+                let key = |r: &DossierRow| {
+                    (r.due_date.is_none(), r.due_date, r.submitted_at.is_none(), r.submitted_at, r.id.clone())
+                };
+                key(a).cmp(&key(b))
+            }),
+        }
+    }
+    Ok(out)
 }
 
 /// What the database keeps of a list: how many dossiers it holds, and its version, which moves

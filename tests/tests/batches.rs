@@ -220,4 +220,86 @@ fn concurrent_lookups_get_their_own_dossiers(backend: Backend) {
     assert!(largest_batch(&app, "tracking") > 1.0, "some lookups were served together");
 }
 
-on_both_backends!(concurrent_requests_keep_their_own_answers, concurrent_lookups_get_their_own_dossiers);
+/// Pages of several lists rendered together (no page kept, so that every one is read): each is
+/// the page a request alone gets, and a dossier on two pages of a batch is whole on both.
+fn concurrent_pages_are_the_pages_alone(backend: Backend) {
+    let app = TestApp::seeded_with(backend, |c| c.list_cache_bytes = 0);
+    let (procedure, agency) = simple_procedure(&app);
+    let a = actors(&app);
+    register_citizen(&app, "001099054321", "0987654321");
+    let other = app.sign_in("001099054321", PASSWORD);
+    let body = json!({"procedure_id": procedure, "agency_id": agency, "delivery": {"method": "online"}});
+    for (i, token) in [&a.citizen, &other].into_iter().cycle().take(14).enumerate() {
+        let d: Value = app.post("/api/v1/dossiers", &body, Some(token)).json().unwrap();
+        if i % 3 != 0 {
+            let id = d["id"].as_str().unwrap();
+            assert_eq!(app.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(token)).status(), 200);
+        }
+    }
+    let officer = app.officer_token("canbo.xa", Some(&agency));
+    let mut asked: Vec<(String, &str)> = Vec::new();
+    for per_page in [1, 2, 3, 5] {
+        for page in 1..=4 {
+            for token in [&a.citizen, &other, &officer] {
+                let path = if *token == officer { "/api/v1/agency/dossiers" } else { "/api/v1/me/dossiers" };
+                asked.push((format!("{path}?page={page}&per_page={per_page}"), token));
+            }
+        }
+    }
+    asked.push(("/api/v1/me/dossiers?status=draft".into(), &a.citizen));
+    asked.push(("/api/v1/agency/dossiers?status=submitted&per_page=4".into(), &officer));
+    let alone: Vec<Value> = asked.iter().map(|(path, token)| app.get_json_with(path, token)).collect();
+    for round in 0..3 {
+        let together: Vec<Value> = std::thread::scope(|scope| {
+            let handles: Vec<_> = asked
+                .iter()
+                .map(|(path, token)| {
+                    let app = &app;
+                    scope.spawn(move || app.get_json_with(path, token))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (((path, _), one), many) in asked.iter().zip(&alone).zip(&together) {
+            assert_eq!(one, many, "round {round}: {path}");
+        }
+    }
+    assert!(alone[0]["total"].as_i64().unwrap() == 7 && alone[2]["total"].as_i64().unwrap() == 9, "{}", alone[2]);
+    // The pages tile their list in its order: an applicant's newest first, an inbox by due date
+    // (none is due yet) and then by submission.
+    for (path, token, key) in [
+        ("/api/v1/me/dossiers", &a.citizen, "created_at"),
+        ("/api/v1/me/dossiers", &other, "created_at"),
+        ("/api/v1/agency/dossiers", &officer, "submitted_at"),
+    ] {
+        let whole = app.get_json_with(&format!("{path}?per_page=100"), token)["items"].as_array().unwrap().clone();
+        let times: Vec<&str> = whole.iter().map(|d| d[key].as_str().unwrap()).collect();
+        let mut sorted = times.clone();
+        sorted.sort();
+        if key == "created_at" {
+            sorted.reverse();
+        }
+        assert_eq!(times, sorted, "{path}");
+        for per_page in [1, 2, 3, 5] {
+            let tiled: Vec<Value> = (1..=4)
+                .flat_map(|page| {
+                    let i = asked.iter().position(|(p, t)| {
+                        p.starts_with(path)
+                            && *t == token.as_str()
+                            && *p == format!("{path}?page={page}&per_page={per_page}")
+                    });
+                    alone[i.unwrap()]["items"].as_array().unwrap().clone()
+                })
+                .collect();
+            let n = (4 * per_page).min(whole.len());
+            assert_eq!(tiled, whole[..n].to_vec(), "{path} in pages of {per_page}");
+        }
+    }
+    assert!(largest_batch(&app, "lists") > 1.0, "some pages were rendered together");
+}
+
+on_both_backends!(
+    concurrent_requests_keep_their_own_answers,
+    concurrent_lookups_get_their_own_dossiers,
+    concurrent_pages_are_the_pages_alone
+);

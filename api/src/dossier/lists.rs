@@ -13,12 +13,12 @@ use std::sync::Arc;
 use actix_web::web::Bytes;
 use chrono::NaiveDate;
 use dvc_domain::page::PageRequest;
-use dvc_persistence::dossiers::{self as d, DossierFilter, KeptList, ListState};
+use dvc_persistence::dossiers::{self as d, DossierFilter, DossierRow, KeptList, ListState};
 use dvc_persistence::DbConn;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
-use super::{views, Access};
+use super::{views_of, Access};
 use crate::cache::CatalogueCache;
 use crate::error::ApiError;
 use crate::routes::Page;
@@ -94,7 +94,9 @@ impl PageCache {
     }
 }
 
-/// The JSON pages of a batch of list requests, in order.
+/// The JSON pages of a batch of list requests, in order. Pages kept under their list's version
+/// are served as they are; the others are read together: the pages of whole lists with one
+/// statement per kind of list, every row's attachments and payments with one statement each.
 pub fn pages(
     conn: &mut DbConn,
     catalogue: &CatalogueCache,
@@ -105,25 +107,65 @@ pub fn pages(
     let calendar_stamp = catalogue.stamp_now();
     let states = kept_states(conn, requests)?;
     let calendar = catalogue.calendar(conn)?;
-    let mut out = Vec::with_capacity(requests.len());
-    for request in requests {
-        let f = &request.filter;
-        let kept = f.kept_list().map(|(list, key)| {
+    let mut bodies: Vec<Option<Bytes>> = vec![None; requests.len()];
+    // The requests to render, with the key and state of their kept list.
+    let mut misses: Vec<(usize, Option<(String, ListState)>)> = Vec::new();
+    for (i, request) in requests.iter().enumerate() {
+        let kept = request.filter.kept_list().map(|(list, key)| {
             let state = states.get(&(list, key.to_string())).copied().unwrap_or_default();
             (request.cache_key(list, key), state)
         });
-        if let Some((key, state)) = &kept {
-            if let Some(body) = cache.get(key, state.version, calendar_stamp) {
-                out.push(Ok(body));
-                continue;
-            }
+        match kept.as_ref().and_then(|(key, state)| cache.get(key, state.version, calendar_stamp)) {
+            Some(body) => bodies[i] = Some(body),
+            None => misses.push((i, kept)),
         }
-        let total = match &kept {
-            Some((_, state)) if f.is_whole_list() => state.total,
-            _ => d::list_total(conn, f)?,
-        };
-        let rows = d::list_page(conn, f, request.page.offset(), request.page.per_page)?;
-        let items = views(conn, rows, request.access, &calendar, request.today)?;
+    }
+    let mut rows: Vec<Option<(Vec<DossierRow>, i64)>> = vec![None; requests.len()];
+    for list in [KeptList::Applicant, KeptList::Inbox] {
+        let whole: Vec<(usize, i64)> = misses
+            .iter()
+            .filter(|(i, _)| requests[*i].filter.is_whole_list())
+            .filter(|(i, _)| requests[*i].filter.kept_list().is_some_and(|(l, _)| l == list))
+            .map(|(i, kept)| (*i, kept.as_ref().map_or(0, |(_, s)| s.total)))
+            .collect();
+        if whole.is_empty() {
+            continue;
+        }
+        let wanted: Vec<(String, i64, i64)> = whole
+            .iter()
+            .map(|(i, _)| {
+                let r = &requests[*i];
+                let key = r.filter.kept_list().map(|(_, k)| k.to_string()).unwrap_or_default();
+                (key, r.page.offset(), r.page.per_page)
+            })
+            .collect();
+        for ((i, total), page) in whole.into_iter().zip(d::whole_list_pages(conn, list, &wanted)?) {
+            rows[i] = Some((page, total));
+        }
+    }
+    for (i, _) in &misses {
+        if rows[*i].is_none() {
+            let r = &requests[*i];
+            rows[*i] = Some((
+                d::list_page(conn, &r.filter, r.page.offset(), r.page.per_page)?,
+                d::list_total(conn, &r.filter)?,
+            ));
+        }
+    }
+    // Every row of every page rendered at once, then cut back into pages.
+    let mut sizes = Vec::with_capacity(misses.len());
+    let mut all = Vec::new();
+    for (i, _) in &misses {
+        let r = &requests[*i];
+        let (page, _) = rows[*i].as_mut().ok_or_else(ApiError::internal)?;
+        sizes.push(page.len());
+        all.extend(page.drain(..).map(|row| (row, r.access, r.today)));
+    }
+    let mut views = views_of(conn, all, &calendar)?.into_iter();
+    for ((i, kept), size) in misses.into_iter().zip(sizes) {
+        let request = &requests[i];
+        let total = rows[i].as_ref().map_or(0, |(_, t)| *t);
+        let items: Vec<_> = views.by_ref().take(size).collect();
         let body = Bytes::from(serde_json::to_vec(&Page::new(items, total, request.page)).map_err(|e| {
             tracing::error!(error = %e, "cannot serialise a page of dossiers");
             ApiError::internal()
@@ -131,9 +173,9 @@ pub fn pages(
         if let Some((key, state)) = kept {
             cache.put(key, state.version, calendar_stamp, body.clone());
         }
-        out.push(Ok(body));
+        bodies[i] = Some(body);
     }
-    Ok(out)
+    Ok(bodies.into_iter().map(|b| b.ok_or_else(ApiError::internal)).collect())
 }
 
 /// The kept state of every list the requests name: one statement per kind of list.

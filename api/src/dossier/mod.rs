@@ -1,6 +1,8 @@
 //! The dossier service shared by applicants', officers' and one-stop systems' endpoints:
 //! access, views, deadlines and applying workflow moves with their history.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use dvc_domain::calendar::Calendar;
 use dvc_domain::catalogue::{FeeItem, RequiredDocument};
@@ -257,7 +259,7 @@ pub fn bare_view(row: DossierRow, access: Access, cal: &Calendar, today: NaiveDa
     build_view(row, snap, Vec::new(), &[], access, cal, today)
 }
 
-/// Views of several dossiers with three queries in all, whatever their number.
+/// Views of several dossiers with two queries in all, whatever their number.
 pub fn views(
     conn: &mut DbConn,
     rows: Vec<DossierRow>,
@@ -265,20 +267,40 @@ pub fn views(
     cal: &Calendar,
     today: NaiveDate,
 ) -> Result<Vec<DossierView>, ApiError> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let snapshots = rows.iter().map(snapshot).collect::<Result<Vec<_>, _>>()?;
-    let mut files = d::attachments_of(conn, &ids)?;
-    let mut payments =
-        if snapshots.iter().any(charges) { dvc_persistence::payments::of_dossiers(conn, &ids)? } else { Vec::new() };
-    let mut out = Vec::with_capacity(rows.len());
-    for (row, snap) in rows.into_iter().zip(snapshots) {
-        let (mine, rest): (Vec<_>, Vec<_>) = files.into_iter().partition(|(a, _)| a.dossier_id == row.id);
-        files = rest;
-        let (paid, rest): (Vec<_>, Vec<_>) = payments.into_iter().partition(|p| p.dossier_id == row.id);
-        payments = rest;
-        out.push(build_view(row, snap, mine, &paid, access, cal, today)?);
+    views_of(conn, rows.into_iter().map(|row| (row, access, today)).collect(), cal)
+}
+
+/// Views of dossiers each seen with its own access on its own day (the pages of a batch), with
+/// two queries in all: the attachments of them all, and the payments of those that charge.
+pub fn views_of(
+    conn: &mut DbConn,
+    rows: Vec<(DossierRow, Access, NaiveDate)>,
+    cal: &Calendar,
+) -> Result<Vec<DossierView>, ApiError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let ids: Vec<String> = rows.iter().map(|(r, ..)| r.id.clone()).collect();
+    let snapshots = rows.iter().map(|(r, ..)| snapshot(r)).collect::<Result<Vec<_>, _>>()?;
+    let mut files: HashMap<String, Vec<(d::AttachmentRow, d::FileRow)>> = HashMap::new();
+    for (a, f) in d::attachments_of(conn, &ids)? {
+        files.entry(a.dossier_id.clone()).or_default().push((a, f));
+    }
+    let mut payments: HashMap<String, Vec<dvc_persistence::payments::PaymentRow>> = HashMap::new();
+    if snapshots.iter().any(charges) {
+        for p in dvc_persistence::payments::of_dossiers(conn, &ids)? {
+            payments.entry(p.dossier_id.clone()).or_default().push(p);
+        }
+    }
+    rows.into_iter()
+        .zip(snapshots)
+        .map(|((row, access, today), snap)| {
+            // A dossier may be on several pages of one batch.
+            let mine = files.get(&row.id).cloned().unwrap_or_default();
+            let paid = payments.get(&row.id).cloned().unwrap_or_default();
+            build_view(row, snap, mine, &paid, access, cal, today)
+        })
+        .collect()
 }
 
 /// Payments exist only for dossiers whose procedure charges something.
