@@ -182,11 +182,13 @@ pub fn submit_all(
     let mut checked: Vec<Result<Checked, ApiError>> = submissions
         .iter()
         .map(|s| {
+            // Who may see the dossier is checked first: to anyone else it does not exist.
+            let checked = check(conn, cache, counter, s, &rows, &files)?;
             if !seen.insert(s.id.as_str()) {
                 // The same dossier twice in one batch: the first one moves it.
                 return Err(super::changed_meanwhile());
             }
-            check(conn, cache, counter, s, &rows, &files)
+            Ok(checked)
         })
         .collect();
     number_drafts(conn, submissions, &mut checked)?;
