@@ -12,7 +12,7 @@ use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
 use dvc_persistence::{accounts, catalogue, dossier_writes, new_id, DbConn};
 
 use super::{
-    bare_view, check_form, missing_documents, plan, procedure_snapshot_at, snapshot, status, views, write, Access,
+    bare_view, check_form, missing_documents, plan, procedure_snapshot_at, snapshot, status, views_of, write, Access,
     AttachmentView, DossierView, Mover, Planned, TransitionInput,
 };
 use crate::auth::Principal;
@@ -206,33 +206,32 @@ pub fn submit_all(
         }
         ready
     };
-    let planned: Vec<Planned> = ready.iter().map(|(_, p)| p.clone()).collect();
-    let written = together_or_alone(conn, &planned, |conn, moves| {
-        Ok(write(conn, moves)?.into_iter().map(|w| if w { Ok(()) } else { Err(super::changed_meanwhile()) }).collect())
+    // Each move with the day its dossier is seen on; the answers are made before the moves commit.
+    let moves: Vec<(Planned, NaiveDate)> = ready.iter().map(|(i, p)| (p.clone(), submissions[*i].at.today)).collect();
+    let answers = together_or_alone(conn, &moves, |conn, moves| {
+        let planned: Vec<Planned> = moves.iter().map(|(p, _)| p.clone()).collect();
+        let written = write(conn, &planned)?;
+        let rows = moves
+            .iter()
+            .zip(&written)
+            .filter(|(_, w)| **w)
+            .map(|((p, today), _)| (p.row.clone(), Access::Owner, *today));
+        let mut views = views_of(conn, rows.collect(), &cal)?.into_iter();
+        Ok(moves
+            .iter()
+            .zip(written)
+            .map(|((p, _), w)| match w {
+                true => views.next().map(|v| (etag(&p.row.id, p.row.version), v)).ok_or_else(ApiError::internal),
+                false => Err(super::changed_meanwhile()),
+            })
+            .collect())
     })?;
-    let mut moved: Vec<Option<DossierRow>> = vec![None; submissions.len()];
-    for ((i, planned), outcome) in ready.into_iter().zip(written) {
-        match outcome {
-            Ok(()) => moved[i] = Some(planned.row),
-            Err(e) => checked[i] = Err(e),
-        }
+    let mut out: Vec<Result<Answer, ApiError>> =
+        checked.into_iter().map(|c| c.and_then(|_| Err(ApiError::internal()))).collect();
+    for ((i, _), answer) in ready.into_iter().zip(answers) {
+        out[i] = answer;
     }
-    let moved_rows: Vec<DossierRow> = moved.iter().flatten().cloned().collect();
-    let today = submissions.first().map(|s| s.at.today).unwrap_or_default();
-    let mut seen_views: HashMap<String, DossierView> = HashMap::new();
-    for view in views(conn, moved_rows, Access::Owner, &cal, today)? {
-        seen_views.insert(view.id.clone(), view);
-    }
-    Ok(checked
-        .into_iter()
-        .zip(moved)
-        .map(|(c, row)| {
-            c?;
-            let row = row.ok_or_else(ApiError::internal)?;
-            let view = seen_views.remove(&row.id).ok_or_else(ApiError::internal)?;
-            Ok((etag(&row.id, row.version), view))
-        })
-        .collect())
+    Ok(out)
 }
 
 /// Whether the caller may submit (or resubmit) the dossier now: its owner, in an editable state,
