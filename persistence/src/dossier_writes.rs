@@ -32,36 +32,7 @@ pub fn insert_dossiers(conn: &mut DbConn, rows: &[DossierRow]) -> QueryResult<()
          created_at, updated_at, fee_vnd) \
          SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})";
     let c = Columns::of(rows.iter());
-    let n = Prepared::new(
-        SQL,
-        vec![
-            Bind::Texts(&c.id),
-            Bind::OptTexts(&c.code),
-            Bind::Texts(&c.procedure_id),
-            Bind::Ints(&c.procedure_version),
-            Bind::Texts(&c.procedure_snapshot),
-            Bind::Texts(&c.agency_id),
-            Bind::OptTexts(&c.applicant_id),
-            Bind::Texts(&c.applicant),
-            Bind::Texts(&c.status),
-            Bind::Texts(&c.channel),
-            Bind::Texts(&c.form_data),
-            Bind::Texts(&c.delivery),
-            Bind::OptTimestamps(&c.submitted_at),
-            Bind::OptTimestamps(&c.received_at),
-            Bind::OptDates(&c.due_date),
-            Bind::Ints(&c.working_days_allowed),
-            Bind::Ints(&c.working_days_spent),
-            Bind::OptDates(&c.clock_started_on),
-            Bind::OptTimestamps(&c.finished_at),
-            Bind::OptTexts(&c.timeliness),
-            Bind::Ints(&c.version),
-            Bind::Timestamps(&c.created_at),
-            Bind::Timestamps(&c.updated_at),
-            Bind::BigInts(&c.fee_vnd),
-        ],
-    )
-    .execute(conn)?;
+    let n = Prepared::new(SQL, c.binds()).execute(conn)?;
     expect_rows(n, rows.len())
 }
 
@@ -104,10 +75,11 @@ pub fn update_moved(conn: &mut DbConn, moved: &[(&DossierRow, i32)]) -> QueryRes
          working_days_spent = u.working_days_spent, clock_started_on = u.clock_started_on, \
          finished_at = u.finished_at, timeliness = u.timeliness, version = u.version, updated_at = u.updated_at, \
          fee_vnd = u.fee_vnd \
-         FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) \
-         AS u (id, expected, code, procedure_version, procedure_snapshot, status, submitted_at, received_at, \
-               due_date, working_days_allowed, working_days_spent, clock_started_on, finished_at, timeliness, \
-               version, updated_at, fee_vnd) \
+         FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) \
+         AS u (id, code, procedure_id, procedure_version, procedure_snapshot, agency_id, applicant_id, applicant, \
+               status, channel, form_data, delivery, submitted_at, received_at, due_date, working_days_allowed, \
+               working_days_spent, clock_started_on, finished_at, timeliness, version, created_at, updated_at, \
+               fee_vnd, expected) \
          WHERE d.id = u.id AND d.version = u.expected RETURNING d.id";
     let c = Columns::of(moved.iter().map(|(row, _)| *row));
     let expected: Vec<i32> = moved.iter().map(|(_, v)| *v).collect();
@@ -116,29 +88,9 @@ pub fn update_moved(conn: &mut DbConn, moved: &[(&DossierRow, i32)]) -> QueryRes
         #[diesel(sql_type = diesel::sql_types::Text)]
         id: String,
     }
-    let written: Vec<Written> = Prepared::new(
-        SQL,
-        vec![
-            Bind::Texts(&c.id),
-            Bind::Ints(&expected),
-            Bind::OptTexts(&c.code),
-            Bind::Ints(&c.procedure_version),
-            Bind::Texts(&c.procedure_snapshot),
-            Bind::Texts(&c.status),
-            Bind::OptTimestamps(&c.submitted_at),
-            Bind::OptTimestamps(&c.received_at),
-            Bind::OptDates(&c.due_date),
-            Bind::Ints(&c.working_days_allowed),
-            Bind::Ints(&c.working_days_spent),
-            Bind::OptDates(&c.clock_started_on),
-            Bind::OptTimestamps(&c.finished_at),
-            Bind::OptTexts(&c.timeliness),
-            Bind::Ints(&c.version),
-            Bind::Timestamps(&c.updated_at),
-            Bind::BigInts(&c.fee_vnd),
-        ],
-    )
-    .load(conn)?;
+    let mut binds = c.binds();
+    binds.push(Bind::Ints(&expected));
+    let written: Vec<Written> = Prepared::new(SQL, binds).load(conn)?;
     Ok(moved.iter().map(|(row, _)| written.iter().any(|w| w.id == row.id)).collect())
 }
 
@@ -224,6 +176,36 @@ struct Columns {
 }
 
 impl Columns {
+    /// Every column, in the order of the table.
+    fn binds(&self) -> Vec<Bind<'_>> {
+        vec![
+            Bind::Texts(&self.id),
+            Bind::OptTexts(&self.code),
+            Bind::Texts(&self.procedure_id),
+            Bind::Ints(&self.procedure_version),
+            Bind::Texts(&self.procedure_snapshot),
+            Bind::Texts(&self.agency_id),
+            Bind::OptTexts(&self.applicant_id),
+            Bind::Texts(&self.applicant),
+            Bind::Texts(&self.status),
+            Bind::Texts(&self.channel),
+            Bind::Texts(&self.form_data),
+            Bind::Texts(&self.delivery),
+            Bind::OptTimestamps(&self.submitted_at),
+            Bind::OptTimestamps(&self.received_at),
+            Bind::OptDates(&self.due_date),
+            Bind::Ints(&self.working_days_allowed),
+            Bind::Ints(&self.working_days_spent),
+            Bind::OptDates(&self.clock_started_on),
+            Bind::OptTimestamps(&self.finished_at),
+            Bind::OptTexts(&self.timeliness),
+            Bind::Ints(&self.version),
+            Bind::Timestamps(&self.created_at),
+            Bind::Timestamps(&self.updated_at),
+            Bind::BigInts(&self.fee_vnd),
+        ]
+    }
+
     fn of<'a>(rows: impl Iterator<Item = &'a DossierRow>) -> Self {
         let mut c = Columns::default();
         for r in rows {

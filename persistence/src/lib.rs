@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod catalogue;
 pub mod db;
+pub mod dossier_lists;
 pub mod dossier_writes;
 pub mod dossiers;
 pub mod feedback;

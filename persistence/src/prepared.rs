@@ -155,3 +155,8 @@ where
 }
 
 impl<Conn> RunQueryDsl<Conn> for Prepared<'_> {}
+
+/// Values as one JSON array, the way SQLite takes a list of parameters (`json_each`).
+pub fn json_array(values: &[String]) -> QueryResult<String> {
+    serde_json::to_string(values).map_err(|e| diesel::result::Error::SerializationError(e.into()))
+}

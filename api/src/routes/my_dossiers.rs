@@ -3,7 +3,7 @@
 use actix_web::{get, web, HttpResponse};
 use dvc_domain::page::PageRequest;
 use dvc_domain::workflow::DossierStatus;
-use dvc_persistence::dossiers::{self as d, DossierFilter};
+use dvc_persistence::dossier_lists::{self as d, DossierFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -150,7 +150,9 @@ pub async fn my_documents(
 ) -> ApiResult<web::Json<Page<MyDocument>>> {
     let page = PageRequest::parse(query.page.as_deref(), query.per_page.as_deref()).map_err(ApiError::validation)?;
     let id = me.id().to_string();
-    let (rows, total) = state.db(move |conn| Ok(d::files_of_owner(conn, &id, page.offset(), page.per_page)?)).await?;
+    let (rows, total) = state
+        .db(move |conn| Ok(dvc_persistence::dossiers::files_of_owner(conn, &id, page.offset(), page.per_page)?))
+        .await?;
     let items = rows
         .into_iter()
         .map(|f| MyDocument {
