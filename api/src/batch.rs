@@ -7,7 +7,7 @@
 //! by themselves.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dvc_persistence::DbConn;
@@ -30,15 +30,27 @@ pub enum Target {
 /// database failed) is every input's answer.
 pub type Work<I, O> = dyn Fn(&mut DbConn, &[I]) -> Result<Vec<Result<O, ApiError>>, ApiError> + Send + Sync;
 
-type Waiting<I, O> = (I, oneshot::Sender<Result<O, ApiError>>);
+/// A queued request: its ticket, its input, and where its answer goes.
+type Waiting<I, O> = (u64, I, oneshot::Sender<Result<O, ApiError>>);
+
+/// A lane a batch holds: given back when the batch's task ends, however it ends.
+struct Lane(Arc<AtomicUsize>);
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// A queue of requests of one kind and the batches that serve it.
 pub struct Batcher<I, O> {
     /// The kind of request, as the metrics name it.
     kind: &'static str,
     queue: Mutex<VecDeque<Waiting<I, O>>>,
+    /// The ticket of the next request queued.
+    tickets: AtomicU64,
     /// Batches running now.
-    running: AtomicUsize,
+    running: Arc<AtomicUsize>,
     /// At most this many batches run at once, each on a connection of its own.
     lanes: usize,
     /// At most this many requests in one batch.
@@ -56,7 +68,8 @@ where
         Arc::new(Self {
             kind,
             queue: Mutex::new(VecDeque::new()),
-            running: AtomicUsize::new(0),
+            tickets: AtomicU64::new(0),
+            running: Arc::new(AtomicUsize::new(0)),
             lanes: lanes.max(1),
             max: max.max(1),
             target,
@@ -64,31 +77,38 @@ where
         })
     }
 
-    /// Queues one request and waits for its answer. A request that waits longer than twice the
-    /// database timeout (its batch's wait for a connection, and the batches before it) is answered
-    /// 503.
+    /// Queues one request and waits for its answer. A request still queued after the database
+    /// timeout leaves the queue unserved and is answered 503; once its batch has started, it waits
+    /// for the batch's answer, which says whether its work was done.
     pub async fn run(self: &Arc<Self>, state: &AppState, input: I) -> Result<O, ApiError> {
-        let (tx, rx) = oneshot::channel();
-        self.queue.lock().map_err(|_| ApiError::internal())?.push_back((input, tx));
+        let (tx, mut rx) = oneshot::channel();
+        let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
+        self.queue.lock().map_err(|_| ApiError::internal())?.push_back((ticket, input, tx));
         if self.claim_lane() {
-            actix_web::rt::spawn(self.clone().drain(state.clone()));
+            actix_web::rt::spawn(self.clone().drain(state.clone(), Lane(self.running.clone())));
         }
-        match tokio::time::timeout(state.config.db_timeout * 2, rx).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Err(ApiError::internal()),
-            Err(_) => {
-                tracing::warn!("a batched request was not served within the timeout");
-                Err(ApiError::unavailable())
-            }
+        if let Ok(answer) = tokio::time::timeout(state.config.db_timeout, &mut rx).await {
+            return answer.unwrap_or_else(|_| Err(ApiError::internal()));
         }
+        let withdrawn = match self.queue.lock() {
+            Ok(mut queue) => queue.iter().position(|(t, ..)| *t == ticket).and_then(|i| queue.remove(i)).is_some(),
+            Err(_) => false,
+        };
+        if withdrawn {
+            tracing::warn!(kind = self.kind, "a request waited for its batch past the database timeout");
+            return Err(ApiError::unavailable());
+        }
+        rx.await.unwrap_or_else(|_| Err(ApiError::internal()))
     }
 
     fn claim_lane(&self) -> bool {
         self.running.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < self.lanes).then_some(n + 1)).is_ok()
     }
 
-    /// Serves batches from the queue until it is empty, oldest requests first.
-    async fn drain(self: Arc<Self>, state: AppState) {
+    /// Serves batches from the queue until it is empty, oldest requests first, on the lane it
+    /// was given.
+    async fn drain(self: Arc<Self>, state: AppState, lane: Lane) {
+        let mut lane = lane;
         loop {
             let batch: Vec<Waiting<I, O>> = match self.queue.lock() {
                 Ok(mut queue) => {
@@ -98,16 +118,17 @@ where
                 Err(_) => Vec::new(),
             };
             if batch.is_empty() {
-                self.running.fetch_sub(1, Ordering::SeqCst);
+                drop(lane);
                 // A request queued after the queue was found empty, but before the lane was given
                 // back, found no free lane: serve it here if no other batch took the lane.
                 let queued = self.queue.lock().map(|q| !q.is_empty()).unwrap_or(false);
                 if queued && self.claim_lane() {
+                    lane = Lane(self.running.clone());
                     continue;
                 }
                 return;
             }
-            let (inputs, replies): (Vec<I>, Vec<_>) = batch.into_iter().unzip();
+            let (inputs, replies): (Vec<I>, Vec<_>) = batch.into_iter().map(|(_, i, r)| (i, r)).unzip();
             let count = inputs.len();
             state.metrics.batch(self.kind, count);
             let inputs = Arc::new(inputs);

@@ -298,7 +298,65 @@ fn concurrent_pages_are_the_pages_alone(backend: Backend) {
     assert!(largest_batch(&app, "lists") > 1.0, "some pages were rendered together");
 }
 
+/// A request that waits in the queue past the database timeout is answered 503 and never served;
+/// the batch that was running when it gave up still answers its own requests.
+fn a_request_stuck_behind_a_batch_gives_up_unserved(backend: Backend) {
+    let app = TestApp::seeded_with(backend, |c| {
+        c.batch_lanes = 1;
+        c.db_timeout = std::time::Duration::from_millis(800);
+    });
+    let (procedure, agency) = simple_procedure(&app);
+    let a = actors(&app);
+    let body = json!({"procedure_id": procedure, "agency_id": agency, "delivery": {"method": "online"}});
+    let ids: Vec<String> = (0..3)
+        .map(|_| {
+            app.post("/api/v1/dossiers", &body, Some(&a.citizen)).json::<Value>().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // Another writer holds what a submission must write: the first batch waits for it.
+    let mut blocker = app.conn();
+    {
+        use diesel::connection::SimpleConnection;
+        let lock = match backend {
+            Backend::Postgres => "BEGIN; LOCK TABLE dossier_code_counters IN SHARE ROW EXCLUSIVE MODE;",
+            Backend::Sqlite => "BEGIN IMMEDIATE;",
+        };
+        blocker.batch_execute(lock).unwrap();
+    }
+    let submit = |id: &str| {
+        let started = std::time::Instant::now();
+        let res = app.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(&a.citizen));
+        let kind = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        (res.status().as_u16(), kind, started.elapsed())
+    };
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| submit(&ids[0]));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let queued: Vec<_> = ids[1..].iter().map(|id| scope.spawn(move || submit(id))).collect();
+        for q in queued {
+            let (status, kind, took) = q.join().unwrap();
+            assert_eq!(status, 503, "gave up in the queue");
+            assert!(kind.starts_with("application/problem+json"), "{kind}");
+            assert!(took < std::time::Duration::from_secs(3), "{took:?}");
+        }
+        use diesel::connection::SimpleConnection;
+        blocker.batch_execute("COMMIT;").unwrap();
+        let (status, _, _) = first.join().unwrap();
+        assert_eq!(status, 200, "the running batch finished its work");
+    });
+    drop(blocker);
+    for id in &ids[1..] {
+        let d = app.get_json_with(&format!("/api/v1/dossiers/{id}"), &a.citizen);
+        assert_eq!(d["status"], "draft", "a request that gave up was not served");
+        assert_eq!(app.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(&a.citizen)).status(), 200);
+    }
+}
+
 on_both_backends!(
+    a_request_stuck_behind_a_batch_gives_up_unserved,
     concurrent_requests_keep_their_own_answers,
     concurrent_lookups_get_their_own_dossiers,
     concurrent_pages_are_the_pages_alone
