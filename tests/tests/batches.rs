@@ -355,6 +355,49 @@ fn a_request_stuck_behind_a_batch_gives_up_unserved(backend: Backend) {
     }
 }
 
+/// Fifty submissions at once through two server instances on one PostgreSQL get fifty codes.
+#[test]
+fn concurrent_submissions_get_distinct_codes_postgres() {
+    let app = TestApp::seeded(Backend::Postgres);
+    let second = app.second_instance();
+    let admin = app.admin_token();
+    let fields = app.get_json("/api/v1/fields");
+    let agency = app.get_json("/api/v1/agencies?tier=commune&per_page=1")["items"][0].clone();
+    let body = json!({"code": "1.999100", "name": "Thủ tục thử nghiệm đồng thời", "field_id": fields[0]["id"], "agency_ids": [agency["id"]],
+        "tier": "commune", "service_level": 3, "audiences": ["citizen"], "processing_days": 2, "result": "Kết quả"});
+    let procedure: Value = app.post("/api/v1/admin/procedures", &body, Some(&admin)).json().unwrap();
+    register_citizen(&app, "001099012345", "0912345678");
+    let token = app.sign_in("001099012345", PASSWORD);
+    let ids: Vec<String> = (0..50)
+        .map(|_| {
+            let body =
+                json!({"procedure_id": procedure["id"], "agency_id": agency["id"], "delivery": {"method": "online"}});
+            app.post("/api/v1/dossiers", &body, Some(&token)).json::<Value>().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let codes: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let (target, token) = (if i % 2 == 0 { &app } else { &second }, &token);
+                scope.spawn(move || {
+                    let res = target.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(token));
+                    assert_eq!(res.status(), 200);
+                    res.json::<Value>().unwrap()["code"].as_str().unwrap().to_string()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut numbers: Vec<u32> = codes.iter().map(|c| c.rsplit('-').next().unwrap().parse().unwrap()).collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=50).collect::<Vec<_>>(), "fifty distinct, gapless codes: {codes:?}");
+}
+
 on_both_backends!(
     a_request_stuck_behind_a_batch_gives_up_unserved,
     concurrent_requests_keep_their_own_answers,

@@ -1,5 +1,5 @@
 //! Dossiers end to end: drafts, attachments, submission, the officers' workflow, deadlines,
-//! public tracking, isolation, and codes under concurrency.
+//! public tracking and isolation (the calendar: `calendar.rs`; concurrency: `batches.rs`).
 
 use serde_json::{json, Value};
 
@@ -540,96 +540,4 @@ fn isolation(backend: Backend) {
     assert_eq!(unchanged["version"], s["version"]);
 }
 
-fn due_dates_follow_the_calendar(backend: Backend) {
-    let app = TestApp::start(backend);
-    let due = |start: &str, n: u32| app.get_json(&format!("/api/v1/calendar/due-date?start={start}&working_days={n}"));
-    let r = due("2026-11-20", 3);
-    assert_eq!(r["due_date"], "2026-11-25");
-    assert_eq!(r["skipped"], json!(["2026-11-21", "2026-11-22"]));
-    // 30 April and 1 May, then a weekend.
-    assert_eq!(due("2026-04-29", 2)["due_date"], "2026-05-05");
-    // Lunar New Year 2026 (16–20 February).
-    assert_eq!(due("2026-02-13", 1)["due_date"], "2026-02-23");
-    let holidays = app.get_json("/api/v1/holidays?year=2026");
-    let names: Vec<&str> = holidays.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"Giỗ Tổ Hùng Vương") && names.contains(&"Tết Âm lịch") && names.contains(&"Quốc khánh"));
-    assert!(app.get_json("/api/v1/holidays?year=2027").as_array().unwrap().iter().any(|h| h["date"] == "2027-04-16"));
-    // An administrator adds a day off; deadlines follow at once. Removing it restores them.
-    let admin = app.admin_token();
-    let res = app
-        .with_token(app.client.put(app.url("/api/v1/admin/holidays/2026-11-24")), &admin)
-        .json(&json!({"name": "Nghỉ đột xuất"}))
-        .send()
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    assert_eq!(due("2026-11-20", 3)["due_date"], "2026-11-26");
-    // A Saturday declared a working day counts.
-    app.with_token(app.client.put(app.url("/api/v1/admin/holidays/2026-11-21")), &admin)
-        .json(&json!({"name": "Làm bù", "working": true}))
-        .send()
-        .unwrap();
-    assert_eq!(due("2026-11-20", 3)["due_date"], "2026-11-25");
-    for day in ["2026-11-24", "2026-11-21"] {
-        let res = app
-            .with_token(app.client.delete(app.url(&format!("/api/v1/admin/holidays/{day}"))), &admin)
-            .send()
-            .unwrap();
-        assert_eq!(res.status(), 204);
-    }
-    assert_eq!(due("2026-11-20", 3)["due_date"], "2026-11-25");
-    let officer = app.officer_token("canbo", None);
-    let res = app
-        .with_token(app.client.put(app.url("/api/v1/admin/holidays/2026-11-24")), &officer)
-        .json(&json!({"name": "x"}))
-        .send()
-        .unwrap();
-    assert_problem(res, 403, "forbidden");
-    assert_problem(app.get("/api/v1/calendar/due-date?start=2026-13-01&working_days=3"), 400, "validation_failed");
-    assert_problem(app.get("/api/v1/calendar/due-date?start=2026-11-20&working_days=-1"), 400, "validation_failed");
-    assert_problem(app.get("/api/v1/holidays?year=abc"), 400, "validation_failed");
-}
-
-on_both_backends!(full_workflow, draft_rules, isolation, due_dates_follow_the_calendar);
-
-/// Fifty submissions at once through two server instances on one PostgreSQL get fifty codes.
-#[test]
-fn concurrent_submissions_get_distinct_codes_postgres() {
-    let app = TestApp::seeded(Backend::Postgres);
-    let second = app.second_instance();
-    let admin = app.admin_token();
-    let fields = app.get_json("/api/v1/fields");
-    let agency = app.get_json("/api/v1/agencies?tier=commune&per_page=1")["items"][0].clone();
-    let body = json!({"code": "1.999100", "name": "Thủ tục thử nghiệm đồng thời", "field_id": fields[0]["id"], "agency_ids": [agency["id"]],
-        "tier": "commune", "service_level": 3, "audiences": ["citizen"], "processing_days": 2, "result": "Kết quả"});
-    let procedure: Value = app.post("/api/v1/admin/procedures", &body, Some(&admin)).json().unwrap();
-    register_citizen(&app, "001099012345", "0912345678");
-    let token = app.sign_in("001099012345", PASSWORD);
-    let ids: Vec<String> = (0..50)
-        .map(|_| {
-            let body =
-                json!({"procedure_id": procedure["id"], "agency_id": agency["id"], "delivery": {"method": "online"}});
-            app.post("/api/v1/dossiers", &body, Some(&token)).json::<Value>().unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    let codes: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                let (target, token) = (if i % 2 == 0 { &app } else { &second }, &token);
-                scope.spawn(move || {
-                    let res = target.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(token));
-                    assert_eq!(res.status(), 200);
-                    res.json::<Value>().unwrap()["code"].as_str().unwrap().to_string()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    let mut numbers: Vec<u32> = codes.iter().map(|c| c.rsplit('-').next().unwrap().parse().unwrap()).collect();
-    numbers.sort();
-    assert_eq!(numbers, (1..=50).collect::<Vec<_>>(), "fifty distinct, gapless codes: {codes:?}");
-}
+on_both_backends!(full_workflow, draft_rules, isolation);

@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 
 use crate::accounts::{register_citizen, PASSWORD};
 use crate::dossiers::{actors, pdf, submitted};
-use crate::integration::{client, fast_webhooks, token};
+use crate::integration::{client, token};
 use crate::on_both_backends;
 use crate::support::{Backend, TestApp};
+use crate::webhooks::fast_webhooks;
 
 /// The caller of one request.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
