@@ -94,9 +94,11 @@ impl DatabaseUrl {
                         .map_err(|source| DbError::Directory { path: dir.display().to_string(), source })?;
                 }
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                // Each pooled connection keeps its own page cache; 1 MiB each (SQLite's default is
+                // 2) leaves the rest to the system's cache of the file, which they all share.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -1024;",
                 )?;
                 Ok(DbConn::Sqlite(conn))
             }
