@@ -196,7 +196,14 @@ pub struct Batches {
 }
 
 impl Batches {
-    pub fn new(lanes: usize, catalogue: Arc<crate::cache::CatalogueCache>, list_cache_bytes: u64) -> Self {
+    /// Batches of reads run on `lanes` lanes, batches of writes on `writers` (SQLite takes one
+    /// writer at a time: a second writing batch would only wait for the lock, sleeping).
+    pub fn new(
+        lanes: usize,
+        writers: usize,
+        catalogue: Arc<crate::cache::CatalogueCache>,
+        list_cache_bytes: u64,
+    ) -> Self {
         let pages = Arc::new(crate::dossier::lists::PageCache::new(list_cache_bytes));
         Self {
             tracking: Batcher::new("tracking", lanes, 64, Target::Replica, Arc::new(crate::routes::tracking::track)),
@@ -212,7 +219,7 @@ impl Batches {
                 let catalogue = catalogue.clone();
                 Batcher::new(
                     "drafts",
-                    lanes,
+                    writers,
                     64,
                     Target::Primary,
                     Arc::new(move |conn: &mut DbConn, drafts: &[intake::NewDraft]| {
@@ -222,7 +229,7 @@ impl Batches {
             },
             submissions: Batcher::new(
                 "submissions",
-                lanes,
+                writers,
                 64,
                 Target::Primary,
                 Arc::new(move |conn: &mut DbConn, submissions: &[intake::Submission]| {

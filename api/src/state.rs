@@ -76,6 +76,7 @@ impl AppState {
         // Each running batch holds a connection: leave most of the pool to other requests.
         let batch_lanes = config.batch_lanes.min(pool_size.div_ceil(2));
         let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let kind = conn.kind();
         let applied = dvc_persistence::db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
         if !applied.is_empty() {
             tracing::info!(count = applied.len(), "applied migrations");
@@ -101,7 +102,11 @@ impl AppState {
             }
             None => TrustStore::default(),
         };
-        let batches = crate::batch::Batches::new(batch_lanes, cache.clone(), config.list_cache_bytes);
+        let writers = match kind {
+            dvc_persistence::BackendKind::Sqlite => 1,
+            dvc_persistence::BackendKind::Postgres => batch_lanes,
+        };
+        let batches = crate::batch::Batches::new(batch_lanes, writers, cache.clone(), config.list_cache_bytes);
         Ok(Self {
             pool,
             config: Arc::new(config),
