@@ -1,6 +1,7 @@
-//! Writes of many dossiers at once (new drafts, workflow moves and their history events), each
-//! kind in one prepared statement on PostgreSQL whatever the number of rows (the rows go in as
-//! arrays, `unnest`), and row by row on SQLite, where a statement costs no round trip.
+//! Writes of many dossiers at once (new drafts, bulk loads, workflow moves and their history
+//! events), each kind in one statement: on PostgreSQL a prepared one whatever the number of rows
+//! (the rows go in as arrays, `unnest`); on SQLite a multi-row insert, and the moves row by row,
+//! since a statement there costs no round trip.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -21,9 +22,7 @@ pub fn insert_dossiers(conn: &mut DbConn, rows: &[DossierRow]) -> QueryResult<()
         return Ok(());
     }
     if let DbConn::Sqlite(c) = conn {
-        for row in rows {
-            diesel::insert_into(dossiers::table).values(row).execute(c)?;
-        }
+        diesel::insert_into(dossiers::table).values(rows).execute(c)?;
         return Ok(());
     }
     const SQL: &str = "INSERT INTO dossiers (id, code, procedure_id, procedure_version, procedure_snapshot, \
@@ -100,9 +99,7 @@ pub fn insert_events(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
         return Ok(());
     }
     if let DbConn::Sqlite(c) = conn {
-        for row in rows {
-            diesel::insert_into(dossier_events::table).values(row).execute(c)?;
-        }
+        diesel::insert_into(dossier_events::table).values(rows).execute(c)?;
         return Ok(());
     }
     const SQL: &str = "INSERT INTO dossier_events (id, dossier_id, at, action, from_status, to_status, actor_id, \

@@ -272,21 +272,6 @@ pub fn attached_bytes(conn: &mut DbConn, dossier_id: &str) -> QueryResult<i64> {
     Ok(sizes.into_iter().sum())
 }
 
-/// Inserts dossiers in one multi-row statement (bulk loads).
-pub fn insert_dossiers_batch(conn: &mut DbConn, rows: &[DossierRow]) -> QueryResult<usize> {
-    match conn {
-        DbConn::Postgres(c) => diesel::insert_into(dossiers::table).values(rows).execute(c),
-        DbConn::Sqlite(c) => diesel::insert_into(dossiers::table).values(rows).execute(c),
-    }
-}
-
-pub fn insert_events_batch(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<usize> {
-    match conn {
-        DbConn::Postgres(c) => diesel::insert_into(dossier_events::table).values(rows).execute(c),
-        DbConn::Sqlite(c) => diesel::insert_into(dossier_events::table).values(rows).execute(c),
-    }
-}
-
 /// Sets the last number used of code prefixes (after a bulk load wrote codes itself).
 pub fn set_code_counters(conn: &mut DbConn, counters: &[(String, i32)]) -> QueryResult<()> {
     use diesel::upsert::excluded;

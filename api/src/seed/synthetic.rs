@@ -284,18 +284,18 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
             fee_vnd: fee,
         });
         if batch.len() == 1000 {
-            d::insert_dossiers_batch(conn, &batch).map_err(err)?;
+            dvc_persistence::dossier_writes::insert_dossiers(conn, &batch).map_err(err)?;
             batch.clear();
             for chunk in events.chunks(1000) {
-                d::insert_events_batch(conn, chunk).map_err(err)?;
+                dvc_persistence::dossier_writes::insert_events(conn, chunk).map_err(err)?;
             }
             events.clear();
         }
     }
     if !batch.is_empty() {
-        d::insert_dossiers_batch(conn, &batch).map_err(err)?;
+        dvc_persistence::dossier_writes::insert_dossiers(conn, &batch).map_err(err)?;
         for chunk in events.chunks(1000) {
-            d::insert_events_batch(conn, chunk).map_err(err)?;
+            dvc_persistence::dossier_writes::insert_events(conn, chunk).map_err(err)?;
         }
     }
     // Codes allocated from now on continue after the loaded ones.
