@@ -4,122 +4,16 @@ use std::net::TcpListener;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{from_fn, Condition, Next};
 use actix_web::{web, App, Error, HttpRequest, HttpResponse, HttpServer};
-use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{path_error, query_error, ApiError, Lang, Msg};
-use crate::routes::{
-    admin_catalogue, agency, attachments, auth, calendar, catalogue, dossiers, feedback, gateway, integration, me,
-    my_dossiers, ops, payments, ratings, registrations, staff, statistics, tracking,
-};
+use crate::routes::register;
 use crate::state::AppState;
-
-/// Registers every documented route; used both to serve and to print the OpenAPI document.
-pub fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
-where
-    T: ServiceFactory<ServiceRequest, Config = (), Error = Error, InitError = ()>,
-{
-    app.service(ops::healthz).service(ops::readyz).service(ops::metrics).service(
-        scope("/api/v1")
-            .service(catalogue::list_procedures)
-            .service(catalogue::get_procedure)
-            .service(catalogue::download_form)
-            .service(catalogue::list_fields)
-            .service(catalogue::list_agencies)
-            .service(catalogue::get_agency)
-            .service(catalogue::list_admin_units)
-            .service(catalogue::list_service_levels)
-            .service(auth::token)
-            .service(auth::refresh)
-            .service(auth::logout)
-            .service(auth::password_reset)
-            .service(auth::password_reset_confirm)
-            .service(registrations::create)
-            .service(registrations::resend_otp)
-            .service(registrations::verify)
-            .service(registrations::complete)
-            .service(calendar::list_holidays)
-            .service(calendar::put_holiday)
-            .service(calendar::delete_holiday)
-            .service(calendar::due_date)
-            .service(tracking::lookup)
-            .service(dossiers::create)
-            .service(dossiers::get_dossier)
-            .service(dossiers::patch_dossier)
-            .service(attachments::upload_attachment)
-            .service(attachments::download_attachment)
-            .service(attachments::delete_attachment)
-            .service(dossiers::submit)
-            .service(dossiers::withdraw)
-            .service(tracking::history)
-            .service(agency::inbox)
-            .service(agency::transition)
-            .service(agency::upload_result)
-            .service(agency::download_result)
-            .service(payments::dossier_fees)
-            .service(payments::create_payment)
-            .service(payments::get_payment)
-            .service(payments::vietqr_png)
-            .service(payments::sandbox_complete)
-            .service(gateway::vnpay_return)
-            .service(gateway::callback_get)
-            .service(gateway::callback_post)
-            .service(payments::refund)
-            .service(gateway::reconciliation)
-            .service(feedback::public)
-            .service(feedback::create)
-            .service(feedback::get_one)
-            .service(feedback::update)
-            .service(feedback::start)
-            .service(feedback::answer)
-            .service(feedback::reopen)
-            .service(feedback::close)
-            .service(feedback::mine)
-            .service(feedback::queue)
-            .service(ratings::rate)
-            .service(ratings::get_rating)
-            .service(integration::token)
-            .service(integration::create_client)
-            .service(integration::list_clients)
-            .service(integration::rotate_secret)
-            .service(integration::revoke_client)
-            .service(integration::pull_dossiers)
-            .service(integration::national_dossier)
-            .service(integration::push_transition)
-            .service(integration::put_dossier)
-            .service(integration::event_feed)
-            .service(integration::create_webhook)
-            .service(integration::list_webhooks)
-            .service(integration::delete_webhook)
-            .service(integration::deliveries)
-            .service(integration::redeliver)
-            .service(statistics::summary)
-            .service(statistics::agency_report)
-            .service(statistics::chart)
-            .service(my_dossiers::my_dossiers)
-            .service(my_dossiers::my_summary)
-            .service(my_dossiers::my_documents)
-            .service(me::get_me)
-            .service(me::patch_me)
-            .service(staff::create_staff)
-            .service(staff::list_staff)
-            .service(staff::disable_staff)
-            .service(staff::enable_staff)
-            .service(admin_catalogue::create_procedure)
-            .service(admin_catalogue::update_procedure)
-            .service(admin_catalogue::delete_procedure)
-            .service(admin_catalogue::create_agency)
-            .service(admin_catalogue::update_agency)
-            .service(admin_catalogue::delete_agency)
-            .service(admin_catalogue::create_field)
-            .service(admin_catalogue::update_field)
-            .service(admin_catalogue::delete_field),
-    )
-}
 
 /// Re-renders API errors in English when the client asks for it, and tags every response with
 /// its request id.
@@ -263,9 +157,9 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
 /// Starts the HTTP server on a bound listener; the returned future runs until shutdown.
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     crate::notifier::spawn(state.clone());
-    crate::integration::spawn_worker(state.clone());
-    crate::cache::spawn_poller(state.clone());
-    crate::replica::spawn_checker(state.clone());
+    crate::integration::spawn_worker(state.pool.clone(), state.config.clone());
+    crate::cache::spawn_poller(state.cache.clone(), state.database.clone(), state.config.cache_poll);
+    crate::replica::spawn_checker(state.replicas.clone(), state.pool.clone());
     let spec = crate::openapi::document();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
     let config = state.config.clone();

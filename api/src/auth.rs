@@ -1,8 +1,5 @@
-//! Signed access tokens and the extractors that enforce who may call an endpoint.
+//! Signed access tokens, password hashes, and the caller that services are given.
 
-use std::future::{ready, Ready};
-
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::Utc;
@@ -12,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, Msg};
-use crate::state::AppState;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,105 +143,25 @@ pub fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("dvc-timing-equaliser-Aa1!").unwrap_or_default())
 }
 
-/// Any signed-in principal.
-#[derive(Debug, Clone)]
-pub struct Principal(pub Claims);
-
-impl Principal {
-    pub fn id(&self) -> &str {
-        &self.0.sub
-    }
-
-    pub fn role(&self) -> Role {
-        self.0.role
-    }
+/// Who calls a service: a plain value taken from a verified token, so that services need no HTTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub id: String,
+    pub role: Role,
+    pub account_type: AccountType,
+    pub assurance: Assurance,
+    /// The agency of an officer.
+    pub agency_id: Option<String>,
 }
 
-fn principal_of(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let missing = || {
-        ApiError::unauthorized(Msg::new(
-            "Cần đăng nhập (Authorization: Bearer <token>)",
-            "Sign-in required (Authorization: Bearer <token>)",
-        ))
-    };
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
-    let value = value.to_str().map_err(|_| missing())?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(missing)?;
-    let state = req.app_data::<web::Data<AppState>>().ok_or_else(ApiError::internal)?;
-    state.keys.verify(token).map(Principal)
-}
-
-/// People's routes: an integration client's token is refused with 403 (it acts for agencies
-/// through `/integration` only).
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req).and_then(|p| match p.role() {
-            Role::Integration => Err(ApiError::forbidden()),
-            _ => Ok(p),
-        }))
-    }
-}
-
-/// The token of an integration client (`/integration` routes); people's tokens get 403.
-#[derive(Debug, Clone)]
-pub struct IntegrationToken(pub Principal);
-
-impl FromRequest for IntegrationToken {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req).and_then(|p| match p.role() {
-            Role::Integration => Ok(IntegrationToken(p)),
-            _ => Err(ApiError::forbidden()),
-        }))
-    }
-}
-
-/// A signed-in administrator; other principals get 403.
-#[derive(Debug, Clone)]
-pub struct Admin(pub Principal);
-
-impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req).and_then(|p| {
-            if p.role() == Role::Admin {
-                Ok(Admin(p))
-            } else {
-                Err(ApiError::forbidden())
-            }
-        }))
-    }
-}
-
-/// A signed-in officer or administrator.
-#[derive(Debug, Clone)]
-pub struct Staff(pub Principal);
-
-impl FromRequest for Staff {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req).and_then(
-            |p| {
-                if p.role().is_staff() {
-                    Ok(Staff(p))
-                } else {
-                    Err(ApiError::forbidden())
-                }
-            },
-        ))
+impl From<&Claims> for Caller {
+    fn from(c: &Claims) -> Self {
+        Caller {
+            id: c.sub.clone(),
+            role: c.role,
+            account_type: c.account_type,
+            assurance: c.assurance,
+            agency_id: c.agency_id.clone(),
+        }
     }
 }

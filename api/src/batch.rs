@@ -13,16 +13,15 @@ use std::sync::{Arc, Mutex};
 use dvc_persistence::DbConn;
 use tokio::sync::oneshot;
 
-use crate::dossier::intake;
+use crate::db::Db;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Where a batch runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// The primary database.
     Primary,
-    /// A fresh replica if there is one, else the primary (see [`AppState::read`]).
+    /// A fresh replica if there is one, else the primary (see [`Db::read`]).
     Replica,
 }
 
@@ -80,14 +79,14 @@ where
     /// Queues one request and waits for its answer. A request still queued after the database
     /// timeout leaves the queue unserved and is answered 503; once its batch has started, it waits
     /// for the batch's answer, which says whether its work was done.
-    pub async fn run(self: &Arc<Self>, state: &AppState, input: I) -> Result<O, ApiError> {
+    pub async fn run(self: &Arc<Self>, db: &Db, input: I) -> Result<O, ApiError> {
         let (tx, mut rx) = oneshot::channel();
         let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
         self.queue.lock().map_err(|_| ApiError::internal())?.push_back((ticket, input, tx));
         if self.claim_lane() {
-            actix_web::rt::spawn(self.clone().drain(state.clone(), Lane(self.running.clone())));
+            actix_web::rt::spawn(self.clone().drain(db.clone(), Lane(self.running.clone())));
         }
-        if let Ok(answer) = tokio::time::timeout(state.config.db_timeout, &mut rx).await {
+        if let Ok(answer) = tokio::time::timeout(db.timeout(), &mut rx).await {
             return answer.unwrap_or_else(|_| Err(ApiError::internal()));
         }
         let withdrawn = match self.queue.lock() {
@@ -107,7 +106,7 @@ where
 
     /// Serves batches from the queue until it is empty, oldest requests first, on the lane it
     /// was given.
-    async fn drain(self: Arc<Self>, state: AppState, lane: Lane) {
+    async fn drain(self: Arc<Self>, db: Db, lane: Lane) {
         let mut lane = lane;
         loop {
             let batch: Vec<Waiting<I, O>> = match self.queue.lock() {
@@ -130,12 +129,12 @@ where
             }
             let (inputs, replies): (Vec<I>, Vec<_>) = batch.into_iter().map(|(_, i, r)| (i, r)).unzip();
             let count = inputs.len();
-            state.metrics.batch(self.kind, count);
+            db.metrics().batch(self.kind, count);
             let inputs = Arc::new(inputs);
             let work = self.work.clone();
             let answers = match self.target {
-                Target::Primary => state.db(move |conn| work(conn, &inputs)).await,
-                Target::Replica => state.read(move |conn| work(conn, &inputs)).await,
+                Target::Primary => db.run(move |conn| work(conn, &inputs)).await,
+                Target::Replica => db.read(move |conn| work(conn, &inputs)).await,
             };
             match answers {
                 Ok(answers) if answers.len() == count => {
@@ -180,63 +179,6 @@ pub fn together_or_alone<I, O>(
             })
             .collect()),
         other => other,
-    }
-}
-
-/// The kinds of requests that are batched, each with its queue.
-pub struct Batches {
-    /// Public tracking by code (`GET /dossiers/lookup`).
-    pub tracking: Arc<Batcher<String, Vec<dvc_persistence::dossiers::TrackingRow>>>,
-    /// Pages of an applicant's dossiers and of agencies' inboxes, as JSON.
-    pub lists: Arc<Batcher<crate::dossier::lists::ListRequest, actix_web::web::Bytes>>,
-    /// New drafts (`POST /dossiers`).
-    pub drafts: Arc<Batcher<intake::NewDraft, intake::Answer>>,
-    /// Submissions and resubmissions (`POST /dossiers/{id}/submit`).
-    pub submissions: Arc<Batcher<intake::Submission, intake::Answer>>,
-}
-
-impl Batches {
-    /// Batches of reads run on `lanes` lanes, batches of writes on `writers` (SQLite takes one
-    /// writer at a time: a second writing batch would only wait for the lock, sleeping).
-    pub fn new(
-        lanes: usize,
-        writers: usize,
-        catalogue: Arc<crate::cache::CatalogueCache>,
-        list_cache_bytes: u64,
-    ) -> Self {
-        let pages = Arc::new(crate::dossier::lists::PageCache::new(list_cache_bytes));
-        Self {
-            tracking: Batcher::new("tracking", lanes, 64, Target::Replica, Arc::new(crate::routes::tracking::track)),
-            // The applicant's and officers' own views read the primary.
-            lists: Batcher::new(
-                "lists",
-                lanes,
-                32,
-                Target::Primary,
-                crate::dossier::lists::work(catalogue.clone(), pages),
-            ),
-            drafts: {
-                let catalogue = catalogue.clone();
-                Batcher::new(
-                    "drafts",
-                    writers,
-                    64,
-                    Target::Primary,
-                    Arc::new(move |conn: &mut DbConn, drafts: &[intake::NewDraft]| {
-                        intake::create_drafts(conn, &catalogue, drafts)
-                    }),
-                )
-            },
-            submissions: Batcher::new(
-                "submissions",
-                writers,
-                64,
-                Target::Primary,
-                Arc::new(move |conn: &mut DbConn, submissions: &[intake::Submission]| {
-                    intake::submit_all(conn, &catalogue, submissions)
-                }),
-            ),
-        }
     }
 }
 

@@ -31,9 +31,12 @@ impl Weighter<String, Entry> for BodyWeight {
 /// A value with the stamp it was made under.
 type Stamped<T> = ((i64, i64), T);
 
-/// A procedure version as dossiers take it, with the database's catalogue counter it was read
-/// under.
-type Versioned = (i64, Arc<crate::dossier::ProcedureVersion>);
+/// A procedure version as dossiers take it: the snapshot, the version number and the procedure's
+/// id.
+pub type ProcedureVersion = (dvc_domain::dossier::ProcedureSnapshot, i32, String);
+
+/// A procedure version with the database's catalogue counter it was read under.
+type Versioned = (i64, Arc<ProcedureVersion>);
 
 /// How many procedure versions are kept for dossiers (each a few kilobytes at most).
 const SNAPSHOTS: usize = 4096;
@@ -115,12 +118,12 @@ impl CatalogueCache {
     /// The procedure version stored under `key` if it was read under the catalogue counter
     /// `version`, which the caller has just read in its own transaction: any change to the
     /// catalogue since moved the counter, so a hit is exactly what the tables hold now.
-    pub fn snapshot(&self, key: &str, version: i64) -> Option<Arc<crate::dossier::ProcedureVersion>> {
+    pub fn snapshot(&self, key: &str, version: i64) -> Option<Arc<ProcedureVersion>> {
         self.snapshots.as_ref()?.get(key).filter(|(v, _)| *v == version).map(|(_, s)| s)
     }
 
     /// Stores a procedure version read after the catalogue counter `version` was read.
-    pub fn put_snapshot(&self, key: String, version: i64, value: Arc<crate::dossier::ProcedureVersion>) {
+    pub fn put_snapshot(&self, key: String, version: i64, value: Arc<ProcedureVersion>) {
         if let Some(snapshots) = &self.snapshots {
             snapshots.insert(key, (version, value));
         }
@@ -132,14 +135,13 @@ impl CatalogueCache {
     }
 }
 
-/// Polls the catalogue version on a timer until the server stops.
-pub fn spawn_poller(state: crate::state::AppState) {
+/// Polls the catalogue version every `every` until the server stops.
+pub fn spawn_poller(cache: Arc<CatalogueCache>, db: crate::db::Db, every: std::time::Duration) {
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(state.config.cache_poll);
+        let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
-            let cache: Arc<CatalogueCache> = state.cache.clone();
-            match state.db(|conn| Ok(dvc_persistence::catalogue::version(conn)?)).await {
+            match db.run(|conn| Ok(dvc_persistence::catalogue::version(conn)?)).await {
                 Ok(v) => cache.observe(v),
                 Err(e) => tracing::debug!(error = %e, "catalogue version not read this time"),
             }
@@ -178,7 +180,7 @@ mod tests {
     #[test]
     fn a_procedure_version_is_served_only_under_the_counter_it_was_read_under() {
         let cache = CatalogueCache::new(1 << 20);
-        let snapshot = crate::dossier::Snapshot {
+        let snapshot = dvc_domain::dossier::ProcedureSnapshot {
             code: "1.001".into(),
             name: "Đăng ký khai sinh".into(),
             processing_days: 3,
@@ -187,6 +189,7 @@ mod tests {
             form_schema: None,
             agency_code: "H29".into(),
             agency_name: "UBND".into(),
+            receipt_cutoff: None,
         };
         cache.put_snapshot("p|a".into(), 41, Arc::new((snapshot, 2, "p".into())));
         assert_eq!(cache.snapshot("p|a", 41).map(|s| (s.0.code.clone(), s.1)), Some(("1.001".into(), 2)));

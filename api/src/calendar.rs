@@ -2,22 +2,23 @@
 
 use chrono::{Datelike, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use dvc_domain::calendar::{statutory_holidays, Calendar};
-use dvc_persistence::dossiers::{self as d, HolidayRow};
+use dvc_domain::time::VIETNAM_UTC_OFFSET_SECS;
+use dvc_persistence::calendar::{self as d, HolidayRow};
 use dvc_persistence::DbConn;
 
-/// Vietnam's offset (no daylight saving).
+/// Vietnam's offset (no daylight saving), as chrono's time zone.
 pub fn vietnam() -> FixedOffset {
-    FixedOffset::east_opt(7 * 3600).expect("a valid offset")
+    FixedOffset::east_opt(VIETNAM_UTC_OFFSET_SECS).expect("a valid offset")
 }
 
 /// Today's business date in Vietnam.
 pub fn today() -> NaiveDate {
-    Utc::now().with_timezone(&vietnam()).date_naive()
+    dvc_domain::time::local_date(Utc::now().naive_utc())
 }
 
 /// The Vietnamese business date of a stored (UTC) time.
 pub fn local_date(t: NaiveDateTime) -> NaiveDate {
-    t.and_utc().with_timezone(&vietnam()).date_naive()
+    dvc_domain::time::local_date(t)
 }
 
 /// The calendar as administrators keep it.

@@ -116,6 +116,9 @@ pub struct ProcedureView {
     pub effective_from: NaiveDate,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: String,
+    /// `HH:MM`: a dossier received at or after it (Vietnam's time), or on a day off, counts from
+    /// the next working day.
+    pub receipt_cutoff: Option<String>,
 }
 
 fn parse_stored<T>(value: Option<T>) -> Result<T, ApiError> {
@@ -182,6 +185,7 @@ pub fn view_from_row(
         version: r.version,
         effective_from: r.effective_from,
         updated_at: rfc3339(r.updated_at),
+        receipt_cutoff: r.receipt_cutoff,
         summary,
     })
 }
@@ -234,6 +238,10 @@ pub struct ProcedureInput {
     pub form_schema: Option<serde_json::Value>,
     #[schema(value_type = Option<String>, format = Date)]
     pub effective_from: Option<NaiveDate>,
+    /// `HH:MM` (Asia/Ho_Chi_Minh): a dossier received at or after this time, or on a day off,
+    /// counts from the next working day (the "15:00 rule" some procedures state).
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    pub receipt_cutoff: Option<String>,
 }
 
 impl ProcedureInput {
@@ -302,6 +310,17 @@ impl ProcedureInput {
                 errors.push(e);
             }
         }
+        let cutoff = self.receipt_cutoff.as_deref().filter(|c| !c.is_empty());
+        if let Some(cutoff) = cutoff {
+            if chrono::NaiveTime::parse_from_str(cutoff, "%H:%M").is_err() || cutoff.len() != 5 {
+                errors.push(FieldError::new(
+                    "receipt_cutoff",
+                    "invalid_time",
+                    "Giờ dạng HH:MM, ví dụ 15:00",
+                    "A time as HH:MM, such as 15:00",
+                ));
+            }
+        }
         let level = match level {
             Some(l) if errors.is_empty() => l,
             _ => return Err(ApiError::validation(errors)),
@@ -336,6 +355,7 @@ impl ProcedureInput {
             effective_from: self.effective_from.unwrap_or_else(|| now.date()),
             created_at: now,
             updated_at: now,
+            receipt_cutoff: cutoff.map(str::to_string),
         };
         Ok((row, agency_ids))
     }

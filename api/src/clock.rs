@@ -11,12 +11,7 @@ pub struct Clock {
     offset_secs: AtomicI64,
 }
 
-/// One reading of the clock: the UTC time stored in the database and Vietnam's business date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Moment {
-    pub now: NaiveDateTime,
-    pub today: NaiveDate,
-}
+pub use dvc_domain::time::Moment;
 
 impl Clock {
     pub fn now(&self) -> NaiveDateTime {
@@ -28,8 +23,7 @@ impl Clock {
     }
 
     pub fn moment(&self) -> Moment {
-        let now = self.now();
-        Moment { now, today: crate::calendar::local_date(now) }
+        Moment::at(self.now())
     }
 
     /// Moves the clock forward (or back, with a negative duration).

@@ -31,7 +31,7 @@ pub struct Config {
     /// The address clients reach this server at (for gateway return URLs).
     pub public_url: String,
     /// VNPay merchant code and secret; the provider is off without them.
-    pub vnpay: Option<crate::payment::VnpayConfig>,
+    pub vnpay: Option<VnpayConfig>,
     /// Bank BIN and account that VietQR transfers go to.
     pub vietqr_bin: String,
     pub vietqr_account: String,
@@ -158,7 +158,7 @@ impl Config {
             c.public_url = v.trim_end_matches('/').to_string();
         }
         if let (Some(tmn_code), Some(hash_secret)) = (get("DVC_VNPAY_TMN_CODE"), get("DVC_VNPAY_HASH_SECRET")) {
-            c.vnpay = Some(crate::payment::VnpayConfig {
+            c.vnpay = Some(VnpayConfig {
                 tmn_code,
                 hash_secret,
                 pay_url: get("DVC_VNPAY_PAY_URL")
@@ -226,4 +226,13 @@ fn read_config_file(path: &str) -> Result<Vec<(String, String)>, String> {
         pairs.push((k.trim().to_string(), v.trim().trim_matches('"').to_string()));
     }
     Ok(pairs)
+}
+
+/// VNPay merchant settings.
+#[derive(Debug, Clone)]
+pub struct VnpayConfig {
+    pub tmn_code: String,
+    pub hash_secret: String,
+    pub pay_url: String,
+    pub return_url: String,
 }

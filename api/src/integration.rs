@@ -13,7 +13,7 @@ use rand::Rng;
 use sha2::Sha256;
 
 use crate::catalogue::rfc3339;
-use crate::state::AppState;
+use crate::config::Config;
 
 /// The event types of the feed and of webhooks.
 pub const EVENT_TYPES: &[&str] = &[
@@ -247,17 +247,16 @@ fn post(hook: &WebhookRow, delivery: &DeliveryRow, deny_private: bool, timeout: 
 
 /// Delivers what is due once: claims a batch, posts each, records every attempt. Several
 /// instances may run this at once; each delivery is claimed by one of them per attempt.
-pub fn deliver_due(state: &AppState) -> Result<usize, crate::error::ApiError> {
-    let mut conn = state.pool.get()?;
-    let out = deliver_with(state, &mut conn);
+pub fn deliver_due(pool: &dvc_persistence::Pool, config: &Config) -> Result<usize, crate::error::ApiError> {
+    let mut conn = pool.get()?;
+    let out = deliver_with(config, &mut conn);
     if out.is_err() {
         conn.mark_suspect();
     }
     out
 }
 
-fn deliver_with(state: &AppState, conn: &mut DbConn) -> Result<usize, crate::error::ApiError> {
-    let config = &state.config;
+fn deliver_with(config: &Config, conn: &mut DbConn) -> Result<usize, crate::error::ApiError> {
     let lease = Duration::milliseconds(config.webhook_timeout.as_millis() as i64 * 2 + 5_000);
     let now = dvc_persistence::now();
     let claimed = dvc_persistence::db::write_transaction(conn, |conn| {
@@ -302,13 +301,13 @@ fn deliver_with(state: &AppState, conn: &mut DbConn) -> Result<usize, crate::err
 }
 
 /// Runs [`deliver_due`] on a timer until the server stops.
-pub fn spawn_worker(state: AppState) {
+pub fn spawn_worker(pool: dvc_persistence::Pool, config: std::sync::Arc<Config>) {
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(state.config.webhook_poll);
+        let mut tick = actix_web::rt::time::interval(config.webhook_poll);
         loop {
             tick.tick().await;
-            let worker = state.clone();
-            match actix_web::web::block(move || deliver_due(&worker)).await {
+            let (pool, config) = (pool.clone(), config.clone());
+            match actix_web::web::block(move || deliver_due(&pool, &config)).await {
                 Ok(Err(e)) => tracing::debug!(error = %e, "webhook deliveries not run this time"),
                 Err(e) => tracing::warn!(error = %e, "webhook worker failed"),
                 Ok(Ok(_)) => {}

@@ -58,7 +58,7 @@ impl Modify for BearerAuth {
 pub fn document() -> utoipa::openapi::OpenApi {
     use utoipa_actix_web::AppExt;
     let app = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi());
-    let (_, api) = crate::app::register(app).split_for_parts();
+    let (_, api) = crate::routes::register(app).split_for_parts();
     api
 }
 

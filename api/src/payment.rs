@@ -2,14 +2,7 @@
 
 use std::collections::BTreeMap;
 
-/// VNPay merchant settings.
-#[derive(Debug, Clone)]
-pub struct VnpayConfig {
-    pub tmn_code: String,
-    pub hash_secret: String,
-    pub pay_url: String,
-    pub return_url: String,
-}
+pub use crate::config::VnpayConfig;
 
 pub use dvc_domain::payment::vnpay::{hash_data, sign, verify};
 

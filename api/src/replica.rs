@@ -12,8 +12,6 @@ use diesel::sql_types::BigInt;
 use diesel::RunQueryDsl;
 use dvc_persistence::{DbConn, Pool};
 
-use crate::state::AppState;
-
 struct Replica {
     pool: Pool,
     fresh: AtomicBool,
@@ -56,7 +54,7 @@ impl Replicas {
     }
 
     /// A fresh replica, in turn.
-    fn pick(&self) -> Option<(usize, Pool)> {
+    pub(crate) fn pick(&self) -> Option<(usize, Pool)> {
         let n = self.replicas.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         (0..n)
@@ -65,7 +63,7 @@ impl Replicas {
             .map(|i| (i, self.replicas[i].pool.clone()))
     }
 
-    fn mark_down(&self, i: usize) {
+    pub(crate) fn mark_down(&self, i: usize) {
         self.replicas[i].fresh.store(false, Ordering::Release);
     }
 
@@ -108,53 +106,17 @@ impl Replicas {
     }
 }
 
-/// Checks the replicas' freshness on a timer until the server stops.
-pub fn spawn_checker(state: AppState) {
-    if state.replicas.is_empty() {
+/// Checks the replicas' freshness against the primary on a timer until the server stops.
+pub fn spawn_checker(replicas: std::sync::Arc<Replicas>, primary: Pool) {
+    if replicas.is_empty() {
         return;
     }
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_millis(250));
         loop {
             tick.tick().await;
-            let s = state.clone();
-            let _ = actix_web::web::block(move || s.replicas.check(&s.pool)).await;
+            let (r, p) = (replicas.clone(), primary.clone());
+            let _ = actix_web::web::block(move || r.check(&p)).await;
         }
     });
-}
-
-impl AppState {
-    /// Read-only work that tolerates a little lag: on a fresh replica if there is one, else (or if
-    /// the replica fails) on the primary.
-    pub async fn read<F, T>(&self, f: F) -> Result<T, crate::error::ApiError>
-    where
-        F: Fn(&mut DbConn) -> Result<T, crate::error::ApiError> + Send + Sync + 'static,
-        T: Send + 'static,
-    {
-        let f = std::sync::Arc::new(f);
-        if let Some((i, pool)) = self.replicas.pick() {
-            let work = f.clone();
-            let result = actix_web::web::block(move || {
-                let mut conn = pool.get()?;
-                let out = work(&mut conn);
-                if out.as_ref().is_err_and(|e| e.status.is_server_error()) {
-                    conn.mark_suspect();
-                }
-                out
-            })
-            .await?;
-            match result {
-                Err(e) if e.status.is_server_error() => {
-                    tracing::warn!(replica = i, "a replica failed; reading from the primary");
-                    self.replicas.mark_down(i);
-                }
-                other => {
-                    self.metrics.read_on("replica");
-                    return other;
-                }
-            }
-        }
-        self.metrics.read_on("primary");
-        self.db(move |conn| f(conn)).await
-    }
 }

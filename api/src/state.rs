@@ -1,14 +1,15 @@
-//! What every request handler shares: the pool, the configuration, the token keys.
+//! What every request handler shares: the database, the configuration, the token keys, the
+//! services.
 
 use std::sync::Arc;
 
-use actix_web::web;
 use dvc_persistence::{DbConn, Pool};
 
 use crate::auth::TokenKeys;
 use crate::certificates::TrustStore;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 
@@ -16,6 +17,7 @@ use crate::metrics::Metrics;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    pub database: Db,
     pub config: Arc<Config>,
     pub keys: Arc<TokenKeys>,
     pub metrics: Arc<Metrics>,
@@ -23,11 +25,8 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     pub cache: Arc<crate::cache::CatalogueCache>,
     pub replicas: Arc<crate::replica::Replicas>,
-    /// One permit per pooled connection: requests wait here, in arrival order and without holding
-    /// a thread, rather than on the pool's lock from blocking threads.
-    pub gate: Arc<tokio::sync::Semaphore>,
-    /// Requests served in batches (see `batch.rs`).
-    pub batches: Arc<crate::batch::Batches>,
+    /// Dossiers: views, moves, and the batches that serve them.
+    pub dossiers: Arc<crate::dossier::Dossiers>,
 }
 
 impl AppState {
@@ -37,23 +36,7 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = match tokio::time::timeout(self.config.db_timeout, self.gate.acquire()).await {
-            Ok(Ok(permit)) => permit,
-            _ => {
-                tracing::warn!("no database connection within the timeout");
-                return Err(ApiError::unavailable());
-            }
-        };
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            let out = f(&mut conn);
-            if out.as_ref().is_err_and(|e| e.status.is_server_error()) {
-                conn.mark_suspect();
-            }
-            out
-        })
-        .await?
+        self.database.run(f).await
     }
 
     /// Like [`AppState::db`], inside one transaction.
@@ -62,7 +45,16 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.db(move |conn| dvc_persistence::db::write_transaction(conn, f)).await
+        self.database.tx(f).await
+    }
+
+    /// Read-only work that tolerates a little lag (see [`Db::read`]).
+    pub async fn read<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: Fn(&mut DbConn) -> Result<T, ApiError> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        self.database.read(f).await
     }
 }
 
@@ -82,12 +74,12 @@ impl AppState {
             tracing::info!(count = applied.len(), "applied migrations");
         }
         crate::calendar::seed_holidays(&mut conn).map_err(|e| format!("seeding public holidays: {e}"))?;
-        let replicas = crate::replica::Replicas::open(
+        let replicas = Arc::new(crate::replica::Replicas::open(
             &config.replica_urls,
             config.pool_size,
             std::time::Duration::from_millis(500),
             config.replica_max_lag,
-        )?;
+        )?);
         let cache = Arc::new(crate::cache::CatalogueCache::new(config.catalogue_cache_bytes));
         cache.observe(dvc_persistence::catalogue::version(&mut conn).map_err(|e| e.to_string())?);
         drop(conn);
@@ -106,18 +98,26 @@ impl AppState {
             dvc_persistence::BackendKind::Sqlite => 1,
             dvc_persistence::BackendKind::Postgres => batch_lanes,
         };
-        let batches = crate::batch::Batches::new(batch_lanes, writers, cache.clone(), config.list_cache_bytes);
+        let metrics = Arc::new(Metrics::new());
+        let database = Db::new(pool.clone(), replicas.clone(), config.db_timeout, metrics.clone());
+        let dossiers = crate::dossier::Dossiers::new(
+            database.clone(),
+            cache.clone(),
+            batch_lanes,
+            writers,
+            config.list_cache_bytes,
+        );
         Ok(Self {
             pool,
+            database,
             config: Arc::new(config),
             keys: Arc::new(keys),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             trust: Arc::new(trust),
             clock: Arc::new(Clock::default()),
-            batches: Arc::new(batches),
+            dossiers: Arc::new(dossiers),
             cache,
-            replicas: Arc::new(replicas),
-            gate: Arc::new(tokio::sync::Semaphore::new(pool_size)),
+            replicas,
         })
     }
 }

@@ -37,6 +37,11 @@ impl Calendar {
         (day, skipped)
     }
 
+    /// The first working day after `day`.
+    pub fn next_working_day(&self, day: NaiveDate) -> NaiveDate {
+        self.add_working_days(day, 1).0
+    }
+
     /// Working days in `(from, to]`: how much of a budget has been used by `to`.
     pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
         let mut day = from;

@@ -19,7 +19,7 @@ macro_rules! code_enum {
             /// The codes accepted on the wire.
             pub const CODES: &'static [&'static str] = &[$($code),+];
 
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $code),+ }
             }
 
@@ -30,6 +30,18 @@ macro_rules! code_enum {
             /// Parses `s` or reports which values `field` accepts.
             pub fn parse_field(field: &str, s: &str) -> Result<Self, $crate::FieldError> {
                 Self::parse(s).ok_or_else(|| $crate::FieldError::one_of(field, Self::CODES))
+            }
+        }
+
+        impl $crate::CodeEnum for $name {
+            const CODES: &'static [&'static str] = &[$($code),+];
+
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+
+            fn parse(s: &str) -> Option<Self> {
+                $name::parse(s)
             }
         }
 

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod catalogue;
+pub mod dossier;
 pub mod error;
 pub mod feedback;
 pub mod identity;
@@ -13,7 +14,17 @@ pub mod page;
 pub mod payment;
 pub mod registration;
 pub mod text;
+pub mod time;
 pub mod vietqr;
 pub mod workflow;
 
 pub use error::FieldError;
+
+/// A closed set of values each written as a fixed code (`draft`, `on_time`, ...): what storage
+/// and the wire need to read and write them, whatever the type.
+pub trait CodeEnum: Copy + Sized + 'static {
+    /// Every code, in declaration order.
+    const CODES: &'static [&'static str];
+    fn as_str(self) -> &'static str;
+    fn parse(s: &str) -> Option<Self>;
+}

@@ -16,6 +16,12 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// Where a registration stands: waiting for its proof, proven (a password is next), done, or
+    /// closed (expired, or too many wrong tries).
+    RegistrationStatus { Pending = "pending", Verified = "verified", Completed = "completed", Dead = "dead" }
+}
+
 /// The second step of a registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proof {

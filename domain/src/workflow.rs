@@ -37,44 +37,65 @@ code_enum! {
 }
 
 code_enum! {
-    /// Who makes a move: the applicant, or the handling agency (an officer or its one-stop system).
-    Actor { Applicant = "applicant", Agency = "agency" }
+    /// Which side makes a move: the applicant, or the handling agency (an officer or its one-stop
+    /// system).
+    Side { Applicant = "applicant", Agency = "agency" }
 }
 
 use DossierAction as A;
 use DossierStatus as S;
 
 /// Every allowed move. `Apologize` keeps the status (a new appointment, not a new state).
-const TABLE: &[(S, A, Actor, S)] = &[
-    (S::Draft, A::Submit, Actor::Applicant, S::Submitted),
-    (S::Submitted, A::Withdraw, Actor::Applicant, S::Withdrawn),
-    (S::Received, A::Withdraw, Actor::Applicant, S::Withdrawn),
-    (S::SupplementRequested, A::Withdraw, Actor::Applicant, S::Withdrawn),
-    (S::SupplementRequested, A::Resubmit, Actor::Applicant, S::Submitted),
-    (S::Submitted, A::Receive, Actor::Agency, S::Received),
-    (S::Submitted, A::Reject, Actor::Agency, S::Rejected),
-    (S::Received, A::Reject, Actor::Agency, S::Rejected),
-    (S::Submitted, A::RequestSupplement, Actor::Agency, S::SupplementRequested),
-    (S::Received, A::RequestSupplement, Actor::Agency, S::SupplementRequested),
-    (S::Processing, A::RequestSupplement, Actor::Agency, S::SupplementRequested),
-    (S::Received, A::StartProcessing, Actor::Agency, S::Processing),
-    (S::Processing, A::Complete, Actor::Agency, S::Completed),
-    (S::Completed, A::ReturnResult, Actor::Agency, S::Returned),
-    (S::Received, A::Stop, Actor::Agency, S::Stopped),
-    (S::Processing, A::Stop, Actor::Agency, S::Stopped),
-    (S::Received, A::Apologize, Actor::Agency, S::Received),
-    (S::Processing, A::Apologize, Actor::Agency, S::Processing),
-    (S::Completed, A::Apologize, Actor::Agency, S::Completed),
+const TABLE: &[(S, A, Side, S)] = &[
+    (S::Draft, A::Submit, Side::Applicant, S::Submitted),
+    (S::Submitted, A::Withdraw, Side::Applicant, S::Withdrawn),
+    (S::Received, A::Withdraw, Side::Applicant, S::Withdrawn),
+    (S::SupplementRequested, A::Withdraw, Side::Applicant, S::Withdrawn),
+    (S::SupplementRequested, A::Resubmit, Side::Applicant, S::Submitted),
+    (S::Submitted, A::Receive, Side::Agency, S::Received),
+    (S::Submitted, A::Reject, Side::Agency, S::Rejected),
+    (S::Received, A::Reject, Side::Agency, S::Rejected),
+    (S::Submitted, A::RequestSupplement, Side::Agency, S::SupplementRequested),
+    (S::Received, A::RequestSupplement, Side::Agency, S::SupplementRequested),
+    (S::Processing, A::RequestSupplement, Side::Agency, S::SupplementRequested),
+    (S::Received, A::StartProcessing, Side::Agency, S::Processing),
+    (S::Processing, A::Complete, Side::Agency, S::Completed),
+    (S::Completed, A::ReturnResult, Side::Agency, S::Returned),
+    (S::Received, A::Stop, Side::Agency, S::Stopped),
+    (S::Processing, A::Stop, Side::Agency, S::Stopped),
+    (S::Received, A::Apologize, Side::Agency, S::Received),
+    (S::Processing, A::Apologize, Side::Agency, S::Processing),
+    (S::Completed, A::Apologize, Side::Agency, S::Completed),
 ];
 
-/// The status after `action` by `actor`, or `None` when the table does not allow it.
-pub fn next_status(from: DossierStatus, action: DossierAction, actor: Actor) -> Option<DossierStatus> {
-    TABLE.iter().find(|(s, a, who, _)| *s == from && *a == action && *who == actor).map(|(_, _, _, to)| *to)
+/// The status after `action` by `side`, or `None` when the table does not allow it.
+pub fn next_status(from: DossierStatus, action: DossierAction, side: Side) -> Option<DossierStatus> {
+    TABLE.iter().find(|(s, a, who, _)| *s == from && *a == action && *who == side).map(|(_, _, _, to)| *to)
 }
 
-/// The actions `actor` may take from `from`, for clients that show buttons.
-pub fn allowed_actions(from: DossierStatus, actor: Actor) -> Vec<DossierAction> {
-    TABLE.iter().filter(|(s, _, who, _)| *s == from && *who == actor).map(|(_, a, _, _)| *a).collect()
+/// The actions `side` may take from `from`, for clients that show buttons.
+pub fn allowed_actions(from: DossierStatus, side: Side) -> Vec<DossierAction> {
+    TABLE.iter().filter(|(s, _, who, _)| *s == from && *who == side).map(|(_, a, _, _)| *a).collect()
+}
+
+/// Whether some sequence of moves of either side leads from `from` to `to` (or they are the same):
+/// what a one-stop system may report of a dossier it registered at a counter, whose moves it makes
+/// in its own system.
+pub fn reachable(from: DossierStatus, to: DossierStatus) -> bool {
+    let mut seen = vec![from];
+    let mut i = 0;
+    while let Some(&at) = seen.get(i) {
+        if at == to {
+            return true;
+        }
+        for (s, _, _, next) in TABLE {
+            if *s == at && !seen.contains(next) {
+                seen.push(*next);
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 impl DossierStatus {
@@ -104,10 +125,22 @@ impl DossierStatus {
         matches!(self, S::Returned | S::Rejected | S::Stopped | S::Withdrawn)
     }
 
+    /// Whether the handling agency sees it in its inbox: every dossier but the applicant's drafts.
+    pub fn reaches_agency(self) -> bool {
+        self != S::Draft
+    }
+
     /// Whether the processing clock runs (received and not yet completed, not waiting for the applicant).
     pub fn clock_running(self) -> bool {
         matches!(self, S::Received | S::Processing)
     }
+
+    /// The statuses in which the applicant may still change a dossier.
+    pub const EDITABLE: &'static [DossierStatus] = &[S::Draft, S::SupplementRequested];
+    /// The statuses in which the processing clock runs.
+    pub const CLOCK_RUNNING: &'static [DossierStatus] = &[S::Received, S::Processing];
+    /// The statuses in which the agency has finished with a dossier (the statistics' "finished").
+    pub const SETTLED: &'static [DossierStatus] = &[S::Returned, S::Rejected, S::Stopped];
 }
 
 /// Reads a dossier code `<agency code>-<yyMMdd>-<NNNN>`: the agency code, the day and the number
@@ -146,25 +179,45 @@ mod tests {
     #[test]
     fn the_happy_path_and_refusals() {
         let path = [
-            (A::Submit, Actor::Applicant, S::Submitted),
-            (A::Receive, Actor::Agency, S::Received),
-            (A::RequestSupplement, Actor::Agency, S::SupplementRequested),
-            (A::Resubmit, Actor::Applicant, S::Submitted),
-            (A::Receive, Actor::Agency, S::Received),
-            (A::StartProcessing, Actor::Agency, S::Processing),
-            (A::Complete, Actor::Agency, S::Completed),
-            (A::ReturnResult, Actor::Agency, S::Returned),
+            (A::Submit, Side::Applicant, S::Submitted),
+            (A::Receive, Side::Agency, S::Received),
+            (A::RequestSupplement, Side::Agency, S::SupplementRequested),
+            (A::Resubmit, Side::Applicant, S::Submitted),
+            (A::Receive, Side::Agency, S::Received),
+            (A::StartProcessing, Side::Agency, S::Processing),
+            (A::Complete, Side::Agency, S::Completed),
+            (A::ReturnResult, Side::Agency, S::Returned),
         ];
         let mut status = S::Draft;
         for (action, actor, expected) in path {
             status = next_status(status, action, actor).unwrap_or_else(|| panic!("{status} --{action}--> ?"));
             assert_eq!(status, expected);
         }
-        assert_eq!(next_status(S::Draft, A::Receive, Actor::Agency), None);
-        assert_eq!(next_status(S::Submitted, A::Receive, Actor::Applicant), None, "applicants do not receive");
-        assert_eq!(next_status(S::Returned, A::Withdraw, Actor::Applicant), None);
-        assert_eq!(next_status(S::Processing, A::Apologize, Actor::Agency), Some(S::Processing));
+        assert_eq!(next_status(S::Draft, A::Receive, Side::Agency), None);
+        assert_eq!(next_status(S::Submitted, A::Receive, Side::Applicant), None, "applicants do not receive");
+        assert_eq!(next_status(S::Returned, A::Withdraw, Side::Applicant), None);
+        assert_eq!(next_status(S::Processing, A::Apologize, Side::Agency), Some(S::Processing));
         assert_eq!(S::Returned.national_code(), Some(10));
         assert_eq!(S::Draft.national_code(), None);
+    }
+
+    #[test]
+    fn what_a_counter_system_may_report() {
+        assert!(reachable(S::Received, S::Processing));
+        assert!(reachable(S::Received, S::Returned));
+        assert!(reachable(S::Submitted, S::Withdrawn));
+        assert!(reachable(S::Processing, S::Processing));
+        assert!(!reachable(S::Returned, S::Received), "a returned result stays returned");
+        assert!(!reachable(S::Completed, S::Received));
+        assert!(!reachable(S::Submitted, S::Draft));
+    }
+
+    #[test]
+    fn the_status_lists_agree_with_the_predicates() {
+        for s in S::ALL {
+            assert_eq!(S::EDITABLE.contains(s), s.editable(), "{s}");
+            assert_eq!(S::CLOCK_RUNNING.contains(s), s.clock_running(), "{s}");
+            assert_eq!(S::SETTLED.contains(s), s.finished() && *s != S::Withdrawn, "{s}");
+        }
     }
 }

@@ -74,6 +74,8 @@ pub struct ProcedureRow {
     pub effective_from: NaiveDate,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `HH:MM`: a dossier received at or after it (local time) counts from the next working day.
+    pub receipt_cutoff: Option<String>,
 }
 
 /// The short agency reference shown inside procedures.

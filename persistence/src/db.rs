@@ -15,6 +15,18 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Runs the same code against whichever backend a connection is, for the queries diesel can only
+/// build for one backend at a time (upserts, `RETURNING`): `db_run!(conn, |c| query.execute(c))`.
+#[macro_export]
+macro_rules! db_run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::DbConn::Postgres($c) => $body,
+            $crate::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 /// Which backend a connection is, for the few queries that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {

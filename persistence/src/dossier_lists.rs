@@ -2,12 +2,14 @@
 //! and what the database keeps of the lists it counts (migrations 13 and 14).
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use chrono::NaiveDate;
+use const_format::concatcp;
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
+use dvc_domain::workflow::DossierStatus;
 
+use crate::codes::Code;
 use crate::dossiers::DossierRow;
 use crate::prepared::{json_array, Bind, Prepared};
 use crate::schema::dossiers;
@@ -18,7 +20,7 @@ use crate::DbConn;
 pub struct DossierFilter {
     pub applicant_id: Option<String>,
     pub agency_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<DossierStatus>,
     pub procedure_id: Option<String>,
     pub code: Option<String>,
     /// Only those past their due date and not finished (as of `today`).
@@ -28,6 +30,9 @@ pub struct DossierFilter {
 
 type DB = <DbConn as diesel::Connection>::Backend;
 
+/// Dossiers that are not drafts, as the inbox's partial index states it.
+const NOT_DRAFT: &str = concatcp!("dossiers.status <> '", DossierStatus::Draft.as_str(), "'");
+
 fn dossier_query(f: &DossierFilter) -> dossiers::BoxedQuery<'_, DB> {
     let mut q = dossiers::table.into_boxed();
     if let Some(a) = &f.applicant_id {
@@ -36,8 +41,8 @@ fn dossier_query(f: &DossierFilter) -> dossiers::BoxedQuery<'_, DB> {
     if let Some(a) = &f.agency_id {
         q = q.filter(dossiers::agency_id.eq(a));
     }
-    if let Some(s) = &f.status {
-        q = q.filter(dossiers::status.eq(s));
+    if let Some(s) = f.status {
+        q = q.filter(dossiers::status.eq(Code(s)));
     }
     if let Some(p) = &f.procedure_id {
         q = q.filter(dossiers::procedure_id.eq(p));
@@ -46,11 +51,13 @@ fn dossier_query(f: &DossierFilter) -> dossiers::BoxedQuery<'_, DB> {
         q = q.filter(dossiers::code.eq(c));
     }
     if let Some(today) = f.overdue_on {
-        q = q.filter(dossiers::due_date.lt(today)).filter(dossiers::status.eq_any(["received", "processing"]));
+        q = q
+            .filter(dossiers::due_date.lt(today))
+            .filter(dossiers::status.eq_any(Code::all(DossierStatus::CLOCK_RUNNING)));
     }
     if f.exclude_drafts {
         // A literal, not a parameter, so that the planner can use the inbox's partial index.
-        q = q.filter(sql::<diesel::sql_types::Bool>("dossiers.status <> 'draft'"));
+        q = q.filter(sql::<diesel::sql_types::Bool>(NOT_DRAFT));
     }
     q
 }
@@ -157,9 +164,12 @@ pub fn whole_list_pages(
     const APPLICANT: &str = "SELECT r.slot, d.* FROM unnest({}, {}, {}) WITH ORDINALITY AS r (key, skip, take, slot) \
          CROSS JOIN LATERAL (SELECT * FROM dossiers x WHERE x.applicant_id = r.key \
          ORDER BY x.created_at DESC, x.id DESC OFFSET r.skip LIMIT r.take) d";
-    const INBOX: &str = "SELECT r.slot, d.* FROM unnest({}, {}, {}) WITH ORDINALITY AS r (key, skip, take, slot) \
-         CROSS JOIN LATERAL (SELECT * FROM dossiers x WHERE x.agency_id = r.key AND x.status <> 'draft' \
-         ORDER BY x.due_date ASC NULLS LAST, x.submitted_at, x.id OFFSET r.skip LIMIT r.take) d";
+    const INBOX: &str = concatcp!(
+        "SELECT r.slot, d.* FROM unnest({}, {}, {}) WITH ORDINALITY AS r (key, skip, take, slot) \
+         CROSS JOIN LATERAL (SELECT * FROM dossiers x WHERE x.agency_id = r.key AND x.status <> '",
+        DossierStatus::Draft.as_str(),
+        "' ORDER BY x.due_date ASC NULLS LAST, x.submitted_at, x.id OFFSET r.skip LIMIT r.take) d"
+    );
     #[derive(QueryableByName)]
     struct Slotted {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -222,21 +232,20 @@ pub fn list_states(conn: &mut DbConn, list: KeptList, keys: &[String]) -> QueryR
          FROM dossier_counts WHERE kind = {} AND key";
     let rows: Vec<ListStateRow> = match conn {
         DbConn::Postgres(_) => {
-            static SQL: LazyLock<String> = LazyLock::new(|| format!("{SUMS} = ANY({{}}) GROUP BY key"));
-            Prepared::new(&SQL, vec![Bind::Text(list.kind()), Bind::Texts(keys)]).load(conn)?
+            const SQL: &str = concatcp!(SUMS, " = ANY({}) GROUP BY key");
+            Prepared::new(SQL, vec![Bind::Text(list.kind()), Bind::Texts(keys)]).load(conn)?
         }
         DbConn::Sqlite(_) => {
-            static SQL: LazyLock<String> =
-                LazyLock::new(|| format!("{SUMS} IN (SELECT value FROM json_each({{}})) GROUP BY key"));
+            const SQL: &str = concatcp!(SUMS, " IN (SELECT value FROM json_each({})) GROUP BY key");
             let json = json_array(keys)?;
-            Prepared::new(&SQL, vec![Bind::Text(list.kind()), Bind::Text(&json)]).load(conn)?
+            Prepared::new(SQL, vec![Bind::Text(list.kind()), Bind::Text(&json)]).load(conn)?
         }
     };
     Ok(rows.into_iter().map(|r| (r.key, ListState { total: r.total, version: r.version })).collect())
 }
 
 /// Counts of an applicant's dossiers per status.
-pub fn count_by_status(conn: &mut DbConn, applicant_id: &str) -> QueryResult<Vec<(String, i64)>> {
+pub fn count_by_status(conn: &mut DbConn, applicant_id: &str) -> QueryResult<Vec<(Code<DossierStatus>, i64)>> {
     dossiers::table
         .filter(dossiers::applicant_id.eq(applicant_id))
         .group_by(dossiers::status)

@@ -5,15 +5,23 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use dvc_domain::dossier::Dossier;
 
+use crate::codes::Code;
 use crate::dossiers::{DossierRow, EventRow};
 use crate::prepared::{Bind, Prepared};
 use crate::schema::{dossier_events, dossiers};
 use crate::DbConn;
 
 /// Dossiers by id, in no particular order; ids without a dossier are left out.
-pub fn find_dossiers(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<DossierRow>> {
-    dossiers::table.filter(dossiers::id.eq_any(ids)).select(DossierRow::as_select()).load(conn)
+pub fn find_dossiers(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Dossier>> {
+    let rows: Vec<DossierRow> =
+        dossiers::table.filter(dossiers::id.eq_any(ids)).select(DossierRow::as_select()).load(conn)?;
+    Ok(rows.into_iter().map(Dossier::from).collect())
+}
+
+fn text_error(e: Box<dyn std::error::Error + Send + Sync>) -> diesel::result::Error {
+    diesel::result::Error::SerializationError(e)
 }
 
 /// New dossiers.
@@ -28,39 +36,54 @@ pub fn insert_dossiers(conn: &mut DbConn, rows: &[DossierRow]) -> QueryResult<()
     const SQL: &str = "INSERT INTO dossiers (id, code, procedure_id, procedure_version, procedure_snapshot, \
          agency_id, applicant_id, applicant, status, channel, form_data, delivery, submitted_at, received_at, \
          due_date, working_days_allowed, working_days_spent, clock_started_on, finished_at, timeliness, version, \
-         created_at, updated_at, fee_vnd) \
-         SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})";
-    let c = Columns::of(rows.iter());
+         created_at, updated_at, fee_vnd, rescheduled_due_date) \
+         SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})";
+    let c = Columns::of(rows.iter())?;
     let n = Prepared::new(SQL, c.binds()).execute(conn)?;
     expect_rows(n, rows.len())
 }
 
+/// A workflow move to write: the dossier as it will be, the version it must still have, and
+/// whether it took another procedure version (only then is its snapshot written again).
+pub struct Moved<'a> {
+    pub dossier: &'a Dossier,
+    pub expected_version: i32,
+    pub procedure_changed: bool,
+}
+
 /// Writes the new state of dossiers moved through the workflow, each only if it still has the
-/// version its move was judged on (given with it); whether each one was written. A move changes
-/// the workflow's columns, never the applicant's form, delivery or identity.
-pub fn update_moved(conn: &mut DbConn, moved: &[(&DossierRow, i32)]) -> QueryResult<Vec<bool>> {
+/// version its move was judged on; whether each one was written. A move changes the workflow's
+/// columns, never the applicant's form, delivery or identity.
+pub fn update_moved(conn: &mut DbConn, moved: &[Moved]) -> QueryResult<Vec<bool>> {
     if let DbConn::Sqlite(c) = conn {
         let mut written = Vec::with_capacity(moved.len());
-        for (row, expected) in moved {
-            let n = diesel::update(dossiers::table.find(&row.id).filter(dossiers::version.eq(expected)))
+        for m in moved {
+            let d = m.dossier;
+            let n = diesel::update(dossiers::table.find(&d.id.0).filter(dossiers::version.eq(m.expected_version)))
                 .set((
-                    dossiers::code.eq(&row.code),
-                    dossiers::procedure_version.eq(row.procedure_version),
-                    dossiers::procedure_snapshot.eq(&row.procedure_snapshot),
-                    dossiers::status.eq(&row.status),
-                    dossiers::submitted_at.eq(row.submitted_at),
-                    dossiers::received_at.eq(row.received_at),
-                    dossiers::due_date.eq(row.due_date),
-                    dossiers::working_days_allowed.eq(row.working_days_allowed),
-                    dossiers::working_days_spent.eq(row.working_days_spent),
-                    dossiers::clock_started_on.eq(row.clock_started_on),
-                    dossiers::finished_at.eq(row.finished_at),
-                    dossiers::timeliness.eq(&row.timeliness),
-                    dossiers::version.eq(row.version),
-                    dossiers::updated_at.eq(row.updated_at),
-                    dossiers::fee_vnd.eq(row.fee_vnd),
+                    dossiers::code.eq(&d.code),
+                    dossiers::procedure_version.eq(d.procedure_version),
+                    dossiers::status.eq(Code(d.status)),
+                    dossiers::submitted_at.eq(d.submitted_at),
+                    dossiers::received_at.eq(d.received_at),
+                    dossiers::due_date.eq(d.clock.due_date),
+                    dossiers::rescheduled_due_date.eq(d.clock.rescheduled_due_date),
+                    dossiers::working_days_allowed.eq(d.clock.working_days_allowed),
+                    dossiers::working_days_spent.eq(d.clock.working_days_spent),
+                    dossiers::clock_started_on.eq(d.clock.running_since),
+                    dossiers::finished_at.eq(d.finished_at),
+                    dossiers::timeliness.eq(d.timeliness.map(Code)),
+                    dossiers::version.eq(d.version),
+                    dossiers::updated_at.eq(d.updated_at),
+                    dossiers::fee_vnd.eq(d.fee_vnd),
                 ))
                 .execute(c)?;
+            if n == 1 && m.procedure_changed {
+                let snapshot = crate::codes::Json(d.procedure.clone());
+                diesel::update(dossiers::table.find(&d.id.0))
+                    .set(dossiers::procedure_snapshot.eq(snapshot))
+                    .execute(c)?;
+            }
             written.push(n == 1);
         }
         return Ok(written);
@@ -68,29 +91,72 @@ pub fn update_moved(conn: &mut DbConn, moved: &[(&DossierRow, i32)]) -> QueryRes
     if moved.is_empty() {
         return Ok(Vec::new());
     }
+    // The snapshot goes in only for the dossiers that took another procedure version.
     const SQL: &str = "UPDATE dossiers AS d SET code = u.code, procedure_version = u.procedure_version, \
-         procedure_snapshot = u.procedure_snapshot, status = u.status, submitted_at = u.submitted_at, \
-         received_at = u.received_at, due_date = u.due_date, working_days_allowed = u.working_days_allowed, \
+         procedure_snapshot = COALESCE(u.procedure_snapshot, d.procedure_snapshot), status = u.status, \
+         submitted_at = u.submitted_at, received_at = u.received_at, due_date = u.due_date, \
+         rescheduled_due_date = u.rescheduled_due_date, working_days_allowed = u.working_days_allowed, \
          working_days_spent = u.working_days_spent, clock_started_on = u.clock_started_on, \
          finished_at = u.finished_at, timeliness = u.timeliness, version = u.version, updated_at = u.updated_at, \
          fee_vnd = u.fee_vnd \
-         FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) \
-         AS u (id, code, procedure_id, procedure_version, procedure_snapshot, agency_id, applicant_id, applicant, \
-               status, channel, form_data, delivery, submitted_at, received_at, due_date, working_days_allowed, \
-               working_days_spent, clock_started_on, finished_at, timeliness, version, created_at, updated_at, \
-               fee_vnd, expected) \
+         FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) \
+         AS u (id, code, procedure_version, procedure_snapshot, status, submitted_at, received_at, due_date, \
+               rescheduled_due_date, working_days_allowed, working_days_spent, clock_started_on, finished_at, \
+               timeliness, version, updated_at, fee_vnd, expected) \
          WHERE d.id = u.id AND d.version = u.expected RETURNING d.id";
-    let c = Columns::of(moved.iter().map(|(row, _)| *row));
-    let expected: Vec<i32> = moved.iter().map(|(_, v)| *v).collect();
+    let id: Vec<String> = moved.iter().map(|m| m.dossier.id.0.clone()).collect();
+    let code: Vec<Option<String>> = moved.iter().map(|m| m.dossier.code.clone()).collect();
+    let procedure_version: Vec<i32> = moved.iter().map(|m| m.dossier.procedure_version).collect();
+    let snapshot: Vec<Option<String>> = moved
+        .iter()
+        .map(|m| m.procedure_changed.then(|| crate::codes::Json(m.dossier.procedure.clone()).to_text()).transpose())
+        .collect::<Result<_, _>>()
+        .map_err(text_error)?;
+    let status: Vec<String> = moved.iter().map(|m| m.dossier.status.as_str().to_string()).collect();
+    let submitted_at: Vec<Option<NaiveDateTime>> = moved.iter().map(|m| m.dossier.submitted_at).collect();
+    let received_at: Vec<Option<NaiveDateTime>> = moved.iter().map(|m| m.dossier.received_at).collect();
+    let due_date: Vec<Option<NaiveDate>> = moved.iter().map(|m| m.dossier.clock.due_date).collect();
+    let rescheduled: Vec<Option<NaiveDate>> = moved.iter().map(|m| m.dossier.clock.rescheduled_due_date).collect();
+    let allowed: Vec<i32> = moved.iter().map(|m| m.dossier.clock.working_days_allowed).collect();
+    let spent: Vec<i32> = moved.iter().map(|m| m.dossier.clock.working_days_spent).collect();
+    let started: Vec<Option<NaiveDate>> = moved.iter().map(|m| m.dossier.clock.running_since).collect();
+    let finished_at: Vec<Option<NaiveDateTime>> = moved.iter().map(|m| m.dossier.finished_at).collect();
+    let timeliness: Vec<Option<String>> =
+        moved.iter().map(|m| m.dossier.timeliness.map(|t| t.as_str().to_string())).collect();
+    let version: Vec<i32> = moved.iter().map(|m| m.dossier.version).collect();
+    let updated_at: Vec<NaiveDateTime> = moved.iter().map(|m| m.dossier.updated_at).collect();
+    let fee_vnd: Vec<i64> = moved.iter().map(|m| m.dossier.fee_vnd).collect();
+    let expected: Vec<i32> = moved.iter().map(|m| m.expected_version).collect();
     #[derive(QueryableByName)]
     struct Written {
         #[diesel(sql_type = diesel::sql_types::Text)]
         id: String,
     }
-    let mut binds = c.binds();
-    binds.push(Bind::Ints(&expected));
-    let written: Vec<Written> = Prepared::new(SQL, binds).load(conn)?;
-    Ok(moved.iter().map(|(row, _)| written.iter().any(|w| w.id == row.id)).collect())
+    let written: Vec<Written> = Prepared::new(
+        SQL,
+        vec![
+            Bind::Texts(&id),
+            Bind::OptTexts(&code),
+            Bind::Ints(&procedure_version),
+            Bind::OptTexts(&snapshot),
+            Bind::Texts(&status),
+            Bind::OptTimestamps(&submitted_at),
+            Bind::OptTimestamps(&received_at),
+            Bind::OptDates(&due_date),
+            Bind::OptDates(&rescheduled),
+            Bind::Ints(&allowed),
+            Bind::Ints(&spent),
+            Bind::OptDates(&started),
+            Bind::OptTimestamps(&finished_at),
+            Bind::OptTexts(&timeliness),
+            Bind::Ints(&version),
+            Bind::Timestamps(&updated_at),
+            Bind::BigInts(&fee_vnd),
+            Bind::Ints(&expected),
+        ],
+    )
+    .load(conn)?;
+    Ok(moved.iter().map(|m| written.iter().any(|w| w.id == m.dossier.id.0)).collect())
 }
 
 /// History events.
@@ -106,15 +172,13 @@ pub fn insert_events(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
          actor_role, note, data) SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {})";
     let col = |f: fn(&EventRow) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
     let opt = |f: fn(&EventRow) -> &Option<String>| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
-    let (id, dossier_id, action, to_status, actor_role, data) = (
-        col(|r| &r.id),
-        col(|r| &r.dossier_id),
-        col(|r| &r.action),
-        col(|r| &r.to_status),
-        col(|r| &r.actor_role),
-        col(|r| &r.data),
-    );
-    let (from_status, actor_id, note) = (opt(|r| &r.from_status), opt(|r| &r.actor_id), opt(|r| &r.note));
+    let (id, dossier_id, actor_role, data) =
+        (col(|r| &r.id), col(|r| &r.dossier_id), col(|r| &r.actor_role), col(|r| &r.data));
+    let (actor_id, note) = (opt(|r| &r.actor_id), opt(|r| &r.note));
+    let action: Vec<String> = rows.iter().map(|r| r.action.0.as_str().to_string()).collect();
+    let from_status: Vec<Option<String>> =
+        rows.iter().map(|r| r.from_status.map(|s| s.0.as_str().to_string())).collect();
+    let to_status: Vec<String> = rows.iter().map(|r| r.to_status.0.as_str().to_string()).collect();
     let at: Vec<NaiveDateTime> = rows.iter().map(|r| r.at).collect();
     let n = Prepared::new(
         SQL,
@@ -170,10 +234,11 @@ struct Columns {
     created_at: Vec<NaiveDateTime>,
     updated_at: Vec<NaiveDateTime>,
     fee_vnd: Vec<i64>,
+    rescheduled_due_date: Vec<Option<NaiveDate>>,
 }
 
 impl Columns {
-    /// Every column, in the order of the table.
+    /// Every column, in the order of the statement.
     fn binds(&self) -> Vec<Bind<'_>> {
         vec![
             Bind::Texts(&self.id),
@@ -200,24 +265,25 @@ impl Columns {
             Bind::Timestamps(&self.created_at),
             Bind::Timestamps(&self.updated_at),
             Bind::BigInts(&self.fee_vnd),
+            Bind::OptDates(&self.rescheduled_due_date),
         ]
     }
 
-    fn of<'a>(rows: impl Iterator<Item = &'a DossierRow>) -> Self {
+    fn of<'a>(rows: impl Iterator<Item = &'a DossierRow>) -> QueryResult<Self> {
         let mut c = Columns::default();
         for r in rows {
             c.id.push(r.id.clone());
             c.code.push(r.code.clone());
             c.procedure_id.push(r.procedure_id.clone());
             c.procedure_version.push(r.procedure_version);
-            c.procedure_snapshot.push(r.procedure_snapshot.clone());
+            c.procedure_snapshot.push(r.procedure_snapshot.to_text().map_err(text_error)?);
             c.agency_id.push(r.agency_id.clone());
             c.applicant_id.push(r.applicant_id.clone());
-            c.applicant.push(r.applicant.clone());
-            c.status.push(r.status.clone());
-            c.channel.push(r.channel.clone());
-            c.form_data.push(r.form_data.clone());
-            c.delivery.push(r.delivery.clone());
+            c.applicant.push(r.applicant.0.get().to_string());
+            c.status.push(r.status.0.as_str().to_string());
+            c.channel.push(r.channel.0.as_str().to_string());
+            c.form_data.push(r.form_data.0.get().to_string());
+            c.delivery.push(r.delivery.to_text().map_err(text_error)?);
             c.submitted_at.push(r.submitted_at);
             c.received_at.push(r.received_at);
             c.due_date.push(r.due_date);
@@ -225,12 +291,13 @@ impl Columns {
             c.working_days_spent.push(r.working_days_spent);
             c.clock_started_on.push(r.clock_started_on);
             c.finished_at.push(r.finished_at);
-            c.timeliness.push(r.timeliness.clone());
+            c.timeliness.push(r.timeliness.map(|t| t.0.as_str().to_string()));
             c.version.push(r.version);
             c.created_at.push(r.created_at);
             c.updated_at.push(r.updated_at);
             c.fee_vnd.push(r.fee_vnd);
+            c.rescheduled_due_date.push(r.rescheduled_due_date);
         }
-        c
+        Ok(c)
     }
 }

@@ -1,48 +1,25 @@
-//! Dossiers, their history, files and attachments, the holiday calendar and dossier codes.
-
-use std::sync::LazyLock;
+//! The dossier repository: dossiers as the domain's typed values, their history, their codes and
+//! their public tracking. Rows hold coded and JSON columns as typed values (see `codes.rs`); a
+//! row maps to a `Dossier` and back without parsing by hand.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use const_format::concatcp;
 use diesel::prelude::*;
+use dvc_domain::dossier::{
+    AccountId, AgencyId, Channel, DeadlineClock, Delivery, Dossier, DossierId, Event, ProcedureId, ProcedureSnapshot,
+    Step, Timeliness,
+};
+use dvc_domain::payment::{FeePhase, PaymentStatus};
+use dvc_domain::workflow::DossierStatus;
+use serde_json::value::RawValue;
 
+use crate::codes::{Code, Json};
 use crate::prepared::{json_array, Bind, Prepared};
-use crate::schema::{dossier_attachments, dossier_code_counters, dossier_events, dossiers, files, holidays};
-use crate::DbConn;
+use crate::schema::{dossier_code_counters, dossier_events, dossiers};
+use crate::{db_run, DbConn};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = holidays)]
-pub struct HolidayRow {
-    pub day: NaiveDate,
-    pub name: String,
-    /// A weekend day declared a working day (a swap), rather than a day off.
-    pub working: bool,
-    pub updated_at: NaiveDateTime,
-}
-
-pub fn list_holidays(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<HolidayRow>> {
-    holidays::table
-        .filter(holidays::day.ge(from).and(holidays::day.le(to)))
-        .order(holidays::day)
-        .select(HolidayRow::as_select())
-        .load(conn)
-}
-
-/// Every calendar entry (a few dozen a year), for working-day arithmetic.
-pub fn all_holidays(conn: &mut DbConn) -> QueryResult<Vec<HolidayRow>> {
-    holidays::table.select(HolidayRow::as_select()).load(conn)
-}
-
-pub fn put_holiday(conn: &mut DbConn, row: &HolidayRow) -> QueryResult<bool> {
-    crate::db::write_transaction(conn, |conn| {
-        let existed = diesel::delete(holidays::table.find(row.day)).execute(conn)? > 0;
-        diesel::insert_into(holidays::table).values(row).execute(conn)?;
-        Ok(existed)
-    })
-}
-
-pub fn delete_holiday(conn: &mut DbConn, day: NaiveDate) -> QueryResult<usize> {
-    diesel::delete(holidays::table.find(day)).execute(conn)
-}
+/// A JSON document kept as written: checked when read, never rebuilt.
+pub type RawJson = Json<Box<RawValue>>;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = dossiers, treat_none_as_null = true)]
@@ -51,17 +28,16 @@ pub struct DossierRow {
     pub code: Option<String>,
     pub procedure_id: String,
     pub procedure_version: i32,
-    /// The procedure as it was when the dossier was created (fees, documents, deadline).
-    pub procedure_snapshot: String,
+    /// The procedure as it was when the dossier took it (fees, documents, deadline).
+    pub procedure_snapshot: Json<ProcedureSnapshot>,
     pub agency_id: String,
     pub applicant_id: Option<String>,
-    /// JSON of the applicant block, prefilled from the profile.
-    pub applicant: String,
-    pub status: String,
-    /// `online`, `counter` or `post`.
-    pub channel: String,
-    pub form_data: String,
-    pub delivery: String,
+    /// The applicant block, prefilled from the profile.
+    pub applicant: RawJson,
+    pub status: Code<DossierStatus>,
+    pub channel: Code<Channel>,
+    pub form_data: RawJson,
+    pub delivery: Json<Delivery>,
     pub submitted_at: Option<NaiveDateTime>,
     pub received_at: Option<NaiveDateTime>,
     pub due_date: Option<NaiveDate>,
@@ -70,12 +46,80 @@ pub struct DossierRow {
     pub working_days_spent: i32,
     pub clock_started_on: Option<NaiveDate>,
     pub finished_at: Option<NaiveDateTime>,
-    pub timeliness: Option<String>,
+    pub timeliness: Option<Code<Timeliness>>,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     /// Fees owed in total (before and after processing), fixed at submission.
     pub fee_vnd: i64,
+    /// The appointment of the latest apology; `due_date` still judges the agency.
+    pub rescheduled_due_date: Option<NaiveDate>,
+}
+
+impl From<DossierRow> for Dossier {
+    fn from(r: DossierRow) -> Self {
+        Dossier {
+            id: DossierId(r.id),
+            code: r.code,
+            procedure_id: ProcedureId(r.procedure_id),
+            procedure_version: r.procedure_version,
+            procedure: r.procedure_snapshot.0,
+            agency_id: AgencyId(r.agency_id),
+            applicant_id: r.applicant_id.map(AccountId),
+            applicant: r.applicant.0,
+            status: r.status.0,
+            channel: r.channel.0,
+            form_data: r.form_data.0,
+            delivery: r.delivery.0,
+            submitted_at: r.submitted_at,
+            received_at: r.received_at,
+            clock: DeadlineClock {
+                working_days_allowed: r.working_days_allowed,
+                working_days_spent: r.working_days_spent,
+                running_since: r.clock_started_on,
+                due_date: r.due_date,
+                rescheduled_due_date: r.rescheduled_due_date,
+            },
+            finished_at: r.finished_at,
+            timeliness: r.timeliness.map(|t| t.0),
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            fee_vnd: r.fee_vnd,
+        }
+    }
+}
+
+impl From<&Dossier> for DossierRow {
+    fn from(d: &Dossier) -> Self {
+        DossierRow {
+            id: d.id.0.clone(),
+            code: d.code.clone(),
+            procedure_id: d.procedure_id.0.clone(),
+            procedure_version: d.procedure_version,
+            procedure_snapshot: Json(d.procedure.clone()),
+            agency_id: d.agency_id.0.clone(),
+            applicant_id: d.applicant_id.as_ref().map(|a| a.0.clone()),
+            applicant: Json(d.applicant.clone()),
+            status: Code(d.status),
+            channel: Code(d.channel),
+            form_data: Json(d.form_data.clone()),
+            delivery: Json(d.delivery.clone()),
+            submitted_at: d.submitted_at,
+            received_at: d.received_at,
+            due_date: d.clock.due_date,
+            working_days_allowed: d.clock.working_days_allowed,
+            working_days_spent: d.clock.working_days_spent,
+            clock_started_on: d.clock.running_since,
+            finished_at: d.finished_at,
+            timeliness: d.timeliness.map(Code),
+            version: d.version,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+            fee_vnd: d.fee_vnd,
+            rescheduled_due_date: d.clock.rescheduled_due_date,
+        }
+    }
 }
 
 pub fn insert_dossier(conn: &mut DbConn, row: &DossierRow) -> QueryResult<()> {
@@ -86,8 +130,15 @@ pub fn find_dossier(conn: &mut DbConn, id: &str) -> QueryResult<Option<DossierRo
     dossiers::table.find(id).select(DossierRow::as_select()).first(conn).optional()
 }
 
-pub fn find_dossier_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<DossierRow>> {
-    dossiers::table.filter(dossiers::code.eq(code)).select(DossierRow::as_select()).first(conn).optional()
+/// The dossier with this id.
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Dossier>> {
+    Ok(find_dossier(conn, id)?.map(Dossier::from))
+}
+
+/// The dossier with this code.
+pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Dossier>> {
+    let row = dossiers::table.filter(dossiers::code.eq(code)).select(DossierRow::as_select()).first(conn).optional()?;
+    Ok(row.map(Dossier::from))
 }
 
 /// Writes a new state of a dossier if nobody changed it since `expected_version` was read.
@@ -98,12 +149,18 @@ pub fn update_dossier(conn: &mut DbConn, row: &DossierRow, expected_version: i32
     Ok(n == 1)
 }
 
+/// Writes a new state of a dossier if it still has `expected_version`.
+pub fn save(conn: &mut DbConn, d: &Dossier, expected_version: i32) -> QueryResult<bool> {
+    update_dossier(conn, &DossierRow::from(d), expected_version)
+}
+
 /// A new version of a dossier that is still editable (draft or awaiting a supplement); false when
 /// it no longer is.
 pub fn touch_editable(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
-    let n = diesel::update(dossiers::table.find(id).filter(dossiers::status.eq_any(["draft", "supplement_requested"])))
-        .set((dossiers::version.eq(dossiers::version + 1), dossiers::updated_at.eq(at)))
-        .execute(conn)?;
+    let n =
+        diesel::update(dossiers::table.find(id).filter(dossiers::status.eq_any(Code::all(DossierStatus::EDITABLE))))
+            .set((dossiers::version.eq(dossiers::version + 1), dossiers::updated_at.eq(at)))
+            .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -146,22 +203,29 @@ pub fn next_code_number(conn: &mut DbConn, prefix: &str) -> QueryResult<i32> {
 fn add_code_numbers(conn: &mut DbConn, prefix: &str, count: i32) -> QueryResult<i32> {
     use dossier_code_counters::dsl as c;
     let row = (c::prefix.eq(prefix), c::last_number.eq(count));
-    match conn {
-        DbConn::Postgres(pg) => diesel::insert_into(c::dossier_code_counters)
-            .values(row)
+    db_run!(conn, |c_| diesel::insert_into(c::dossier_code_counters)
+        .values(row)
+        .on_conflict(c::prefix)
+        .do_update()
+        .set(c::last_number.eq(c::last_number + count))
+        .returning(c::last_number)
+        .get_result(c_))
+}
+
+/// Sets the last number used of code prefixes (after a bulk load wrote codes itself).
+pub fn set_code_counters(conn: &mut DbConn, counters: &[(String, i32)]) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    use dossier_code_counters::dsl as c;
+    for chunk in counters.chunks(1000) {
+        let rows: Vec<_> = chunk.iter().map(|(p, n)| (c::prefix.eq(p.as_str()), c::last_number.eq(*n))).collect();
+        db_run!(conn, |c_| diesel::insert_into(c::dossier_code_counters)
+            .values(&rows)
             .on_conflict(c::prefix)
             .do_update()
-            .set(c::last_number.eq(c::last_number + count))
-            .returning(c::last_number)
-            .get_result(pg),
-        DbConn::Sqlite(lite) => diesel::insert_into(c::dossier_code_counters)
-            .values(row)
-            .on_conflict(c::prefix)
-            .do_update()
-            .set(c::last_number.eq(c::last_number + count))
-            .returning(c::last_number)
-            .get_result(lite),
+            .set(c::last_number.eq(excluded(c::last_number)))
+            .execute(c_))?;
     }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -170,14 +234,32 @@ pub struct EventRow {
     pub id: String,
     pub dossier_id: String,
     pub at: NaiveDateTime,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub action: Code<Step>,
+    pub from_status: Option<Code<DossierStatus>>,
+    pub to_status: Code<DossierStatus>,
     pub actor_id: Option<String>,
     pub actor_role: String,
     pub note: Option<String>,
     /// JSON of what the move carried (reason, missing documents, new due date, ...).
     pub data: String,
+}
+
+impl EventRow {
+    /// The stored history entry of a decided event.
+    pub fn of(id: String, dossier_id: &str, at: NaiveDateTime, e: &Event) -> Self {
+        EventRow {
+            id,
+            dossier_id: dossier_id.to_string(),
+            at,
+            action: Code(e.step),
+            from_status: e.from.map(Code),
+            to_status: Code(e.to),
+            actor_id: e.actor_id.clone(),
+            actor_role: e.actor_role.as_str().to_string(),
+            note: e.note.clone(),
+            data: serde_json::Value::Object(e.data.clone()).to_string(),
+        }
+    }
 }
 
 pub fn insert_event(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
@@ -192,120 +274,6 @@ pub fn events(conn: &mut DbConn, dossier_id: &str) -> QueryResult<Vec<EventRow>>
         .load(conn)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = files)]
-pub struct FileRow {
-    pub id: String,
-    pub owner_id: Option<String>,
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-    /// Where the bytes are, relative to the data directory.
-    pub storage_key: String,
-    /// 0 not digitised, 1 digitised, 2 reused, 3 reused from another dossier's result.
-    pub digitization: i32,
-    pub created_at: NaiveDateTime,
-}
-
-pub fn insert_file(conn: &mut DbConn, row: &FileRow) -> QueryResult<()> {
-    diesel::insert_into(files::table).values(row).execute(conn).map(|_| ())
-}
-
-pub fn find_file(conn: &mut DbConn, id: &str) -> QueryResult<Option<FileRow>> {
-    files::table.find(id).select(FileRow::as_select()).first(conn).optional()
-}
-
-pub fn files_of_owner(conn: &mut DbConn, owner_id: &str, offset: i64, limit: i64) -> QueryResult<(Vec<FileRow>, i64)> {
-    let total = files::table.filter(files::owner_id.eq(owner_id)).count().get_result(conn)?;
-    let rows = files::table
-        .filter(files::owner_id.eq(owner_id))
-        .order((files::created_at.desc(), files::id))
-        .offset(offset)
-        .limit(limit)
-        .select(FileRow::as_select())
-        .load(conn)?;
-    Ok((rows, total))
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = dossier_attachments)]
-pub struct AttachmentRow {
-    pub id: String,
-    pub dossier_id: String,
-    /// The required-document slot of the procedure (`TK-KS`), or `result` for results.
-    pub document_id: String,
-    pub file_id: String,
-    /// `applicant` (an attachment) or `result` (issued by the agency).
-    pub kind: String,
-    pub created_by: Option<String>,
-    pub created_at: NaiveDateTime,
-}
-
-pub fn insert_attachment(conn: &mut DbConn, row: &AttachmentRow) -> QueryResult<()> {
-    diesel::insert_into(dossier_attachments::table).values(row).execute(conn).map(|_| ())
-}
-
-/// Attachments of a dossier with their files.
-pub fn attachments(conn: &mut DbConn, dossier_id: &str, kind: &str) -> QueryResult<Vec<(AttachmentRow, FileRow)>> {
-    dossier_attachments::table
-        .inner_join(files::table)
-        .filter(dossier_attachments::dossier_id.eq(dossier_id))
-        .filter(dossier_attachments::kind.eq(kind))
-        .order((dossier_attachments::created_at, dossier_attachments::id))
-        .select((AttachmentRow::as_select(), FileRow::as_select()))
-        .load(conn)
-}
-
-pub fn delete_attachment(conn: &mut DbConn, dossier_id: &str, id: &str) -> QueryResult<usize> {
-    diesel::delete(dossier_attachments::table.find(id).filter(dossier_attachments::dossier_id.eq(dossier_id)))
-        .execute(conn)
-}
-
-/// Total bytes attached to a dossier (for the per-dossier limit).
-pub fn attached_bytes(conn: &mut DbConn, dossier_id: &str) -> QueryResult<i64> {
-    let sizes: Vec<i64> = dossier_attachments::table
-        .inner_join(files::table)
-        .filter(dossier_attachments::dossier_id.eq(dossier_id))
-        .select(files::size)
-        .load(conn)?;
-    Ok(sizes.into_iter().sum())
-}
-
-/// Sets the last number used of code prefixes (after a bulk load wrote codes itself).
-pub fn set_code_counters(conn: &mut DbConn, counters: &[(String, i32)]) -> QueryResult<()> {
-    use diesel::upsert::excluded;
-    use dossier_code_counters::dsl as c;
-    for chunk in counters.chunks(1000) {
-        let rows: Vec<_> = chunk.iter().map(|(p, n)| (c::prefix.eq(p.as_str()), c::last_number.eq(*n))).collect();
-        match conn {
-            DbConn::Postgres(pg) => diesel::insert_into(c::dossier_code_counters)
-                .values(&rows)
-                .on_conflict(c::prefix)
-                .do_update()
-                .set(c::last_number.eq(excluded(c::last_number)))
-                .execute(pg)?,
-            DbConn::Sqlite(lite) => diesel::insert_into(c::dossier_code_counters)
-                .values(&rows)
-                .on_conflict(c::prefix)
-                .do_update()
-                .set(c::last_number.eq(excluded(c::last_number)))
-                .execute(lite)?,
-        };
-    }
-    Ok(())
-}
-
-/// The attachments (every kind) of several dossiers, in upload order.
-pub fn attachments_of(conn: &mut DbConn, dossier_ids: &[String]) -> QueryResult<Vec<(AttachmentRow, FileRow)>> {
-    dossier_attachments::table
-        .inner_join(files::table)
-        .filter(dossier_attachments::dossier_id.eq_any(dossier_ids))
-        .order((dossier_attachments::created_at, dossier_attachments::id))
-        .select((AttachmentRow::as_select(), FileRow::as_select()))
-        .load(conn)
-}
-
 /// One row of a dossier's public tracking: the dossier, the sums paid before and after
 /// processing, and one step of its history (none for a dossier without steps).
 #[derive(Debug, Clone, QueryableByName)]
@@ -313,17 +281,19 @@ pub struct TrackingRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub code: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub status: String,
+    pub status: Code<DossierStatus>,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub procedure_snapshot: String,
+    pub procedure_snapshot: Json<ProcedureSnapshot>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
     pub submitted_at: Option<NaiveDateTime>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
     pub received_at: Option<NaiveDateTime>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
     pub due_date: Option<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    pub rescheduled_due_date: Option<NaiveDate>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub timeliness: Option<String>,
+    pub timeliness: Option<Code<Timeliness>>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
     pub clock_started_on: Option<NaiveDate>,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -335,10 +305,31 @@ pub struct TrackingRow {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
     pub step_at: Option<NaiveDateTime>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub step_action: Option<String>,
+    pub step_action: Option<Code<Step>>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    pub step_to_status: Option<String>,
+    pub step_to_status: Option<Code<DossierStatus>>,
 }
+
+/// What public tracking reads of a dossier: the dossier, the sums paid before and after
+/// processing, and its steps but the first.
+const TRACKING: &str = concatcp!(
+    "SELECT d.code, d.status, d.procedure_snapshot, d.submitted_at, d.received_at, d.due_date, \
+     d.rescheduled_due_date, d.timeliness, d.clock_started_on, \
+     CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p WHERE p.dossier_id = d.id AND p.status = '",
+    PaymentStatus::Paid.as_str(),
+    "' AND p.phase = '",
+    FeePhase::Before.as_str(),
+    "') AS BIGINT) AS paid_before, \
+     CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p WHERE p.dossier_id = d.id AND p.status = '",
+    PaymentStatus::Paid.as_str(),
+    "' AND p.phase <> '",
+    FeePhase::Before.as_str(),
+    "') AS BIGINT) AS paid_after, \
+     e.id AS step_id, e.at AS step_at, e.action AS step_action, e.to_status AS step_to_status \
+     FROM dossiers d LEFT JOIN dossier_events e ON e.dossier_id = d.id AND e.action <> '",
+    Step::Create.as_str(),
+    "'"
+);
 
 /// Everything public tracking shows of the dossiers with these codes, in one statement: one row
 /// per step after a dossier's creation, a dossier's rows together and in order (no rows for a code
@@ -348,27 +339,15 @@ pub fn tracking(conn: &mut DbConn, codes: &[String]) -> QueryResult<Vec<Tracking
     // each dossier are put in order here rather than by a sort node in the database's plan.
     let mut rows: Vec<TrackingRow> = match conn {
         DbConn::Postgres(_) => {
-            static SQL: LazyLock<String> = LazyLock::new(|| format!("{TRACKING} WHERE d.code = ANY({{}})"));
-            Prepared::new(&SQL, vec![Bind::Texts(codes)]).load(conn)?
+            const SQL: &str = concatcp!(TRACKING, " WHERE d.code = ANY({})");
+            Prepared::new(SQL, vec![Bind::Texts(codes)]).load(conn)?
         }
         DbConn::Sqlite(_) => {
-            static SQL: LazyLock<String> =
-                LazyLock::new(|| format!("{TRACKING} WHERE d.code IN (SELECT value FROM json_each({{}}))"));
+            const SQL: &str = concatcp!(TRACKING, " WHERE d.code IN (SELECT value FROM json_each({}))");
             let json = json_array(codes)?;
-            Prepared::new(&SQL, vec![Bind::Text(&json)]).load(conn)?
+            Prepared::new(SQL, vec![Bind::Text(&json)]).load(conn)?
         }
     };
     rows.sort_by(|a, b| (&a.code, a.step_at, &a.step_id).cmp(&(&b.code, b.step_at, &b.step_id)));
     Ok(rows)
 }
-
-/// What public tracking reads of a dossier: the dossier, the sums paid before and after
-/// processing, and its steps but the first.
-const TRACKING: &str = "SELECT d.code, d.status, d.procedure_snapshot, d.submitted_at, d.received_at, d.due_date, \
-     d.timeliness, d.clock_started_on, \
-     CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p \
-           WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase = 'before') AS BIGINT) AS paid_before, \
-     CAST((SELECT COALESCE(SUM(p.amount_vnd), 0) FROM payments p \
-           WHERE p.dossier_id = d.id AND p.status = 'paid' AND p.phase <> 'before') AS BIGINT) AS paid_after, \
-     e.id AS step_id, e.at AS step_at, e.action AS step_action, e.to_status AS step_to_status \
-     FROM dossiers d LEFT JOIN dossier_events e ON e.dossier_id = d.id AND e.action <> 'create'";

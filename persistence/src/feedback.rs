@@ -2,7 +2,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use dvc_domain::feedback::{FeedbackKind, FeedbackStatus};
 
+use crate::codes::Code;
 use crate::schema::{feedback, feedback_events, ratings};
 use crate::DbConn;
 
@@ -13,8 +15,7 @@ type DB = <DbConn as diesel::Connection>::Backend;
 pub struct FeedbackRow {
     pub id: String,
     pub code: String,
-    /// `complaint`, `reflection` or `support_request`.
-    pub kind: String,
+    pub kind: Code<FeedbackKind>,
     pub title: String,
     pub content: String,
     pub author_id: String,
@@ -22,8 +23,7 @@ pub struct FeedbackRow {
     pub agency_id: String,
     pub procedure_id: Option<String>,
     pub dossier_id: Option<String>,
-    /// `new`, `in_progress`, `answered` or `closed`.
-    pub status: String,
+    pub status: Code<FeedbackStatus>,
     /// Whether an answered reflection may be published (the author's choice).
     pub publish: bool,
     pub answer: Option<String>,
@@ -43,13 +43,17 @@ pub struct FeedbackEventRow {
     pub id: String,
     pub feedback_id: String,
     pub at: NaiveDateTime,
+    /// A move, or `create` when it was filed.
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Code<FeedbackStatus>>,
+    pub to_status: Code<FeedbackStatus>,
     pub actor_id: Option<String>,
     pub actor_role: String,
     pub note: Option<String>,
 }
+
+/// The history entry of a piece of feedback's filing.
+pub const FILED: &str = "create";
 
 pub fn insert(conn: &mut DbConn, row: &FeedbackRow) -> QueryResult<()> {
     diesel::insert_into(feedback::table).values(row).execute(conn).map(|_| ())
@@ -84,8 +88,8 @@ pub fn events(conn: &mut DbConn, feedback_id: &str) -> QueryResult<Vec<FeedbackE
 pub struct FeedbackFilter {
     pub author_id: Option<String>,
     pub agency_id: Option<String>,
-    pub kind: Option<String>,
-    pub status: Option<String>,
+    pub kind: Option<FeedbackKind>,
+    pub status: Option<FeedbackStatus>,
     pub procedure_id: Option<String>,
     /// Only answered (or closed after an answer) reflections their authors let be published.
     pub public: bool,
@@ -99,21 +103,21 @@ fn query(f: &FeedbackFilter) -> feedback::BoxedQuery<'_, DB> {
     if let Some(a) = &f.agency_id {
         q = q.filter(feedback::agency_id.eq(a));
     }
-    if let Some(k) = &f.kind {
-        q = q.filter(feedback::kind.eq(k));
+    if let Some(k) = f.kind {
+        q = q.filter(feedback::kind.eq(Code(k)));
     }
-    if let Some(s) = &f.status {
-        q = q.filter(feedback::status.eq(s));
+    if let Some(s) = f.status {
+        q = q.filter(feedback::status.eq(Code(s)));
     }
     if let Some(p) = &f.procedure_id {
         q = q.filter(feedback::procedure_id.eq(p));
     }
     if f.public {
         q = q
-            .filter(feedback::kind.eq("reflection"))
+            .filter(feedback::kind.eq(Code(FeedbackKind::Reflection)))
             .filter(feedback::publish.eq(true))
             .filter(feedback::answered_at.is_not_null())
-            .filter(feedback::status.eq_any(["answered", "closed"]));
+            .filter(feedback::status.eq_any(Code::all(&[FeedbackStatus::Answered, FeedbackStatus::Closed])));
     }
     q
 }
@@ -125,7 +129,8 @@ pub fn list(conn: &mut DbConn, f: &FeedbackFilter, offset: i64, limit: i64) -> Q
     let rows = if f.public {
         q.order((feedback::answered_at.desc(), feedback::id)).load(conn)?
     } else if f.agency_id.is_some() {
-        q.order((feedback::status.eq("new").desc(), feedback::created_at, feedback::id)).load(conn)?
+        q.order((feedback::status.eq(Code(FeedbackStatus::New)).desc(), feedback::created_at, feedback::id))
+            .load(conn)?
     } else {
         q.order((feedback::created_at.desc(), feedback::id)).load(conn)?
     };

@@ -11,6 +11,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use dvc_domain::workflow::DossierStatus;
+
+use crate::codes::Code;
 use crate::dossiers::DossierRow;
 use crate::schema::{
     dossiers, integration_clients, integration_events, webhook_attempts, webhook_deliveries, webhooks,
@@ -181,7 +184,7 @@ pub fn events_after(
 #[derive(Debug, Clone, Default)]
 pub struct SyncFilter {
     pub agencies: Vec<String>,
-    pub status: Option<String>,
+    pub status: Option<DossierStatus>,
     pub updated_after: Option<NaiveDateTime>,
 }
 
@@ -197,12 +200,12 @@ pub fn dossiers_after(
     use dossiers::dsl as d;
     let mut q = d::dossiers
         .filter(d::agency_id.eq_any(&f.agencies))
-        .filter(d::status.ne("draft"))
+        .filter(d::status.ne(Code(DossierStatus::Draft)))
         .filter(d::change_txid.gt(after.txid).or(d::change_txid.eq(after.txid).and(d::change_seq.gt(after.seq))))
         .filter(d::change_txid.lt(horizon))
         .into_boxed();
-    if let Some(s) = &f.status {
-        q = q.filter(d::status.eq(s));
+    if let Some(s) = f.status {
+        q = q.filter(d::status.eq(Code(s)));
     }
     if let Some(t) = f.updated_after {
         q = q.filter(d::updated_at.gt(t));

@@ -1,12 +1,15 @@
 //! Storage for dvc: one diesel schema and query set over SQLite and PostgreSQL.
 
 pub mod accounts;
+pub mod calendar;
 pub mod catalogue;
+pub mod codes;
 pub mod db;
 pub mod dossier_lists;
 pub mod dossier_writes;
 pub mod dossiers;
 pub mod feedback;
+pub mod files;
 pub mod integration;
 pub mod outbox;
 pub mod payments;

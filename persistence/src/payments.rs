@@ -4,6 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
+use dvc_domain::payment::{FeePhase, PaymentStatus};
+
+use crate::codes::Code;
 use crate::schema::{idempotency_keys, payment_callbacks, payments};
 use crate::DbConn;
 
@@ -12,12 +15,11 @@ use crate::DbConn;
 pub struct PaymentRow {
     pub id: String,
     pub dossier_id: String,
-    /// `before` or `after`.
-    pub phase: String,
+    pub phase: Code<FeePhase>,
     /// `sandbox` or `vnpay`.
     pub provider: String,
     pub amount_vnd: i64,
-    pub status: String,
+    pub status: Code<PaymentStatus>,
     /// The merchant reference sent to the gateway (`vnp_TxnRef`).
     pub reference: String,
     pub provider_txn_no: Option<String>,
@@ -52,14 +54,14 @@ pub fn update(conn: &mut DbConn, row: &PaymentRow) -> QueryResult<usize> {
 pub fn mark_paid(
     conn: &mut DbConn,
     id: &str,
-    from: &str,
+    from: PaymentStatus,
     txn_no: Option<&str>,
     bank: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let n = diesel::update(payments::table.find(id).filter(payments::status.eq(from)))
+    let n = diesel::update(payments::table.find(id).filter(payments::status.eq(Code(from))))
         .set((
-            payments::status.eq("paid"),
+            payments::status.eq(Code(PaymentStatus::Paid)),
             payments::provider_txn_no.eq(txn_no),
             payments::bank_code.eq(bank),
             payments::confirmed_at.eq(at),

@@ -33,6 +33,7 @@ pub enum Bind<'a> {
     Bool(bool),
     Timestamp(NaiveDateTime),
     OptTimestamp(Option<NaiveDateTime>),
+    Date(NaiveDate),
     OptDate(Option<NaiveDate>),
     /// The arrays are PostgreSQL's only (a statement for SQLite that names one fails).
     Texts(&'a [String]),
@@ -145,6 +146,7 @@ where
                 Bind::Bool(v) => out.push_bind_param::<Bool, bool>(v)?,
                 Bind::Timestamp(v) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
                 Bind::OptTimestamp(v) => out.push_bind_param::<Nullable<Timestamp>, Option<NaiveDateTime>>(v)?,
+                Bind::Date(v) => out.push_bind_param::<Date, NaiveDate>(v)?,
                 Bind::OptDate(v) => out.push_bind_param::<Nullable<Date>, Option<NaiveDate>>(v)?,
                 arrays => DB::push_array(&mut out, arrays)?,
             }

@@ -3,6 +3,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use dvc_domain::registration::RegistrationStatus;
+
+use crate::codes::Code;
 use crate::schema::{password_resets, refresh_tokens, registrations};
 use crate::DbConn;
 
@@ -19,8 +22,7 @@ pub struct RegistrationRow {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub bhxh_code: Option<String>,
-    /// `pending`, `verified`, `completed` or `dead`.
-    pub status: String,
+    pub status: Code<RegistrationStatus>,
     pub assurance: Option<String>,
     pub otp_hash: Option<String>,
     pub otp_expires_at: Option<NaiveDateTime>,

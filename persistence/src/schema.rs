@@ -63,6 +63,7 @@ diesel::table! {
         effective_from -> Date,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        receipt_cutoff -> Nullable<Text>,
     }
 }
 
@@ -224,6 +225,7 @@ diesel::table! {
         fee_vnd -> BigInt,
         change_txid -> BigInt,
         change_seq -> BigInt,
+        rescheduled_due_date -> Nullable<Date>,
     }
 }
 

@@ -1,13 +1,19 @@
 //! Service-quality statistics, aggregated by the database: no dossier row is loaded.
 //!
-//! The queries are plain SQL shared by both backends; the only differences (placeholders and
-//! month arithmetic) are filled in per backend. Period bounds are formatted by chrono, never taken
-//! from input text; the one value from a request (the agency id) is a bound parameter.
+//! Each statement is fixed text, one per grouping, with the codes it compares against taken from
+//! the domain's enums at compile time; the period, the report day, the agency and the time zone's
+//! offset are bound parameters.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use const_format::concatcp;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
+use dvc_domain::dossier::{Channel, Timeliness};
+use dvc_domain::payment::PaymentStatus;
+use dvc_domain::time::VIETNAM_UTC_OFFSET_SECS;
+use dvc_domain::workflow::DossierStatus;
 
+use crate::prepared::{Bind, Prepared};
 use crate::DbConn;
 
 /// The half-open period `[from, to)` in stored (UTC) time, and the business day overdue is judged on.
@@ -28,34 +34,58 @@ pub enum Grouping {
 }
 
 impl Grouping {
-    /// The group key, its code and name, and the joins they need; `x` is the aggregated table.
-    /// The `GROUP BY` columns (none for the whole), followed by `extra`.
-    fn group_by(self, extra: &str) -> String {
-        let (key, code, name, _) = self.parts();
-        let mut columns: Vec<&str> = if self == Grouping::All { vec![] } else { vec![key, code, name] };
-        columns.extend(extra.split(',').map(str::trim).filter(|c| !c.is_empty()));
-        if columns.is_empty() {
-            String::new()
-        } else {
-            format!("GROUP BY {}", columns.join(", "))
-        }
-    }
-
-    fn parts(self) -> (&'static str, &'static str, &'static str, &'static str) {
+    fn index(self) -> usize {
         match self {
-            Grouping::All => ("'all'", "CAST(NULL AS TEXT)", "CAST(NULL AS TEXT)", ""),
-            Grouping::Agency => ("x.agency_id", "g.code", "g.name", "LEFT JOIN agencies g ON g.id = x.agency_id"),
-            Grouping::Procedure => {
-                ("x.procedure_id", "g.code", "g.name", "LEFT JOIN procedures g ON g.id = x.procedure_id")
-            }
-            Grouping::Field => (
-                "p.field_id",
-                "g.code",
-                "g.name",
-                "LEFT JOIN procedures p ON p.id = x.procedure_id LEFT JOIN fields g ON g.id = p.field_id",
-            ),
+            Grouping::All => 0,
+            Grouping::Agency => 1,
+            Grouping::Procedure => 2,
+            Grouping::Field => 3,
         }
     }
+}
+
+/// The same statement for each grouping: `$select` is followed by the group's key, code and name,
+/// `$from` by the joins the group needs and `$where`, then its `GROUP BY` columns and `$extra`
+/// (columns every grouping groups by; `$extra_alone` is the `GROUP BY` of the ungrouped statement).
+macro_rules! per_grouping {
+    ($select:expr, $from:expr, $where:expr, $extra_alone:expr, $extra:expr) => {
+        [
+            concatcp!(
+                $select,
+                "'all' AS group_key, CAST(NULL AS TEXT) AS group_code, CAST(NULL AS TEXT) AS group_name",
+                $from,
+                $where,
+                $extra_alone
+            ),
+            concatcp!(
+                $select,
+                "x.agency_id AS group_key, g.code AS group_code, g.name AS group_name",
+                $from,
+                " LEFT JOIN agencies g ON g.id = x.agency_id",
+                $where,
+                " GROUP BY x.agency_id, g.code, g.name",
+                $extra
+            ),
+            concatcp!(
+                $select,
+                "x.procedure_id AS group_key, g.code AS group_code, g.name AS group_name",
+                $from,
+                " LEFT JOIN procedures g ON g.id = x.procedure_id",
+                $where,
+                " GROUP BY x.procedure_id, g.code, g.name",
+                $extra
+            ),
+            concatcp!(
+                $select,
+                "p.field_id AS group_key, g.code AS group_code, g.name AS group_name",
+                $from,
+                " LEFT JOIN procedures p ON p.id = x.procedure_id LEFT JOIN fields g ON g.id = p.field_id",
+                $where,
+                " GROUP BY p.field_id, g.code, g.name",
+                $extra
+            ),
+        ]
+    };
 }
 
 #[derive(Debug, Clone, Default, QueryableByName)]
@@ -128,40 +158,83 @@ pub struct MonthCounts {
     pub late: i64,
 }
 
-/// A period bound as an SQL literal. Bounds are whole seconds, written without a fraction so that
-/// SQLite's text timestamps compare correctly with it.
-fn lit(t: NaiveDateTime) -> String {
-    format!("'{}'", t.format("%Y-%m-%d %H:%M:%S"))
-}
+/// Dossiers the agency finished with: result returned, rejected, stopped.
+const SETTLED: &str = concatcp!(
+    "x.status IN ('",
+    DossierStatus::Returned.as_str(),
+    "', '",
+    DossierStatus::Rejected.as_str(),
+    "', '",
+    DossierStatus::Stopped.as_str(),
+    "')"
+);
+const IN_TIME: &str =
+    concatcp!("x.timeliness IN ('", Timeliness::Early.as_str(), "', '", Timeliness::OnTime.as_str(), "')");
+const LATE: &str = concatcp!("x.timeliness = '", Timeliness::Late.as_str(), "'");
+const RUNNING: &str =
+    concatcp!("x.status IN ('", DossierStatus::Received.as_str(), "', '", DossierStatus::Processing.as_str(), "')");
+/// The parameters of every dossier statement, in order: from, to (three times each as the
+/// statement uses them), the report day, the agency (twice).
+const RECEIVED: &str = "x.received_at >= {} AND x.received_at < {}";
+const FINISHED: &str = concatcp!("x.finished_at >= {} AND x.finished_at < {} AND ", SETTLED);
+const OPEN: &str = "(x.finished_at IS NULL OR x.finished_at >= {})";
+const AGENCY: &str = " AND ({} IS NULL OR x.agency_id = {})";
 
-/// Runs a statistics query. `:agency` becomes the optional agency filter (a bound parameter) and
-/// `:received_month` / `:finished_month` the month, in Vietnamese time, of those columns.
-fn load<R>(conn: &mut DbConn, sql: &str, agency: Option<&str>) -> QueryResult<Vec<R>>
-where
-    R: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
-{
-    let fill = |placeholder: &str, month: &dyn Fn(&str) -> String| {
-        let filter = if agency.is_some() { format!("AND x.agency_id = {placeholder}") } else { String::new() };
-        sql.replace(":agency", &filter)
-            .replace(":received_month", &month("x.received_at"))
-            .replace(":finished_month", &month("x.finished_at"))
-    };
-    match conn {
-        DbConn::Postgres(c) => {
-            let sql = fill("$1", &|col| format!("to_char({col} + INTERVAL '7 hours', 'YYYY-MM')"));
-            match agency {
-                Some(a) => diesel::sql_query(sql).bind::<Text, _>(a).load(c),
-                None => diesel::sql_query(sql).load(c),
-            }
-        }
-        DbConn::Sqlite(c) => {
-            let sql = fill("?1", &|col| format!("strftime('%Y-%m', {col}, '+7 hours')"));
-            match agency {
-                Some(a) => diesel::sql_query(sql).bind::<Text, _>(a).load(c),
-                None => diesel::sql_query(sql).load(c),
-            }
-        }
-    }
+const DOSSIER_SELECT: &str = "SELECT ";
+const DOSSIER_COLUMNS: &str = concatcp!(
+    ", COALESCE(SUM(CASE WHEN ",
+    RECEIVED,
+    " THEN 1 ELSE 0 END), 0) AS received, \
+     COALESCE(SUM(CASE WHEN ",
+    RECEIVED,
+    " AND x.channel = '",
+    Channel::Online.as_str(),
+    "' THEN 1 ELSE 0 END), 0) AS received_online, \
+     COALESCE(SUM(CASE WHEN ",
+    RECEIVED,
+    " AND x.fee_vnd > 0 THEN 1 ELSE 0 END), 0) AS with_fee, \
+     COALESCE(SUM(CASE WHEN ",
+    RECEIVED,
+    " AND x.fee_vnd > 0 AND EXISTS (SELECT 1 FROM payments py WHERE py.dossier_id = x.id AND py.status IN ('",
+    PaymentStatus::Paid.as_str(),
+    "', '",
+    PaymentStatus::Refunded.as_str(),
+    "')) THEN 1 ELSE 0 END), 0) AS paid_online, \
+     COALESCE(SUM(CASE WHEN ",
+    FINISHED,
+    " THEN 1 ELSE 0 END), 0) AS finished, \
+     COALESCE(SUM(CASE WHEN ",
+    FINISHED,
+    " AND ",
+    IN_TIME,
+    " THEN 1 ELSE 0 END), 0) AS on_time, \
+     COALESCE(SUM(CASE WHEN ",
+    FINISHED,
+    " AND ",
+    LATE,
+    " THEN 1 ELSE 0 END), 0) AS late, \
+     COALESCE(SUM(CASE WHEN ",
+    OPEN,
+    " THEN 1 ELSE 0 END), 0) AS in_progress, \
+     COALESCE(SUM(CASE WHEN ",
+    OPEN,
+    " AND x.timeliness IS NULL AND ",
+    RUNNING,
+    " AND x.due_date < {} THEN 1 ELSE 0 END), 0) AS overdue "
+);
+
+/// `SELECT <group columns> <counts> FROM dossiers x <joins> WHERE ...`: the group columns come
+/// first, so the counts follow them in each variant.
+const DOSSIER_STATEMENTS: [&str; 4] = per_grouping!(
+    DOSSIER_SELECT,
+    concatcp!(DOSSIER_COLUMNS, "FROM dossiers x"),
+    concatcp!(" WHERE x.submitted_at < {} AND (x.finished_at IS NULL OR x.finished_at >= {})", AGENCY),
+    "",
+    ""
+);
+
+fn agency_binds<'a>(agency: Option<&'a str>) -> [Bind<'a>; 2] {
+    [Bind::OptText(agency), Bind::OptText(agency)]
 }
 
 /// Dossier counts of a period: received (and how many online, with fees, paid online), finished
@@ -172,33 +245,27 @@ pub fn dossier_counts(
     agency: Option<&str>,
     grouping: Grouping,
 ) -> QueryResult<Vec<DossierCounts>> {
-    let (key, code, name, join) = grouping.parts();
-    let (from, to) = (lit(period.from), lit(period.to));
-    let day = format!("'{}'", period.report_day.format("%Y-%m-%d"));
-    let received = format!("x.received_at >= {from} AND x.received_at < {to}");
-    let finished =
-        format!("x.finished_at >= {from} AND x.finished_at < {to} AND x.status IN ('returned', 'rejected', 'stopped')");
-    let open = format!("(x.finished_at IS NULL OR x.finished_at >= {to})");
-    let group = grouping.group_by("");
-    let sql = format!(
-        "SELECT {key} AS group_key, {code} AS group_code, {name} AS group_name, \
-         COALESCE(SUM(CASE WHEN {received} THEN 1 ELSE 0 END), 0) AS received, \
-         COALESCE(SUM(CASE WHEN {received} AND x.channel = 'online' THEN 1 ELSE 0 END), 0) AS received_online, \
-         COALESCE(SUM(CASE WHEN {received} AND x.fee_vnd > 0 THEN 1 ELSE 0 END), 0) AS with_fee, \
-         COALESCE(SUM(CASE WHEN {received} AND x.fee_vnd > 0 AND EXISTS (SELECT 1 FROM payments py \
-           WHERE py.dossier_id = x.id AND py.status IN ('paid', 'refunded')) THEN 1 ELSE 0 END), 0) AS paid_online, \
-         COALESCE(SUM(CASE WHEN {finished} THEN 1 ELSE 0 END), 0) AS finished, \
-         COALESCE(SUM(CASE WHEN {finished} AND x.timeliness IN ('early', 'on_time') THEN 1 ELSE 0 END), 0) AS on_time, \
-         COALESCE(SUM(CASE WHEN {finished} AND x.timeliness = 'late' THEN 1 ELSE 0 END), 0) AS late, \
-         COALESCE(SUM(CASE WHEN {open} THEN 1 ELSE 0 END), 0) AS in_progress, \
-         COALESCE(SUM(CASE WHEN {open} AND x.timeliness IS NULL AND x.status IN ('received', 'processing') \
-           AND x.due_date < {day} THEN 1 ELSE 0 END), 0) AS overdue \
-         FROM dossiers x {join} \
-         WHERE x.submitted_at < {to} AND (x.finished_at IS NULL OR x.finished_at >= {from}) :agency \
-         {group}"
-    );
-    load(conn, &sql, agency)
+    let (from, to) = (Bind::Timestamp(period.from), Bind::Timestamp(period.to));
+    let mut binds = Vec::with_capacity(24);
+    // received ×4, finished ×3, open ×2, the report day, then the WHERE clause.
+    for _ in 0..4 {
+        binds.extend([from, to]);
+    }
+    for _ in 0..3 {
+        binds.extend([from, to]);
+    }
+    binds.extend([to, to, Bind::Date(period.report_day), to, from]);
+    binds.extend(agency_binds(agency));
+    Prepared::new(DOSSIER_STATEMENTS[grouping.index()], binds).load(conn)
 }
+
+const RATING_STATEMENTS: [&str; 4] = per_grouping!(
+    "SELECT ",
+    ", COUNT(*) AS ratings, COALESCE(SUM(x.score), 0) AS score_sum FROM ratings x",
+    concatcp!(" WHERE x.created_at >= {} AND x.created_at < {}", AGENCY),
+    "",
+    ""
+);
 
 /// Ratings given in the period: how many and the sum of scores.
 pub fn rating_counts(
@@ -207,18 +274,18 @@ pub fn rating_counts(
     agency: Option<&str>,
     grouping: Grouping,
 ) -> QueryResult<Vec<RatingCounts>> {
-    let (key, code, name, join) = grouping.parts();
-    let (from, to) = (lit(period.from), lit(period.to));
-    let group = grouping.group_by("");
-    let sql = format!(
-        "SELECT {key} AS group_key, {code} AS group_code, {name} AS group_name, \
-         COUNT(*) AS ratings, COALESCE(SUM(x.score), 0) AS score_sum \
-         FROM ratings x {join} \
-         WHERE x.created_at >= {from} AND x.created_at < {to} :agency \
-         {group}"
-    );
-    load(conn, &sql, agency)
+    let mut binds = vec![Bind::Timestamp(period.from), Bind::Timestamp(period.to)];
+    binds.extend(agency_binds(agency));
+    Prepared::new(RATING_STATEMENTS[grouping.index()], binds).load(conn)
 }
+
+const FEEDBACK_STATEMENTS: [&str; 4] = per_grouping!(
+    "SELECT ",
+    ", x.kind AS kind, x.status AS status, COUNT(*) AS n FROM feedback x",
+    concatcp!(" WHERE x.created_at >= {} AND x.created_at < {}", AGENCY),
+    " GROUP BY x.kind, x.status",
+    ", x.kind, x.status"
+);
 
 /// Feedback filed in the period, counted by kind and present state.
 pub fn feedback_counts(
@@ -227,33 +294,58 @@ pub fn feedback_counts(
     agency: Option<&str>,
     grouping: Grouping,
 ) -> QueryResult<Vec<FeedbackCounts>> {
-    let (key, code, name, join) = grouping.parts();
-    let (from, to) = (lit(period.from), lit(period.to));
-    let group = grouping.group_by("x.kind, x.status");
-    let sql = format!(
-        "SELECT {key} AS group_key, {code} AS group_code, {name} AS group_name, x.kind AS kind, \
-         x.status AS status, COUNT(*) AS n \
-         FROM feedback x {join} \
-         WHERE x.created_at >= {from} AND x.created_at < {to} :agency \
-         {group}"
-    );
-    load(conn, &sql, agency)
+    let mut binds = vec![Bind::Timestamp(period.from), Bind::Timestamp(period.to)];
+    binds.extend(agency_binds(agency));
+    Prepared::new(FEEDBACK_STATEMENTS[grouping.index()], binds).load(conn)
+}
+
+/// The month of a stored time in Vietnam, on each backend; the offset is a parameter.
+macro_rules! monthly_statement {
+    ($month_of_received:literal, $month_of_finished:literal) => {
+        concatcp!(
+            "SELECT m AS month, CAST(SUM(r) AS BIGINT) AS received, CAST(SUM(o) AS BIGINT) AS on_time, \
+             CAST(SUM(l) AS BIGINT) AS late FROM ( \
+               SELECT ",
+            $month_of_received,
+            " AS m, 1 AS r, 0 AS o, 0 AS l FROM dossiers x \
+               WHERE x.received_at >= {} AND x.received_at < {}",
+            AGENCY,
+            " UNION ALL SELECT ",
+            $month_of_finished,
+            " AS m, 0 AS r, CASE WHEN ",
+            IN_TIME,
+            " THEN 1 ELSE 0 END AS o, CASE WHEN ",
+            LATE,
+            " THEN 1 ELSE 0 END AS l FROM dossiers x \
+               WHERE x.finished_at >= {} AND x.finished_at < {} AND ",
+            SETTLED,
+            AGENCY,
+            " ) s GROUP BY m ORDER BY m"
+        )
+    };
 }
 
 /// Per month (Vietnamese time) of the period: dossiers received, and finished on time or late.
 pub fn monthly(conn: &mut DbConn, period: Period, agency: Option<&str>) -> QueryResult<Vec<MonthCounts>> {
-    let (from, to) = (lit(period.from), lit(period.to));
-    let sql = format!(
-        "SELECT m AS month, SUM(r) AS received, SUM(o) AS on_time, SUM(l) AS late FROM ( \
-           SELECT :received_month AS m, 1 AS r, 0 AS o, 0 AS l FROM dossiers x \
-           WHERE x.received_at >= {from} AND x.received_at < {to} :agency \
-           UNION ALL \
-           SELECT :finished_month AS m, 0 AS r, \
-             CASE WHEN x.timeliness IN ('early', 'on_time') THEN 1 ELSE 0 END AS o, \
-             CASE WHEN x.timeliness = 'late' THEN 1 ELSE 0 END AS l FROM dossiers x \
-           WHERE x.finished_at >= {from} AND x.finished_at < {to} \
-             AND x.status IN ('returned', 'rejected', 'stopped') :agency \
-         ) s GROUP BY m ORDER BY m"
+    const PG: &str = monthly_statement!(
+        "to_char(x.received_at + make_interval(secs => CAST({} AS double precision)), 'YYYY-MM')",
+        "to_char(x.finished_at + make_interval(secs => CAST({} AS double precision)), 'YYYY-MM')"
     );
-    load(conn, &sql, agency)
+    const SQLITE: &str =
+        monthly_statement!("strftime('%Y-%m', x.received_at, {})", "strftime('%Y-%m', x.finished_at, {})");
+    let modifier = format!("{VIETNAM_UTC_OFFSET_SECS:+} seconds");
+    let offset = match conn {
+        DbConn::Postgres(_) => Bind::Int(VIETNAM_UTC_OFFSET_SECS),
+        DbConn::Sqlite(_) => Bind::Text(&modifier),
+    };
+    let sql = match conn {
+        DbConn::Postgres(_) => PG,
+        DbConn::Sqlite(_) => SQLITE,
+    };
+    let (from, to) = (Bind::Timestamp(period.from), Bind::Timestamp(period.to));
+    let mut binds = vec![offset, from, to];
+    binds.extend(agency_binds(agency));
+    binds.extend([offset, from, to]);
+    binds.extend(agency_binds(agency));
+    Prepared::new(sql, binds).load(conn)
 }

@@ -447,7 +447,8 @@ fn draft_rules(backend: Backend) {
         sid,
         json!({"action": "apologize", "reason": "Chờ xác minh", "new_due_date": later.to_string()}),
     );
-    assert_eq!(r["due_date"], later.to_string());
+    assert_eq!(r["due_date"], due, "the due date that judges the agency stays");
+    assert_eq!(r["rescheduled_due_date"], later.to_string());
     assert_eq!(r["status"], "received", "an apology changes no status");
     // Withdraw needs a reason; then it is final.
     let res = app.post(&format!("/api/v1/dossiers/{sid}/withdraw"), &json!({"reason": "Nộp nhầm"}), Some(&a.citizen));

@@ -88,7 +88,7 @@ fn list_pages_follow_every_change(backend: Backend) {
         let mut conn = app.conn();
         let mut row = dvc_persistence::dossiers::find_dossier(&mut conn, &id).unwrap().unwrap();
         let expected = row.version;
-        row.delivery = json!({"method": "counter"}).to_string();
+        row.delivery = dvc_persistence::codes::Json(serde_json::from_value(json!({"method": "counter"})).unwrap());
         row.version += 1;
         assert!(dvc_persistence::dossiers::update_dossier(&mut conn, &row, expected).unwrap());
     }

@@ -59,3 +59,59 @@ fn unknown_database_schemes_are_refused() {
     // A PostgreSQL URL that cannot connect is an error, not a fallback to a file.
     assert!(DatabaseUrl::parse("postgres://nobody@127.0.0.1:1/none").unwrap().connect().is_err());
 }
+
+/// The migrations' constraints and triggers know the domain's codes, all of them and no others:
+/// every dossier status, channel and timeliness is stored, an unknown one is refused, and the
+/// triggers that keep the agencies' inboxes count a dossier exactly when the domain says the agency
+/// sees it.
+fn triggers_follow_the_domain(backend: Backend) {
+    use dvc_domain::dossier::{Channel, Timeliness};
+    use dvc_domain::workflow::DossierStatus;
+    use dvc_persistence::codes::Code;
+    use dvc_persistence::dossier_lists::{list_states, KeptList};
+    use dvc_persistence::dossiers::{find_dossier, insert_dossier, update_dossier};
+
+    let app = crate::support::TestApp::seeded(backend);
+    let a = crate::dossiers::actors(&app);
+    let template = crate::dossiers::draft(&app, &a);
+    let mut conn = app.conn();
+    let mut row = find_dossier(&mut conn, template["id"].as_str().unwrap()).unwrap().unwrap();
+    let inbox = |conn: &mut dvc_persistence::DbConn| {
+        list_states(conn, KeptList::Inbox, std::slice::from_ref(&a.agency_id))
+            .unwrap()
+            .get(&a.agency_id)
+            .map_or(0, |s| s.total)
+    };
+    // The template is a draft: in no inbox.
+    assert_eq!(inbox(&mut conn), 0);
+    let mut expected = 0;
+    for (i, status) in DossierStatus::ALL.iter().enumerate() {
+        // A new dossier of each status ...
+        let mut new = row.clone();
+        new.id = dvc_persistence::new_id();
+        new.code = Some(format!("T-{i}"));
+        new.status = Code(*status);
+        new.channel = Code(Channel::ALL[i % Channel::ALL.len()]);
+        new.timeliness = Some(Code(Timeliness::ALL[i % Timeliness::ALL.len()]));
+        insert_dossier(&mut conn, &new).unwrap_or_else(|e| panic!("{status} refused: {e}"));
+        expected += i64::from(status.reaches_agency());
+        assert_eq!(inbox(&mut conn), expected, "after inserting a dossier that is {status}");
+    }
+    // ... and the template moved through every status.
+    for status in DossierStatus::ALL {
+        let was = row.status.0;
+        let version = row.version;
+        row.status = Code(*status);
+        row.version += 1;
+        assert!(update_dossier(&mut conn, &row, version).unwrap());
+        expected += i64::from(status.reaches_agency()) - i64::from(was.reaches_agency());
+        assert_eq!(inbox(&mut conn), expected, "after moving {was} to {status}");
+    }
+    for (column, value) in [("status", "lost"), ("channel", "pigeon"), ("timeliness", "never")] {
+        let sql = format!("UPDATE dossiers SET {column} = '{value}' WHERE id = '{}'", row.id);
+        let refused = diesel::sql_query(sql).execute(&mut **conn);
+        assert!(refused.is_err(), "an unknown {column} is refused");
+    }
+}
+
+on_both_backends!(triggers_follow_the_domain);

@@ -354,3 +354,26 @@ fn vnpay_ipn_rules(backend: Backend) {
 }
 
 on_both_backends!(fee_before_blocks_receive_until_paid_in_sandbox, vnpay_ipn_rules);
+
+/// Fees that block the next step show as national status 6 in the history and on the national
+/// wire, as well as on the dossier.
+fn fees_requested_appear_in_the_history_and_the_national_format(backend: Backend) {
+    let app = app_with_vnpay(backend);
+    let case = submitted_with_fee(&app);
+    let id = case.dossier["id"].as_str().unwrap();
+    let history = app.get_json_with(&format!("/api/v1/dossiers/{id}/history"), &case.citizen);
+    let submit = history.as_array().unwrap().iter().find(|e| e["action"] == "submit").expect("submitted");
+    assert_eq!(submit["data"]["national_status_code"], 6, "{history}");
+    let admin = app.admin_token();
+    let agency = case.dossier["agency"]["id"].as_str().unwrap();
+    let (client_id, secret) = crate::integration::client(&app, &admin, "Một cửa tỉnh", &[agency]);
+    let token = crate::integration::token(&app, &client_id, &secret);
+    let code = case.dossier["code"].as_str().unwrap();
+    let wire = crate::integration::get_ok(&app, &format!("/api/v1/integration/dossiers/{code}/national"), &token);
+    assert_eq!(wire["TrangThaiHoSo"], 6);
+    let steps = wire["QuaTrinhXuLy"].as_array().unwrap();
+    assert_eq!(steps.iter().find(|s| s["HanhDong"] == "submit").unwrap()["TrangThai"], 6, "{wire}");
+    assert_eq!(steps.iter().find(|s| s["HanhDong"] == "create").unwrap()["TrangThai"], serde_json::Value::Null);
+}
+
+on_both_backends!(fees_requested_appear_in_the_history_and_the_national_format);

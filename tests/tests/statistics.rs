@@ -175,3 +175,38 @@ fn summary_agrees_with_the_rows(backend: Backend) {
 }
 
 on_both_backends!(summary_agrees_with_the_rows);
+
+/// An apology gives a new appointment; the dossier finished after its due date is still late,
+/// in its own view, in the statistics and on the national wire.
+fn an_apologised_dossier_finished_late_stays_late(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let a = actors(&app);
+    let start = app.clock.today();
+    let id = submitted(&app, &a)["id"].as_str().unwrap().to_string();
+    let received = ok_move(&app, &a.officer, &id, json!({"action": "receive"}));
+    let due = received["due_date"].as_str().unwrap().to_string();
+    let due_day = chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap();
+    let new_date = due_day + Duration::days(20);
+    let sorry = json!({"action": "apologize", "reason": "Chờ xác minh", "new_due_date": new_date.to_string()});
+    let apologised = ok_move(&app, &a.officer, &id, sorry);
+    assert_eq!(
+        (apologised["due_date"].as_str(), apologised["rescheduled_due_date"].as_str()),
+        (Some(due.as_str()), Some(new_date.to_string().as_str()))
+    );
+    // Finished before the new appointment, but after the due date.
+    app.clock.advance(due_day - app.clock.today() + Duration::days(5));
+    finish(&app, &a, &id);
+    let history = app.get_json_with(&format!("/api/v1/dossiers/{id}/history"), &a.citizen);
+    let done = history.as_array().unwrap().iter().find(|e| e["action"] == "complete").expect("completed");
+    assert_eq!(done["data"]["timeliness"], "late");
+    let public = app.get_json(&format!("/api/v1/dossiers/lookup?code={}", received["code"].as_str().unwrap()));
+    assert_eq!(
+        (public["timeliness"].as_str(), public["rescheduled_due_date"].as_str()),
+        (Some("late"), Some(new_date.to_string().as_str()))
+    );
+    let period = format!("from={}&to={}", start - Duration::days(1), app.clock.today());
+    let s = app.get_json(&format!("/api/v1/statistics/summary?{period}"));
+    assert_eq!((s["finished"].clone(), s["late"].clone(), s["on_time"].clone()), (json!(1), json!(1), json!(0)), "{s}");
+}
+
+on_both_backends!(an_apologised_dossier_finished_late_stays_late);

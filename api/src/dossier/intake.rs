@@ -6,21 +6,26 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use dvc_domain::workflow::{Actor, DossierAction, DossierStatus};
-use dvc_domain::FieldError;
-use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
-use dvc_persistence::{accounts, catalogue, dossier_writes, new_id, DbConn};
-
-use super::{
-    bare_view, check_form, missing_documents, plan, procedure_snapshot_at, snapshot, status, views_of, write, Access,
-    AttachmentView, DossierView, Mover, Planned, TransitionInput,
+use dvc_domain::dossier::{
+    decide, ready_to_submit, AccountId, AgencyId, Command, DeadlineClock, Decision, Delivery, Dossier, DossierId,
+    Facts, ProcedureId, Step,
 };
-use crate::auth::Principal;
+use dvc_domain::workflow::{DossierStatus, Side};
+use dvc_persistence::codes::Code;
+use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
+use dvc_persistence::files::{self, APPLICANT};
+use dvc_persistence::{accounts, catalogue, dossier_writes, new_id, DbConn};
+use serde_json::value::RawValue;
+
+use super::moves::{changed_meanwhile, write};
+use super::view::{bare_view, check_form, fee_state, form_errors, views_of};
+use super::{access, not_found, procedure_snapshot_at, Access, DossierView};
+use crate::auth::Caller;
 use crate::batch::together_or_alone;
 use crate::cache::CatalogueCache;
 use crate::clock::Moment;
-use crate::error::{ApiError, Msg};
-use crate::routes::etag;
+use crate::error::ApiError;
+use crate::page::etag;
 
 /// A dossier as its owner sees it after the request, with its ETag.
 pub type Answer = (String, DossierView);
@@ -32,10 +37,13 @@ pub struct NewDraft {
     pub procedure_id: String,
     pub agency_id: String,
     pub form_data: serde_json::Value,
-    /// The delivery, as stored (JSON).
-    pub delivery: String,
+    pub delivery: Delivery,
     pub at: NaiveDateTime,
     pub today: NaiveDate,
+}
+
+fn raw(value: &serde_json::Value) -> Result<Box<RawValue>, ApiError> {
+    serde_json::value::to_raw_value(value).map_err(|_| ApiError::internal())
 }
 
 /// Creates the drafts of a batch.
@@ -53,37 +61,36 @@ pub fn create_drafts(
         owners.dedup();
         let accounts: HashMap<String, accounts::AccountRow> =
             accounts::find_many(conn, &owners)?.into_iter().map(|a| (a.id.clone(), a)).collect();
-        let made: Vec<Result<DossierRow, ApiError>> =
-            drafts.iter().map(|draft| new_row(conn, cache, counter, draft, &accounts)).collect();
-        let rows: Vec<DossierRow> = made.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+        let made: Vec<Result<Dossier, ApiError>> =
+            drafts.iter().map(|draft| new_draft(conn, cache, counter, draft, &accounts)).collect();
+        let rows: Vec<DossierRow> = made.iter().filter_map(|r| r.as_ref().ok()).map(DossierRow::from).collect();
         dossier_writes::insert_dossiers(conn, &rows)?;
-        let events: Vec<EventRow> = rows.iter().map(created_event).collect();
+        let events: Vec<EventRow> = made.iter().filter_map(|r| r.as_ref().ok()).map(created_event).collect();
         dossier_writes::insert_events(conn, &events)?;
         let cal = cache.calendar(conn)?;
         Ok(made
             .into_iter()
             .zip(drafts)
-            .map(|(row, draft)| {
-                let row = row?;
-                Ok((etag(&row.id, row.version), bare_view(row, Access::Owner, &cal, draft.today)?))
+            .map(|(d, draft)| {
+                let d = d?;
+                Ok((etag(d.id.as_str(), d.version), bare_view(d, Access::Owner, &cal, draft.today)))
             })
             .collect())
     })
 }
 
-/// The row of a new draft: the procedure version in force (it must be offered online and
-/// handled by the agency chosen), a form that passes its schema, the applicant block prefilled
-/// from the profile.
-fn new_row(
+/// A new draft: the procedure version in force (it must be offered online and handled by the
+/// agency chosen), a form that passes its schema, the applicant block prefilled from the profile.
+fn new_draft(
     conn: &mut DbConn,
     cache: &CatalogueCache,
     counter: i64,
     draft: &NewDraft,
     accounts: &HashMap<String, accounts::AccountRow>,
-) -> Result<DossierRow, ApiError> {
-    let (snapshot, version, procedure_key) =
+) -> Result<Dossier, ApiError> {
+    let (procedure, version, procedure_key) =
         procedure_snapshot_at(conn, cache, counter, &draft.procedure_id, &draft.agency_id, true)?;
-    check_form(snapshot.form_schema.as_deref(), &draft.form_data)?;
+    check_form(procedure.form_schema.as_deref(), &draft.form_data)?;
     let account = accounts.get(&draft.owner).ok_or_else(ApiError::forbidden)?;
     let profile: serde_json::Value = serde_json::from_str(&account.profile).unwrap_or_default();
     let applicant = serde_json::json!({
@@ -91,25 +98,22 @@ fn new_row(
         "tax_code": account.tax_code, "date_of_birth": account.date_of_birth, "phone": account.phone,
         "email": account.email, "address": profile.get("address"),
     });
-    Ok(DossierRow {
-        id: new_id(),
+    Ok(Dossier {
+        id: DossierId(new_id()),
         code: None,
-        procedure_id: procedure_key,
+        procedure_id: ProcedureId(procedure_key),
         procedure_version: version,
-        procedure_snapshot: serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?,
-        agency_id: draft.agency_id.clone(),
-        applicant_id: Some(draft.owner.clone()),
-        applicant: applicant.to_string(),
-        status: DossierStatus::Draft.as_str().into(),
-        channel: "online".into(),
-        form_data: draft.form_data.to_string(),
+        clock: DeadlineClock::new(procedure.processing_days),
+        procedure,
+        agency_id: AgencyId(draft.agency_id.clone()),
+        applicant_id: Some(AccountId(draft.owner.clone())),
+        applicant: raw(&applicant)?,
+        status: DossierStatus::Draft,
+        channel: dvc_domain::dossier::Channel::Online,
+        form_data: raw(&draft.form_data)?,
         delivery: draft.delivery.clone(),
         submitted_at: None,
         received_at: None,
-        due_date: None,
-        working_days_allowed: snapshot.processing_days,
-        working_days_spent: 0,
-        clock_started_on: None,
         finished_at: None,
         timeliness: None,
         version: 1,
@@ -119,16 +123,16 @@ fn new_row(
     })
 }
 
-fn created_event(row: &DossierRow) -> EventRow {
+fn created_event(d: &Dossier) -> EventRow {
     EventRow {
         id: new_id(),
-        dossier_id: row.id.clone(),
-        at: row.created_at,
-        action: "create".into(),
+        dossier_id: d.id.0.clone(),
+        at: d.created_at,
+        action: Code(Step::Create),
         from_status: None,
-        to_status: DossierStatus::Draft.as_str().into(),
-        actor_id: row.applicant_id.clone(),
-        actor_role: "applicant".into(),
+        to_status: Code(DossierStatus::Draft),
+        actor_id: d.applicant_id.as_ref().map(|a| a.0.clone()),
+        actor_role: Side::Applicant.as_str().into(),
         note: None,
         data: "{}".into(),
     }
@@ -137,16 +141,16 @@ fn created_event(row: &DossierRow) -> EventRow {
 /// An applicant submits (or resubmits after a supplement request) one of their dossiers.
 #[derive(Debug, Clone)]
 pub struct Submission {
-    pub me: Principal,
+    pub me: Caller,
     pub id: String,
     pub at: Moment,
 }
 
-/// A submission that passed its checks: the row to move (a draft takes the procedure version in
-/// force now) and the move.
+/// A submission that passed the checks that need no code: the dossier and what it was judged on.
 struct Checked {
-    row: DossierRow,
-    action: DossierAction,
+    dossier: Dossier,
+    command: Command,
+    facts: Facts,
 }
 
 /// Submits the dossiers of a batch. The checks read only; a draft's code number is taken in a
@@ -159,22 +163,18 @@ pub fn submit_all(
     submissions: &[Submission],
 ) -> Result<Vec<Result<Answer, ApiError>>, ApiError> {
     let ids: Vec<String> = submissions.iter().map(|s| s.id.clone()).collect();
-    let rows: HashMap<String, DossierRow> =
-        dossier_writes::find_dossiers(conn, &ids)?.into_iter().map(|r| (r.id.clone(), r)).collect();
-    let editable: Vec<String> = rows
-        .values()
-        .filter(|r| DossierStatus::parse(&r.status).is_some_and(|s| s.editable()))
-        .map(|r| r.id.clone())
-        .collect();
-    let mut files: HashMap<String, Vec<AttachmentView>> = HashMap::new();
+    let dossiers: HashMap<String, Dossier> =
+        dossier_writes::find_dossiers(conn, &ids)?.into_iter().map(|d| (d.id.0.clone(), d)).collect();
+    let editable: Vec<String> = dossiers.values().filter(|d| d.status.editable()).map(|d| d.id.0.clone()).collect();
+    let mut attached: HashMap<String, Vec<String>> = HashMap::new();
     if !editable.is_empty() {
-        for (a, f) in d::attachments_of(conn, &editable)? {
-            if a.kind == "applicant" {
-                files.entry(a.dossier_id.clone()).or_default().push(super::attachment_view(a, f));
+        for (a, _) in files::attachments_of(conn, &editable)? {
+            if a.kind == APPLICANT {
+                attached.entry(a.dossier_id.clone()).or_default().push(a.document_id);
             }
         }
     }
-    let counter = match rows.values().any(|r| r.status == DossierStatus::Draft.as_str()) {
+    let counter = match dossiers.values().any(|d| d.status == DossierStatus::Draft) {
         true => Some(catalogue::version(conn)?),
         false => None,
     };
@@ -183,46 +183,45 @@ pub fn submit_all(
         .iter()
         .map(|s| {
             // Who may see the dossier is checked first: to anyone else it does not exist.
-            let checked = check(conn, cache, counter, s, &rows, &files)?;
+            let checked = check(conn, cache, counter, s, &dossiers, &attached)?;
             if !seen.insert(s.id.as_str()) {
                 // The same dossier twice in one batch: the first one moves it.
-                return Err(super::changed_meanwhile());
+                return Err(changed_meanwhile());
             }
             Ok(checked)
         })
         .collect();
     number_drafts(conn, submissions, &mut checked)?;
     let cal = cache.calendar(conn)?;
-    let ready: Vec<(usize, Planned)> = {
-        let mut ready = Vec::new();
-        for (i, (c, s)) in checked.iter_mut().zip(submissions).enumerate() {
-            let Ok(item) = c else { continue };
-            let actor_id = s.me.id().to_string();
-            let mover = Mover { actor: Actor::Applicant, id: Some(&actor_id), role: s.me.role().as_str() };
-            match plan(conn, item.row.clone(), item.action, &mover, &TransitionInput::default(), &cal, s.at) {
-                Ok(planned) => ready.push((i, planned)),
-                Err(e) => *c = Err(e),
-            }
+    let mut ready: Vec<(usize, Decision)> = Vec::new();
+    for (i, (c, s)) in checked.iter_mut().zip(submissions).enumerate() {
+        let Ok(item) = c else { continue };
+        let actor = dvc_domain::dossier::Actor::applicant(&s.me.id, s.me.role);
+        match decide(&item.dossier, &item.command, None, &actor, &item.facts, &cal, s.at) {
+            Ok(decision) => ready.push((i, decision)),
+            Err(e) => *c = Err(e.into()),
         }
-        ready
-    };
-    // Each move with the day its dossier is seen on; the answers are made before the moves commit.
-    let moves: Vec<(Planned, NaiveDate)> = ready.iter().map(|(i, p)| (p.clone(), submissions[*i].at.today)).collect();
+    }
+    // Each move with the moment of its request; the answers are made before the moves commit.
+    let moves: Vec<(Decision, Moment)> = ready.iter().map(|(i, d)| (d.clone(), submissions[*i].at)).collect();
     let answers = together_or_alone(conn, &moves, |conn, moves| {
-        let planned: Vec<Planned> = moves.iter().map(|(p, _)| p.clone()).collect();
-        let written = write(conn, &planned)?;
+        let decisions: Vec<Decision> = moves.iter().map(|(d, _)| d.clone()).collect();
+        let written = write(conn, &decisions)?;
         let rows = moves
             .iter()
             .zip(&written)
             .filter(|(_, w)| **w)
-            .map(|((p, today), _)| (p.row.clone(), Access::Owner, *today));
+            .map(|((d, at), _)| (d.dossier.clone(), Access::Owner, at.today));
         let mut views = views_of(conn, rows.collect(), &cal)?.into_iter();
         Ok(moves
             .iter()
             .zip(written)
-            .map(|((p, _), w)| match w {
-                true => views.next().map(|v| (etag(&p.row.id, p.row.version), v)).ok_or_else(ApiError::internal),
-                false => Err(super::changed_meanwhile()),
+            .map(|((d, _), w)| match w {
+                true => views
+                    .next()
+                    .map(|v| (etag(d.dossier.id.as_str(), d.dossier.version), v))
+                    .ok_or_else(ApiError::internal),
+                false => Err(changed_meanwhile()),
             })
             .collect())
     })?;
@@ -234,71 +233,54 @@ pub fn submit_all(
     Ok(out)
 }
 
-/// Whether the caller may submit (or resubmit) the dossier now: its owner, in an editable state,
-/// with the mandatory documents and a complete form.
+/// Whether the caller may submit (or resubmit) the dossier now: its owner, with the mandatory
+/// documents and a complete form (a status that allows neither is refused by `decide`).
 fn check(
     conn: &mut DbConn,
     cache: &CatalogueCache,
     counter: Option<i64>,
     s: &Submission,
-    rows: &HashMap<String, DossierRow>,
-    files: &HashMap<String, Vec<AttachmentView>>,
+    dossiers: &HashMap<String, Dossier>,
+    attached: &HashMap<String, Vec<String>>,
 ) -> Result<Checked, ApiError> {
-    let mut row = rows.get(&s.id).cloned().ok_or_else(super::not_found)?;
-    if super::access(&s.me, &row)? != Access::Owner {
+    let dossier = dossiers.get(&s.id).cloned().ok_or_else(not_found)?;
+    if access(&s.me, &dossier)? != Access::Owner {
         return Err(ApiError::forbidden());
     }
-    let status = status(&row)?;
-    let action =
-        if status == DossierStatus::SupplementRequested { DossierAction::Resubmit } else { DossierAction::Submit };
-    if status == DossierStatus::Draft {
+    let command =
+        if dossier.status == DossierStatus::SupplementRequested { Command::Resubmit } else { Command::Submit };
+    let mut facts = Facts { attached: attached.get(&s.id).cloned().unwrap_or_default(), ..Default::default() };
+    if !dossier.status.editable() {
+        // Not a draft nor awaiting a supplement: the workflow refuses the move with 409.
+        return Ok(Checked { dossier, command, facts });
+    }
+    if dossier.status == DossierStatus::Draft {
         // The dossier is judged by, and keeps, the procedure version in force at submission.
         let counter = counter.ok_or_else(ApiError::internal)?;
-        let (snapshot, version, _) =
-            procedure_snapshot_at(conn, cache, counter, &row.procedure_id, &row.agency_id, true)?;
-        row.procedure_snapshot = serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?;
-        row.procedure_version = version;
-        row.working_days_allowed = snapshot.processing_days;
+        let (procedure, version, _) = procedure_snapshot_at(
+            conn,
+            cache,
+            counter,
+            dossier.procedure_id.as_str(),
+            dossier.agency_id.as_str(),
+            true,
+        )?;
+        facts.procedure_now = Some((procedure, version));
+    } else {
+        facts.fees = fee_state(conn, &dossier)?;
     }
-    if !status.editable() {
-        // Not a draft nor awaiting a supplement: the workflow table refuses the move with 409.
-        return Ok(Checked { row, action });
-    }
-    let snap = snapshot(&row)?;
-    let attachments = files.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-    let missing = missing_documents(&snap, attachments);
-    if !missing.is_empty() {
-        let mut e = ApiError::unprocessable(
-            "documents_missing",
-            Msg::new(
-                format!("Thiếu thành phần hồ sơ bắt buộc: {}", missing.join(", ")),
-                format!("Mandatory documents missing: {}", missing.join(", ")),
-            ),
-        );
-        e.errors = missing
-            .iter()
-            .map(|m| {
-                FieldError::new(
-                    format!("attachments.{m}"),
-                    "required",
-                    "Thiếu giấy tờ bắt buộc",
-                    "Mandatory document missing",
-                )
-            })
-            .collect();
-        return Err(e);
-    }
-    let form: serde_json::Value = serde_json::from_str(&row.form_data).unwrap_or_default();
-    check_form(snap.form_schema.as_deref(), &form).map_err(|mut e| {
-        e.status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
-        e.code = "form_incomplete";
-        e
-    })?;
-    Ok(Checked { row, action })
+    let schema = match &facts.procedure_now {
+        Some((p, _)) => p.form_schema.as_deref(),
+        None => dossier.procedure.form_schema.as_deref(),
+    };
+    let form: serde_json::Value = serde_json::from_str(dossier.form_data.get()).unwrap_or_default();
+    facts.form_errors = form_errors(schema, &form)?;
+    ready_to_submit(&dossier, &facts)?;
+    Ok(Checked { dossier, command, facts })
 }
 
 /// Gives each draft that passed its checks its code, `<agency code>-<yyMMdd>-<NNNN>`, the numbers
-/// of one prefix taken together; a draft also gets its submission time and the fees it owes.
+/// of one prefix taken together.
 fn number_drafts(
     conn: &mut DbConn,
     submissions: &[Submission],
@@ -307,11 +289,10 @@ fn number_drafts(
     let mut by_prefix: Vec<(String, Vec<usize>)> = Vec::new();
     for (i, (c, s)) in checked.iter().zip(submissions).enumerate() {
         let Ok(item) = c else { continue };
-        if item.action != DossierAction::Submit || item.row.status != DossierStatus::Draft.as_str() {
+        let Some((procedure, _)) = item.facts.procedure_now.as_ref().filter(|_| item.command == Command::Submit) else {
             continue;
-        }
-        let snap = snapshot(&item.row)?;
-        let prefix = format!("{}-{}", snap.agency_code, s.at.today.format("%y%m%d"));
+        };
+        let prefix = format!("{}-{}", procedure.agency_code, s.at.today.format("%y%m%d"));
         match by_prefix.iter_mut().find(|(p, _)| *p == prefix) {
             Some((_, list)) => list.push(i),
             None => by_prefix.push((prefix, vec![i])),
@@ -321,11 +302,7 @@ fn number_drafts(
         let first = d::take_code_numbers(conn, &prefix, list.len() as i32)?;
         for (n, i) in (first..).zip(list) {
             if let Ok(item) = &mut checked[i] {
-                let snap = snapshot(&item.row)?;
-                let totals = dvc_domain::payment::totals(&snap.fees);
-                item.row.code = Some(format!("{prefix}-{n:04}"));
-                item.row.submitted_at = Some(submissions[i].at.now);
-                item.row.fee_vnd = totals.before + totals.after;
+                item.facts.code = Some(format!("{prefix}-{n:04}"));
             }
         }
     }

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use actix_web::web::Bytes;
 use chrono::NaiveDate;
+use dvc_domain::dossier::Dossier;
 use dvc_domain::page::PageRequest;
 use dvc_persistence::dossier_lists::{self as d, DossierFilter, KeptList, ListState};
-use dvc_persistence::dossiers::DossierRow;
 use dvc_persistence::DbConn;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
@@ -22,7 +22,7 @@ use quick_cache::Weighter;
 use super::{views_of, Access};
 use crate::cache::CatalogueCache;
 use crate::error::ApiError;
-use crate::routes::Page;
+use crate::page::Page;
 
 /// One page of a dossier list, as a caller with this access sees it on this day.
 #[derive(Debug, Clone)]
@@ -121,7 +121,7 @@ pub fn pages(
             None => misses.push((i, kept)),
         }
     }
-    let mut rows: Vec<Option<(Vec<DossierRow>, i64)>> = vec![None; requests.len()];
+    let mut rows: Vec<Option<(Vec<Dossier>, i64)>> = vec![None; requests.len()];
     for list in [KeptList::Applicant, KeptList::Inbox] {
         let whole: Vec<(usize, i64)> = misses
             .iter()
@@ -141,16 +141,14 @@ pub fn pages(
             })
             .collect();
         for ((i, total), page) in whole.into_iter().zip(d::whole_list_pages(conn, list, &wanted)?) {
-            rows[i] = Some((page, total));
+            rows[i] = Some((page.into_iter().map(Dossier::from).collect(), total));
         }
     }
     for (i, _) in &misses {
         if rows[*i].is_none() {
             let r = &requests[*i];
-            rows[*i] = Some((
-                d::list_page(conn, &r.filter, r.page.offset(), r.page.per_page)?,
-                d::list_total(conn, &r.filter)?,
-            ));
+            let page = d::list_page(conn, &r.filter, r.page.offset(), r.page.per_page)?;
+            rows[*i] = Some((page.into_iter().map(Dossier::from).collect(), d::list_total(conn, &r.filter)?));
         }
     }
     // Every row of every page rendered at once, then cut back into pages.

@@ -1,52 +1,40 @@
-//! The dossier service shared by applicants', officers' and one-stop systems' endpoints:
-//! access, views, deadlines and applying workflow moves with their history.
+//! The dossier service, shared by applicants', officers' and one-stop systems' endpoints: who may
+//! see a dossier, its views, and every move, each the same way — load the facts, `decide`, save,
+//! show. Requests of one kind that reach the database together are served in batches.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use chrono::NaiveDate;
-use dvc_domain::calendar::Calendar;
-use dvc_domain::catalogue::{FeeItem, RequiredDocument};
-use dvc_domain::workflow::{allowed_actions, next_status, Actor, DossierAction, DossierStatus};
+use actix_web::web::Bytes;
+use dvc_domain::auth::Role;
+use dvc_domain::dossier::{Actor, Delivery, Dossier};
+use dvc_domain::workflow::{DossierAction, Side};
 use dvc_domain::FieldError;
-use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
-use dvc_persistence::{new_id, DbConn};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use utoipa::ToSchema;
+use dvc_persistence::dossiers::{self as d, EventRow, TrackingRow};
+use dvc_persistence::DbConn;
 
-use crate::auth::Principal;
-use crate::catalogue::rfc3339;
+use crate::auth::Caller;
+use crate::batch::{Batcher, Target};
+use crate::cache::CatalogueCache;
+use crate::clock::Moment;
+use crate::db::Db;
 use crate::error::{ApiError, Msg};
+use crate::page::{check_if_match, etag};
 
 pub mod intake;
 pub mod lists;
+mod moves;
 mod procedure;
-mod workflow;
+mod register;
+pub mod tracking;
+mod view;
 
+pub use moves::{agency_facts, apply, changed_meanwhile, write, TransitionInput};
 pub use procedure::{procedure_snapshot, procedure_snapshot_at};
-pub use workflow::*;
-
-/// What a dossier keeps of its procedure as it was when the dossier was created.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub code: String,
-    pub name: String,
-    pub processing_days: i32,
-    pub fees: Vec<FeeItem>,
-    pub required_documents: Vec<RequiredDocument>,
-    /// Kept as written: parsed only when a form is checked against it.
-    pub form_schema: Option<Box<RawValue>>,
-    pub agency_code: String,
-    pub agency_name: String,
-}
-
-/// A procedure version as a dossier takes it: the snapshot, the version number and the
-/// procedure's id.
-pub type ProcedureVersion = (Snapshot, i32, String);
-
-pub fn snapshot(row: &DossierRow) -> Result<Snapshot, ApiError> {
-    serde_json::from_str(&row.procedure_snapshot).map_err(|_| ApiError::internal())
-}
+pub use register::save_registration;
+pub use view::{
+    attachment_view, bare_view, check_form, deadline, fee_state, fees_against, view, views_of, AttachmentView,
+    Deadline, DossierView, Ref,
+};
 
 /// How the caller relates to a dossier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,15 +46,12 @@ pub enum Access {
 
 /// Who may see a dossier: its applicant, staff of the handling agency, administrators. Anyone else
 /// is told it does not exist.
-pub fn access(principal: &Principal, row: &DossierRow) -> Result<Access, ApiError> {
-    let claims = &principal.0;
-    if row.applicant_id.as_deref() == Some(claims.sub.as_str()) {
+pub fn access(caller: &Caller, d: &Dossier) -> Result<Access, ApiError> {
+    if d.applicant_id.as_ref().is_some_and(|a| a.0 == caller.id) {
         Ok(Access::Owner)
-    } else if claims.role == dvc_domain::auth::Role::Admin {
+    } else if caller.role == Role::Admin {
         Ok(Access::Admin)
-    } else if claims.role == dvc_domain::auth::Role::Officer
-        && claims.agency_id.as_deref() == Some(row.agency_id.as_str())
-    {
+    } else if caller.role == Role::Officer && caller.agency_id.as_deref() == Some(d.agency_id.as_str()) {
         Ok(Access::Agency)
     } else {
         Err(not_found())
@@ -78,341 +63,220 @@ pub fn not_found() -> ApiError {
 }
 
 /// Loads a dossier the caller may see.
-pub fn load(conn: &mut DbConn, principal: &Principal, id: &str) -> Result<(DossierRow, Access), ApiError> {
-    let row = d::find_dossier(conn, id)?.ok_or_else(not_found)?;
-    let access = access(principal, &row)?;
-    Ok((row, access))
+pub fn load(conn: &mut DbConn, caller: &Caller, id: &str) -> Result<(Dossier, Access), ApiError> {
+    let dossier = d::find(conn, id)?.ok_or_else(not_found)?;
+    let access = access(caller, &dossier)?;
+    Ok((dossier, access))
 }
 
-pub fn status(row: &DossierRow) -> Result<DossierStatus, ApiError> {
-    DossierStatus::parse(&row.status).ok_or_else(ApiError::internal)
-}
-
-/// What a dossier owes, has paid, and still owes, per phase.
-#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
-pub struct FeeState {
-    pub due_before: i64,
-    pub due_after: i64,
-    pub paid_before: i64,
-    pub paid_after: i64,
-    pub outstanding_before: i64,
-    pub outstanding_after: i64,
-}
-
-/// Sums the dossier's fees (from its procedure version) against its paid payments.
-pub fn fee_state(conn: &mut DbConn, snap: &Snapshot, dossier_id: &str) -> Result<FeeState, ApiError> {
-    let totals = dvc_domain::payment::totals(&snap.fees);
-    if totals.before + totals.after == 0 {
-        return Ok(fees_against(snap, &[]));
+/// Refused unless the caller owns the dossier and it is still editable (a draft, or awaiting a
+/// supplement).
+pub fn owner_editable(d: &Dossier, access: Access) -> Result<(), ApiError> {
+    if access != Access::Owner {
+        return Err(ApiError::forbidden());
     }
-    Ok(fees_against(snap, &dvc_persistence::payments::of_dossier(conn, dossier_id)?))
+    if !d.status.editable() {
+        let mut e = ApiError::conflict(Msg::new(
+            "Chỉ sửa được hồ sơ nháp hoặc hồ sơ đang được yêu cầu bổ sung",
+            "Only drafts and dossiers awaiting a supplement can be changed",
+        ));
+        e.code = "not_editable";
+        return Err(e);
+    }
+    Ok(())
 }
 
-/// Sums the fees of a procedure version against the given payments of its dossier.
-pub fn fees_against(snap: &Snapshot, payments: &[dvc_persistence::payments::PaymentRow]) -> FeeState {
-    let (mut before, mut after) = (0, 0);
-    for p in payments.iter().filter(|p| p.status == "paid") {
-        match p.phase.as_str() {
-            "before" => before += p.amount_vnd,
-            _ => after += p.amount_vnd,
+/// Records a change of an editable dossier's documents as a new version of the dossier, so that a
+/// submission checked against the previous documents fails its version check instead of passing
+/// with them; refused (409) once the dossier is no longer editable.
+pub fn touch_editable(conn: &mut DbConn, id: &str, at: chrono::NaiveDateTime) -> Result<(), ApiError> {
+    if !d::touch_editable(conn, id, at)? {
+        let mut e = ApiError::conflict(Msg::new(
+            "Hồ sơ vừa được nộp hoặc thay đổi; hãy tải lại",
+            "The dossier was submitted or changed meanwhile; reload it",
+        ));
+        e.code = "not_editable";
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// The dossier service of one server process.
+pub struct Dossiers {
+    db: Db,
+    cache: Arc<CatalogueCache>,
+    /// Public tracking by code (`GET /dossiers/lookup`), on a fresh replica when there is one.
+    tracking: Arc<Batcher<String, Vec<TrackingRow>>>,
+    /// Pages of an applicant's dossiers and of agencies' inboxes, as JSON.
+    lists: Arc<Batcher<lists::ListRequest, Bytes>>,
+    /// New drafts (`POST /dossiers`).
+    drafts: Arc<Batcher<intake::NewDraft, intake::Answer>>,
+    /// Submissions and resubmissions (`POST /dossiers/{id}/submit`).
+    submissions: Arc<Batcher<intake::Submission, intake::Answer>>,
+}
+
+impl Dossiers {
+    /// Batches of reads run on `lanes` lanes, batches of writes on `writers` (SQLite takes one
+    /// writer at a time: a second writing batch would only wait for the lock, sleeping).
+    pub fn new(db: Db, cache: Arc<CatalogueCache>, lanes: usize, writers: usize, list_cache_bytes: u64) -> Self {
+        let pages = Arc::new(lists::PageCache::new(list_cache_bytes));
+        let (for_drafts, for_submissions) = (cache.clone(), cache.clone());
+        Self {
+            tracking: Batcher::new("tracking", lanes, 64, Target::Replica, Arc::new(tracking::track)),
+            // The applicant's and officers' own views read the primary.
+            lists: Batcher::new("lists", lanes, 32, Target::Primary, lists::work(cache.clone(), pages)),
+            drafts: Batcher::new(
+                "drafts",
+                writers,
+                64,
+                Target::Primary,
+                Arc::new(move |conn: &mut DbConn, drafts: &[intake::NewDraft]| {
+                    intake::create_drafts(conn, &for_drafts, drafts)
+                }),
+            ),
+            submissions: Batcher::new(
+                "submissions",
+                writers,
+                64,
+                Target::Primary,
+                Arc::new(move |conn: &mut DbConn, submissions: &[intake::Submission]| {
+                    intake::submit_all(conn, &for_submissions, submissions)
+                }),
+            ),
+            db,
+            cache,
         }
     }
-    fees_paid(snap, before, after)
-}
 
-/// The fees of a procedure version against the sums paid before and after processing.
-pub fn fees_paid(snap: &Snapshot, paid_before: i64, paid_after: i64) -> FeeState {
-    let totals = dvc_domain::payment::totals(&snap.fees);
-    FeeState {
-        due_before: totals.before,
-        due_after: totals.after,
-        paid_before,
-        paid_after,
-        outstanding_before: (totals.before - paid_before).max(0),
-        outstanding_after: (totals.after - paid_after).max(0),
+    /// A new draft, with its ETag.
+    pub async fn create_draft(&self, draft: intake::NewDraft) -> Result<intake::Answer, ApiError> {
+        self.drafts.run(&self.db, draft).await
+    }
+
+    /// Submits or resubmits a dossier; the dossier after, with its ETag.
+    pub async fn submit(&self, submission: intake::Submission) -> Result<intake::Answer, ApiError> {
+        self.submissions.run(&self.db, submission).await
+    }
+
+    /// A page of an applicant's dossiers or of an inbox, as JSON.
+    pub async fn page(&self, request: lists::ListRequest) -> Result<Bytes, ApiError> {
+        self.lists.run(&self.db, request).await
+    }
+
+    /// What anyone with the code may see of a dossier; none when no dossier has it.
+    pub async fn lookup(
+        &self,
+        code: String,
+        today: chrono::NaiveDate,
+    ) -> Result<Option<tracking::PublicDossier>, ApiError> {
+        Ok(tracking::public_view(self.tracking.run(&self.db, code).await?, today))
+    }
+
+    /// A dossier the caller may see, with its ETag.
+    pub async fn get(
+        &self,
+        caller: Caller,
+        id: String,
+        today: chrono::NaiveDate,
+    ) -> Result<(String, DossierView), ApiError> {
+        let cache = self.cache.clone();
+        self.db
+            .run(move |conn| {
+                let (dossier, access) = load(conn, &caller, &id)?;
+                let tag = etag(dossier.id.as_str(), dossier.version);
+                let cal = cache.calendar(conn)?;
+                Ok((tag, view(conn, dossier, access, &cal, today)?))
+            })
+            .await
+    }
+
+    /// The history of a dossier the caller may see, oldest first.
+    pub async fn history(&self, caller: Caller, id: String) -> Result<Vec<EventRow>, ApiError> {
+        self.db
+            .run(move |conn| {
+                load(conn, &caller, &id)?;
+                Ok(d::events(conn, &id)?)
+            })
+            .await
+    }
+
+    /// The applicant changes the form or the delivery of an editable dossier.
+    pub async fn patch(
+        &self,
+        caller: Caller,
+        id: String,
+        precondition: Option<String>,
+        form: Option<serde_json::Value>,
+        delivery: Option<Delivery>,
+        at: Moment,
+    ) -> Result<(String, DossierView), ApiError> {
+        let cache = self.cache.clone();
+        self.db
+            .tx(move |conn| {
+                let (mut dossier, access) = load(conn, &caller, &id)?;
+                owner_editable(&dossier, access)?;
+                check_if_match(precondition.as_deref(), dossier.id.as_str(), dossier.version)?;
+                if let Some(form) = &form {
+                    check_form(dossier.procedure.form_schema.as_deref(), form)?;
+                    dossier.form_data = serde_json::value::to_raw_value(form).map_err(|_| ApiError::internal())?;
+                }
+                if let Some(delivery) = delivery {
+                    dossier.delivery = delivery;
+                }
+                let expected = dossier.version;
+                dossier.version += 1;
+                dossier.updated_at = at.now;
+                if !d::save(conn, &dossier, expected)? {
+                    return Err(ApiError::conflict(Msg::new(
+                        "Hồ sơ vừa thay đổi; hãy thử lại",
+                        "The dossier changed meanwhile; try again",
+                    )));
+                }
+                let tag = etag(dossier.id.as_str(), dossier.version);
+                let cal = cache.calendar(conn)?;
+                Ok((tag, view(conn, dossier, Access::Owner, &cal, at.today)?))
+            })
+            .await
+    }
+
+    /// A move by a person on one side: the applicant (the dossier's owner), or the agency (an
+    /// officer of the handling agency, or an administrator).
+    pub async fn make_move(
+        &self,
+        caller: Caller,
+        id: String,
+        side: Side,
+        action: DossierAction,
+        input: TransitionInput,
+        at: Moment,
+    ) -> Result<(String, DossierView), ApiError> {
+        let cache = self.cache.clone();
+        self.db
+            .tx(move |conn| {
+                let (dossier, access) = load(conn, &caller, &id)?;
+                if (side == Side::Applicant) != (access == Access::Owner) {
+                    return Err(ApiError::forbidden());
+                }
+                let actor = Actor { side, id: Some(caller.id.clone()), role: caller.role };
+                let cal = cache.calendar(conn)?;
+                let command = input.command(action);
+                let dossier = apply(conn, dossier, &command, input.note.as_deref(), &actor, &cal, at)?;
+                let tag = etag(dossier.id.as_str(), dossier.version);
+                Ok((tag, view(conn, dossier, access, &cal, at.today)?))
+            })
+            .await
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn cache(&self) -> &Arc<CatalogueCache> {
+        &self.cache
     }
 }
 
-/// The national status code: 6 (financial obligation) while a fee due before processing is unpaid.
-pub fn national_code(status: DossierStatus, fees: &FeeState) -> Option<i32> {
-    if status == DossierStatus::Submitted && fees.outstanding_before > 0 {
-        return Some(6);
-    }
-    status.national_code()
-}
-
-/// The deadline view of a dossier.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Deadline {
-    #[schema(value_type = Option<String>, format = Date)]
-    pub due_date: Option<NaiveDate>,
-    pub working_days_allowed: i32,
-    pub working_days_used: i64,
-    pub overdue: bool,
-    /// `early`, `on_time` or `late`, once the agency finished.
-    pub timeliness: Option<String>,
-}
-
-pub fn deadline(row: &DossierRow, cal: &Calendar, today: NaiveDate) -> Deadline {
-    let running = row.clock_started_on.filter(|_| DossierStatus::parse(&row.status).is_some_and(|s| s.clock_running()));
-    let used =
-        i64::from(row.working_days_spent) + running.map(|start| cal.working_days_between(start, today)).unwrap_or(0);
-    Deadline {
-        due_date: row.due_date,
-        working_days_allowed: row.working_days_allowed,
-        working_days_used: used,
-        overdue: running.is_some() && row.due_date.is_some_and(|due| today > due),
-        timeliness: row.timeliness.clone(),
-    }
-}
-
-/// An attached or issued file.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttachmentView {
-    pub id: String,
-    /// The required-document slot (`TK-KS`), or `result`.
-    pub document_id: String,
-    pub file_id: String,
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-    /// 0 not digitised, 1 digitised, 2 reused, 3 reused from another dossier's result.
-    pub digitization: i32,
-    pub created_at: String,
-}
-
-pub fn attachment_view(a: d::AttachmentRow, f: d::FileRow) -> AttachmentView {
-    AttachmentView {
-        id: a.id,
-        document_id: a.document_id,
-        file_id: f.id,
-        filename: f.filename,
-        content_type: f.content_type,
-        size: f.size,
-        sha256: f.sha256,
-        digitization: f.digitization,
-        created_at: rfc3339(a.created_at),
-    }
-}
-
-/// A short reference to the procedure or agency of a dossier.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Ref {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-}
-
-/// A dossier as its applicant and the handling agency see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DossierView {
-    pub id: String,
-    /// Assigned on submission: `<agency code>-<yyMMdd>-<NNNN>`.
-    pub code: Option<String>,
-    pub status: DossierStatus,
-    /// The national portal's status code (1–10); none for a draft.
-    pub national_status_code: Option<i32>,
-    pub procedure: Ref,
-    pub procedure_version: i32,
-    pub agency: Ref,
-    /// `online`, `counter` or `post`.
-    pub channel: String,
-    /// The applicant block, prefilled from the profile.
-    #[schema(value_type = Object)]
-    pub applicant: Box<RawValue>,
-    #[schema(value_type = Object)]
-    pub form_data: Box<RawValue>,
-    #[schema(value_type = Object)]
-    pub delivery: Box<RawValue>,
-    pub attachments: Vec<AttachmentView>,
-    pub results: Vec<AttachmentView>,
-    /// Fees owed, paid and outstanding.
-    pub fees: FeeState,
-    /// Mandatory documents still missing.
-    pub missing_documents: Vec<String>,
-    #[serde(flatten)]
-    pub deadline: Deadline,
-    pub submitted_at: Option<String>,
-    pub received_at: Option<String>,
-    pub finished_at: Option<String>,
-    /// What the caller may do next.
-    pub allowed_actions: Vec<DossierAction>,
-    pub version: i32,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-pub fn view(
-    conn: &mut DbConn,
-    row: DossierRow,
-    access: Access,
-    cal: &Calendar,
-    today: NaiveDate,
-) -> Result<DossierView, ApiError> {
-    Ok(views(conn, vec![row], access, cal, today)?.remove(0))
-}
-
-/// The view of a dossier that has neither files nor payments yet (a new draft), without queries.
-pub fn bare_view(row: DossierRow, access: Access, cal: &Calendar, today: NaiveDate) -> Result<DossierView, ApiError> {
-    let snap = snapshot(&row)?;
-    build_view(row, snap, Vec::new(), &[], access, cal, today)
-}
-
-/// Views of several dossiers with two queries in all, whatever their number.
-pub fn views(
-    conn: &mut DbConn,
-    rows: Vec<DossierRow>,
-    access: Access,
-    cal: &Calendar,
-    today: NaiveDate,
-) -> Result<Vec<DossierView>, ApiError> {
-    views_of(conn, rows.into_iter().map(|row| (row, access, today)).collect(), cal)
-}
-
-/// Views of dossiers each seen with its own access on its own day (the pages of a batch), with
-/// two queries in all: the attachments of them all, and the payments of those that charge.
-pub fn views_of(
-    conn: &mut DbConn,
-    rows: Vec<(DossierRow, Access, NaiveDate)>,
-    cal: &Calendar,
-) -> Result<Vec<DossierView>, ApiError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<String> = rows.iter().map(|(r, ..)| r.id.clone()).collect();
-    let snapshots = rows.iter().map(|(r, ..)| snapshot(r)).collect::<Result<Vec<_>, _>>()?;
-    let mut files: HashMap<String, Vec<(d::AttachmentRow, d::FileRow)>> = HashMap::new();
-    for (a, f) in d::attachments_of(conn, &ids)? {
-        files.entry(a.dossier_id.clone()).or_default().push((a, f));
-    }
-    let mut payments: HashMap<String, Vec<dvc_persistence::payments::PaymentRow>> = HashMap::new();
-    if snapshots.iter().any(charges) {
-        for p in dvc_persistence::payments::of_dossiers(conn, &ids)? {
-            payments.entry(p.dossier_id.clone()).or_default().push(p);
-        }
-    }
-    rows.into_iter()
-        .zip(snapshots)
-        .map(|((row, access, today), snap)| {
-            // A dossier may be on several pages of one batch.
-            let mine = files.get(&row.id).cloned().unwrap_or_default();
-            let paid = payments.get(&row.id).cloned().unwrap_or_default();
-            build_view(row, snap, mine, &paid, access, cal, today)
-        })
-        .collect()
-}
-
-/// Payments exist only for dossiers whose procedure charges something.
-fn charges(snap: &Snapshot) -> bool {
-    let t = dvc_domain::payment::totals(&snap.fees);
-    t.before + t.after > 0
-}
-
-#[allow(clippy::too_many_arguments)]
-fn build_view(
-    row: DossierRow,
-    snap: Snapshot,
-    files: Vec<(d::AttachmentRow, d::FileRow)>,
-    payments: &[dvc_persistence::payments::PaymentRow],
-    access: Access,
-    cal: &Calendar,
-    today: NaiveDate,
-) -> Result<DossierView, ApiError> {
-    let status = status(&row)?;
-    let (results, attachments): (Vec<_>, Vec<_>) = files.into_iter().partition(|(a, _)| a.kind == "result");
-    let attachments: Vec<AttachmentView> = attachments.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
-    let results = results.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
-    let missing = missing_documents(&snap, &attachments);
-    let fees = fees_against(&snap, payments);
-    let actor = if access == Access::Owner { Actor::Applicant } else { Actor::Agency };
-    let mut actions = allowed_actions(status, actor);
-    if actor == Actor::Applicant && status == DossierStatus::SupplementRequested {
-        actions.retain(|a| *a != DossierAction::Resubmit);
-        actions.insert(0, DossierAction::Resubmit);
-    }
-    // Stored JSON goes out as it is: checked, never rebuilt.
-    let json = |s: String| RawValue::from_string(s).unwrap_or_else(|_| null());
-    Ok(DossierView {
-        deadline: deadline(&row, cal, today),
-        id: row.id,
-        code: row.code,
-        status,
-        national_status_code: national_code(status, &fees),
-        fees,
-        procedure: Ref { id: row.procedure_id, code: snap.code, name: snap.name },
-        procedure_version: row.procedure_version,
-        agency: Ref { id: row.agency_id, code: snap.agency_code, name: snap.agency_name },
-        channel: row.channel,
-        applicant: json(row.applicant),
-        form_data: json(row.form_data),
-        delivery: json(row.delivery),
-        attachments,
-        results,
-        missing_documents: missing,
-        submitted_at: row.submitted_at.map(rfc3339),
-        received_at: row.received_at.map(rfc3339),
-        finished_at: row.finished_at.map(rfc3339),
-        allowed_actions: actions,
-        version: row.version,
-        created_at: rfc3339(row.created_at),
-        updated_at: rfc3339(row.updated_at),
-    })
-}
-
-/// Mandatory documents with no attachment yet.
-pub fn missing_documents(snap: &Snapshot, attachments: &[AttachmentView]) -> Vec<String> {
-    snap.required_documents
-        .iter()
-        .filter(|doc| doc.mandatory && !attachments.iter().any(|a| a.document_id == doc.id))
-        .map(|doc| doc.id.clone())
-        .collect()
-}
-
-/// Validates form data against the procedure's JSON Schema; errors point into the form.
-fn null() -> Box<RawValue> {
-    RawValue::from_string("null".into()).expect("null is JSON")
-}
-
-pub fn check_form(schema: Option<&RawValue>, data: &serde_json::Value) -> Result<(), ApiError> {
-    if !data.is_object() {
-        return Err(ApiError::field(FieldError::new(
-            "form_data",
-            "invalid_type",
-            "Biểu mẫu phải là một đối tượng JSON",
-            "The form must be a JSON object",
-        )));
-    }
-    let Some(schema) = schema else {
-        return Ok(());
-    };
-    let schema: serde_json::Value = serde_json::from_str(schema.get()).map_err(|_| ApiError::internal())?;
-    let validator = jsonschema::validator_for(&schema).map_err(|e| {
-        tracing::error!(error = %e, "a procedure's form schema does not compile");
-        ApiError::internal()
-    })?;
-    let errors: Vec<FieldError> = validator
-        .iter_errors(data)
-        .take(50)
-        .map(|e| {
-            let pointer = e.instance_path.to_string();
-            let mut field = String::from("form_data");
-            for part in pointer.split('/').filter(|p| !p.is_empty()) {
-                field.push('.');
-                field.push_str(part);
-            }
-            let msg = e.to_string();
-            FieldError::new(
-                field,
-                "invalid_form_value",
-                format!("Giá trị không hợp lệ: {msg}"),
-                format!("Invalid value: {msg}"),
-            )
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+/// The action a move names; a move without one is refused as incomplete.
+pub fn action_of(input: &TransitionInput) -> Result<DossierAction, ApiError> {
+    input.action.ok_or_else(|| ApiError::field(FieldError::required("action")))
 }

@@ -1,11 +1,11 @@
 //! The procedure version a dossier takes when it is created, submitted or registered.
 
 use dvc_domain::catalogue::{OnlineMode, ServiceLevel};
+use dvc_domain::dossier::ProcedureSnapshot;
 use dvc_domain::FieldError;
 use dvc_persistence::{catalogue as q, DbConn};
 
-use super::{ProcedureVersion, Snapshot};
-use crate::cache::CatalogueCache;
+use crate::cache::{CatalogueCache, ProcedureVersion};
 use crate::error::{ApiError, Msg};
 
 /// A referenced record that does not exist.
@@ -75,7 +75,13 @@ fn read_snapshot(
         false => None,
     }
     .ok_or_else(|| unknown("agency_id"))?;
-    let snapshot = Snapshot {
+    let receipt_cutoff = procedure
+        .receipt_cutoff
+        .as_deref()
+        .map(|t| chrono::NaiveTime::parse_from_str(t, "%H:%M"))
+        .transpose()
+        .map_err(|_| ApiError::internal())?;
+    let snapshot = ProcedureSnapshot {
         code: procedure.code,
         name: procedure.name,
         processing_days: procedure.processing_days,
@@ -84,6 +90,7 @@ fn read_snapshot(
         form_schema: procedure.form_schema.and_then(|s| serde_json::value::RawValue::from_string(s).ok()),
         agency_code: agency.code,
         agency_name: agency.name,
+        receipt_cutoff,
     };
     Ok((snapshot, procedure.version, procedure.id))
 }

@@ -4,10 +4,10 @@ use actix_web::{delete, http::header, post, put, web, HttpRequest, HttpResponse}
 use dvc_domain::FieldError;
 use dvc_persistence::{catalogue as q, new_id, now, DbConn};
 
-use crate::auth::Admin;
 use crate::catalogue::{AgencyInput, AgencyView, FieldInput, FieldView, ProcedureInput, ProcedureView};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
+use crate::guards::Admin;
 use crate::routes::catalogue::load_procedure;
 use crate::routes::{check_if_match, etag, if_match, path_key};
 use crate::state::AppState;

@@ -2,19 +2,19 @@
 
 use actix_multipart::Multipart;
 use actix_web::{get, post, web, HttpResponse};
-use dvc_domain::workflow::{Actor, DossierStatus};
+use dvc_domain::workflow::{DossierStatus, Side};
 use dvc_domain::FieldError;
 use dvc_persistence::dossier_lists::DossierFilter;
-use dvc_persistence::dossiers::{self as d, AttachmentRow, FileRow};
+use dvc_persistence::files::{self as f, AttachmentRow, FileRow, RESULT};
 use dvc_persistence::{new_id, now};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::{Principal, Staff};
 use crate::dossier::lists::ListRequest;
 use crate::dossier::{self as svc, Access, AttachmentView, DossierView, TransitionInput};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
+use crate::guards::{Principal, Staff};
 use crate::routes::{filter_key, path_key, Page};
 use crate::state::AppState;
 
@@ -70,7 +70,7 @@ pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<I
     let today = state.clock.today();
     let filter = DossierFilter {
         agency_id: agency,
-        status: status.map(|s| s.as_str().to_string()),
+        status,
         procedure_id: filter_key(q.procedure_id),
         code: filter_key(q.code),
         overdue_on: overdue.then_some(today),
@@ -78,7 +78,7 @@ pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<I
         ..Default::default()
     };
     let access = if staff.0.role() == dvc_domain::auth::Role::Admin { Access::Admin } else { Access::Agency };
-    let body = state.batches.lists.run(&state, ListRequest { filter, page, access, today }).await?;
+    let body = state.dossiers.page(ListRequest { filter, page, access, today }).await?;
     Ok(HttpResponse::Ok().content_type(mime::APPLICATION_JSON).body(body))
 }
 
@@ -106,29 +106,9 @@ pub async fn transition(
 ) -> ApiResult<web::Json<DossierView>> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
     let input = body.0;
-    let action = input.action.ok_or_else(|| ApiError::field(FieldError::required("action")))?;
-    let at = state.clock.moment();
-    let cache = state.cache.clone();
-    let view = state
-        .tx(move |conn| {
-            let (row, access) = svc::load(conn, &me, &id)?;
-            if access == Access::Owner {
-                return Err(ApiError::forbidden());
-            }
-            let cal = cache.calendar(conn)?;
-            let actor_id = me.id().to_string();
-            let row = svc::apply(
-                conn,
-                row,
-                action,
-                &svc::Mover { actor: Actor::Agency, id: Some(&actor_id), role: me.role().as_str() },
-                &input,
-                &cal,
-                at,
-            )?;
-            svc::view(conn, row, access, &cal, at.today)
-        })
-        .await?;
+    let action = svc::action_of(&input)?;
+    let (_, view) =
+        state.dossiers.make_move(me.caller(), id, Side::Agency, action, input, state.clock.moment()).await?;
     Ok(web::Json(view))
 }
 
@@ -159,13 +139,14 @@ pub async fn upload_result(
     let dir = state.config.data_dir.clone();
     let stored = web::block(move || crate::storage::store(&dir, &bytes)).await??;
     let (key, sha256, size) = (stored.key.clone(), stored.sha256.clone(), stored.size);
+    let caller = me.caller();
     let view = state
         .tx(move |conn| {
-            let (row, access) = svc::load(conn, &me, &id)?;
+            let (row, access) = svc::load(conn, &caller, &id)?;
             if access == Access::Owner {
                 return Err(ApiError::forbidden());
             }
-            if !matches!(svc::status(&row)?, DossierStatus::Processing | DossierStatus::Completed) {
+            if !matches!(row.status, DossierStatus::Processing | DossierStatus::Completed) {
                 return Err(ApiError::conflict(crate::error::Msg::new(
                     "Chỉ tải kết quả khi hồ sơ đang xử lý hoặc đã xử lý xong",
                     "Results are uploaded while the dossier is processed",
@@ -173,7 +154,7 @@ pub async fn upload_result(
             }
             let file = FileRow {
                 id: new_id(),
-                owner_id: row.applicant_id.clone(),
+                owner_id: row.applicant_id.as_ref().map(|a| a.0.clone()),
                 filename,
                 content_type: content_type.to_string(),
                 size,
@@ -182,17 +163,17 @@ pub async fn upload_result(
                 digitization: 3,
                 created_at: now(),
             };
-            d::insert_file(conn, &file)?;
+            f::insert_file(conn, &file)?;
             let attachment = AttachmentRow {
                 id: new_id(),
-                dossier_id: row.id.clone(),
-                document_id: "result".into(),
+                dossier_id: row.id.0.clone(),
+                document_id: RESULT.into(),
                 file_id: file.id.clone(),
-                kind: "result".into(),
-                created_by: Some(me.id().to_string()),
+                kind: RESULT.into(),
+                created_by: Some(caller.id.clone()),
                 created_at: now(),
             };
-            d::insert_attachment(conn, &attachment)?;
+            f::insert_attachment(conn, &attachment)?;
             Ok(svc::attachment_view(attachment, file))
         })
         .await?;
@@ -215,5 +196,5 @@ pub async fn download_result(
     me: Principal,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    crate::routes::attachments::download(&state, me, path.into_inner(), "result").await
+    crate::routes::attachments::download(&state, me, path.into_inner(), RESULT).await
 }

@@ -3,13 +3,12 @@
 use actix_multipart::Multipart;
 use actix_web::{delete, get, http::header, post, web, HttpResponse};
 use dvc_domain::FieldError;
-use dvc_persistence::dossiers::{self as d, AttachmentRow, FileRow};
+use dvc_persistence::files::{self as d, AttachmentRow, FileRow, APPLICANT};
 use dvc_persistence::{new_id, now};
 
-use crate::auth::Principal;
-use crate::dossier::{self as svc, AttachmentView};
+use crate::dossier::{self as svc, owner_editable, AttachmentView};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::routes::dossiers::owner_editable;
+use crate::guards::Principal;
 use crate::routes::path_key;
 use crate::state::AppState;
 
@@ -61,11 +60,12 @@ pub async fn upload_attachment(
     let filename = upload.file.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
     let max_total = state.config.max_dossier_bytes;
     let owner = me.id().to_string();
+    let caller = me.caller();
     let (stored, view) = state
         .tx(move |conn| {
-            let (row, access) = svc::load(conn, &me, &id)?;
+            let (row, access) = svc::load(conn, &caller, &id)?;
             owner_editable(&row, access)?;
-            let snap = svc::snapshot(&row)?;
+            let snap = &row.procedure;
             if !snap.required_documents.iter().any(|doc| doc.id == document_id) {
                 let ids: Vec<&str> = snap.required_documents.iter().map(|d| d.id.as_str()).collect();
                 return Err(ApiError::field(FieldError::one_of("document_id", &ids)));
@@ -102,20 +102,20 @@ pub async fn upload_attachment(
                 }
                 (None, None) => return Err(ApiError::internal()),
             };
-            if d::attached_bytes(conn, &row.id)? + file.size > max_total {
+            if d::attached_bytes(conn, row.id.as_str())? + file.size > max_total {
                 return Err(ApiError::payload_too_large());
             }
             let attachment = AttachmentRow {
                 id: new_id(),
-                dossier_id: row.id.clone(),
+                dossier_id: row.id.0.clone(),
                 document_id,
                 file_id: file.id.clone(),
-                kind: "applicant".into(),
+                kind: APPLICANT.into(),
                 created_by: Some(owner),
                 created_at: now(),
             };
             d::insert_attachment(conn, &attachment)?;
-            crate::routes::dossiers::touch_editable(conn, &row.id)?;
+            svc::touch_editable(conn, row.id.as_str(), now())?;
             let mut view = svc::attachment_view(attachment, file);
             if reuse.is_some() {
                 view.digitization = 2;
@@ -144,7 +144,7 @@ pub async fn download_attachment(
     me: Principal,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
-    download(&state, me, path.into_inner(), "applicant").await
+    download(&state, me, path.into_inner(), APPLICANT).await
 }
 
 /// Sends a file attached to a dossier (`kind` applicant or result).
@@ -156,9 +156,10 @@ pub async fn download(
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id, "hồ sơ", "Dossier")?;
     let aid = path_key(aid, "tệp", "File")?;
+    let caller = me.caller();
     let file = state
         .db(move |conn| {
-            svc::load(conn, &me, &id)?;
+            svc::load(conn, &caller, &id)?;
             d::attachments(conn, &id, kind)?
                 .into_iter()
                 .find(|(a, _)| a.id == aid)
@@ -200,14 +201,15 @@ pub async fn delete_attachment(
     let (id, aid) = path.into_inner();
     let id = path_key(id, "hồ sơ", "Dossier")?;
     let aid = path_key(aid, "tệp", "File")?;
+    let caller = me.caller();
     state
         .tx(move |conn| {
-            let (row, access) = svc::load(conn, &me, &id)?;
+            let (row, access) = svc::load(conn, &caller, &id)?;
             owner_editable(&row, access)?;
-            if d::delete_attachment(conn, &row.id, &aid)? == 0 {
+            if d::delete_attachment(conn, row.id.as_str(), &aid)? == 0 {
                 return Err(ApiError::not_found("tệp", "File"));
             }
-            crate::routes::dossiers::touch_editable(conn, &row.id)?;
+            svc::touch_editable(conn, row.id.as_str(), now())?;
             Ok(())
         })
         .await?;

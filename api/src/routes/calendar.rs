@@ -4,13 +4,13 @@ use actix_web::{delete, get, put, web, HttpResponse};
 use chrono::NaiveDate;
 use dvc_domain::page::parse_int;
 use dvc_domain::FieldError;
-use dvc_persistence::dossiers::{self as d, HolidayRow};
+use dvc_persistence::calendar::{self as d, HolidayRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
+use crate::guards::Admin;
 use crate::state::AppState;
 
 /// A day off, or a weekend day declared a working day.

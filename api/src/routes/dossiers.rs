@@ -2,19 +2,18 @@
 
 use actix_web::{get, http::header, patch, post, web, HttpRequest, HttpResponse};
 
-use dvc_domain::workflow::{Actor, DossierAction};
+use dvc_domain::dossier::DeliveryMethod;
+use dvc_domain::workflow::{DossierAction, Side};
 use dvc_domain::FieldError;
-use dvc_persistence::dossiers::{self as d, DossierRow};
-use dvc_persistence::now;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
 use crate::dossier::intake::{NewDraft, Submission};
-use crate::dossier::{self as svc, Access, DossierView, TransitionInput};
-use crate::error::{ApiError, ApiResult, Msg, Problem};
+use crate::dossier::{DossierView, TransitionInput};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
-use crate::routes::{check_if_match, etag, if_match, path_key};
+use crate::guards::Principal;
+use crate::routes::{if_match, path_key};
 use crate::state::AppState;
 
 /// How the result reaches the applicant.
@@ -28,17 +27,19 @@ pub struct Delivery {
     pub address: Option<String>,
 }
 
-fn check_delivery(delivery: &Delivery) -> Result<(), ApiError> {
-    if !matches!(delivery.method.as_str(), "counter" | "post" | "online") {
-        return Err(ApiError::field(FieldError::one_of("delivery.method", &["counter", "post", "online"])));
-    }
+/// The delivery as the domain holds it, or what is wrong with it.
+fn parse_delivery(delivery: &Delivery) -> Result<dvc_domain::dossier::Delivery, ApiError> {
+    let method = DeliveryMethod::parse_field("delivery.method", &delivery.method).map_err(ApiError::field)?;
     let mut errors = Vec::new();
     match &delivery.address {
         Some(a) => dvc_domain::catalogue::check_text("delivery.address", a, 500, &mut errors),
-        None if delivery.method == "post" => errors.push(FieldError::required("delivery.address")),
+        None if method == DeliveryMethod::Post => errors.push(FieldError::required("delivery.address")),
         None => {}
     }
-    errors.pop().map_or(Ok(()), |e| Err(ApiError::field(e)))
+    match errors.pop() {
+        Some(e) => Err(ApiError::field(e)),
+        None => Ok(dvc_domain::dossier::Delivery { method, address: delivery.address.clone() }),
+    }
 }
 
 /// A new draft dossier.
@@ -68,22 +69,8 @@ fn applicant_only(me: &Principal) -> Result<(), ApiError> {
     }
 }
 
-async fn respond(
-    state: &AppState,
-    row: DossierRow,
-    access: Access,
-    status: actix_web::http::StatusCode,
-) -> ApiResult<HttpResponse> {
-    let tag = etag(&row.id, row.version);
-    let today = state.clock.today();
-    let cache = state.cache.clone();
-    let view = state
-        .db(move |conn| {
-            let cal = cache.calendar(conn)?;
-            svc::view(conn, row, access, &cal, today)
-        })
-        .await?;
-    Ok(HttpResponse::build(status).insert_header((header::ETAG, tag)).json(view))
+fn respond((tag, view): (String, DossierView)) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::ETAG, tag)).json(view)
 }
 
 /// Start a draft for a procedure offered online (level 3 and up); the applicant block is
@@ -101,17 +88,17 @@ async fn respond(
 pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDossier>) -> ApiResult<HttpResponse> {
     applicant_only(&me)?;
     let input = body.0;
-    check_delivery(&input.delivery)?;
+    let delivery = parse_delivery(&input.delivery)?;
     let draft = NewDraft {
         owner: me.id().to_string(),
         procedure_id: input.procedure_id,
         agency_id: input.agency_id,
         form_data: input.form_data,
-        delivery: serde_json::to_string(&input.delivery).map_err(|_| ApiError::internal())?,
+        delivery,
         at: state.clock.now(),
         today: state.clock.today(),
     };
-    let (tag, view) = state.batches.drafts.run(&state, draft).await?;
+    let (tag, view) = state.dossiers.create_draft(draft).await?;
     Ok(HttpResponse::Created().insert_header((header::ETAG, tag)).json(view))
 }
 
@@ -125,8 +112,7 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
 #[get("/dossiers/{id}")]
 pub async fn get_dossier(state: web::Data<AppState>, me: Principal, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
-    let (row, access) = state.db(move |conn| svc::load(conn, &me, &id)).await?;
-    respond(&state, row, access, actix_web::http::StatusCode::OK).await
+    Ok(respond(state.dossiers.get(me.caller(), id, state.clock.today()).await?))
 }
 
 /// What an applicant may change while the dossier is a draft or a supplement is requested.
@@ -136,21 +122,6 @@ pub struct DossierPatch {
     #[schema(value_type = Option<Object>)]
     pub form_data: Option<serde_json::Value>,
     pub delivery: Option<Delivery>,
-}
-
-pub(crate) fn owner_editable(row: &DossierRow, access: Access) -> Result<(), ApiError> {
-    if access != Access::Owner {
-        return Err(ApiError::forbidden());
-    }
-    if !svc::status(row)?.editable() {
-        let mut e = ApiError::conflict(Msg::new(
-            "Chỉ sửa được hồ sơ nháp hoặc hồ sơ đang được yêu cầu bổ sung",
-            "Only drafts and dossiers awaiting a supplement can be changed",
-        ));
-        e.code = "not_editable";
-        return Err(e);
-    }
-    Ok(())
 }
 
 /// Change the form or the delivery of a draft (or during a supplement request).
@@ -177,35 +148,10 @@ pub async fn patch_dossier(
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
     let input = body.0;
-    if let Some(delivery) = &input.delivery {
-        check_delivery(delivery)?;
-    }
-    let precondition = if_match(&req);
-    let row = state
-        .tx(move |conn| {
-            let (mut row, access) = svc::load(conn, &me, &id)?;
-            owner_editable(&row, access)?;
-            check_if_match(precondition.as_deref(), &row.id, row.version)?;
-            if let Some(form) = &input.form_data {
-                svc::check_form(svc::snapshot(&row)?.form_schema.as_deref(), form)?;
-                row.form_data = form.to_string();
-            }
-            if let Some(delivery) = &input.delivery {
-                row.delivery = serde_json::to_string(delivery).map_err(|_| ApiError::internal())?;
-            }
-            let expected = row.version;
-            row.version += 1;
-            row.updated_at = now();
-            if !d::update_dossier(conn, &row, expected)? {
-                return Err(ApiError::conflict(Msg::new(
-                    "Hồ sơ vừa thay đổi; hãy thử lại",
-                    "The dossier changed meanwhile; try again",
-                )));
-            }
-            Ok(row)
-        })
-        .await?;
-    respond(&state, row, Access::Owner, actix_web::http::StatusCode::OK).await
+    let delivery = input.delivery.as_ref().map(parse_delivery).transpose()?;
+    let answer =
+        state.dossiers.patch(me.caller(), id, if_match(&req), input.form_data, delivery, state.clock.moment()).await?;
+    Ok(respond(answer))
 }
 
 /// Submit a draft (a code is assigned), or resubmit after a supplement request.
@@ -220,24 +166,8 @@ pub async fn patch_dossier(
 #[post("/dossiers/{id}/submit")]
 pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
-    let submission = Submission { me, id, at: state.clock.moment() };
-    let (tag, view) = state.batches.submissions.run(&state, submission).await?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, tag)).json(view))
-}
-
-/// Records a change of an editable dossier's documents as a new version of the dossier, so that a
-/// submission checked against the previous documents fails its version check instead of passing
-/// with them; refused (409) once the dossier is no longer editable.
-pub(crate) fn touch_editable(conn: &mut dvc_persistence::DbConn, id: &str) -> Result<(), ApiError> {
-    if !d::touch_editable(conn, id, now())? {
-        let mut e = ApiError::conflict(Msg::new(
-            "Hồ sơ vừa được nộp hoặc thay đổi; hãy tải lại",
-            "The dossier was submitted or changed meanwhile; reload it",
-        ));
-        e.code = "not_editable";
-        return Err(e);
-    }
-    Ok(())
+    let submission = Submission { me: me.caller(), id, at: state.clock.moment() };
+    Ok(respond(state.dossiers.submit(submission).await?))
 }
 
 /// Why the applicant withdraws.
@@ -267,21 +197,10 @@ pub async fn withdraw(
     body: Body<WithdrawRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
-    let reason = body.0.reason;
-    let at = state.clock.moment();
-    let cache = state.cache.clone();
-    let row = state
-        .tx(move |conn| {
-            let (row, access) = svc::load(conn, &me, &id)?;
-            if access != Access::Owner {
-                return Err(ApiError::forbidden());
-            }
-            let cal = cache.calendar(conn)?;
-            let input = TransitionInput { reason: Some(reason), ..Default::default() };
-            let actor_id = me.id().to_string();
-            let mover = svc::Mover { actor: Actor::Applicant, id: Some(&actor_id), role: me.role().as_str() };
-            svc::apply(conn, row, DossierAction::Withdraw, &mover, &input, &cal, at)
-        })
+    let input = TransitionInput { reason: Some(body.0.reason), ..Default::default() };
+    let moved = state
+        .dossiers
+        .make_move(me.caller(), id, Side::Applicant, DossierAction::Withdraw, input, state.clock.moment())
         .await?;
-    respond(&state, row, Access::Owner, actix_web::http::StatusCode::OK).await
+    Ok(respond(moved))
 }

@@ -12,8 +12,8 @@ use dvc_persistence::{new_id, now, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult, Msg, Problem};
+use crate::guards::Admin;
 use crate::routes::payments::{payment_view, settle, PaymentView};
 use crate::state::AppState;
 
@@ -41,7 +41,7 @@ fn ipn(conn: &mut DbConn, secret: &str, params: &BTreeMap<String, String>) -> Re
                 let amount = params.get("vnp_Amount").and_then(|a| a.parse::<i64>().ok());
                 if amount != Some(payment.amount_vnd * 100) {
                     answer("04", "Invalid amount")
-                } else if payment.status != "pending" {
+                } else if payment.status.0 != PaymentStatus::Pending {
                     answer("02", "Order already confirmed")
                 } else {
                     let success = params.get("vnp_ResponseCode").map(String::as_str) == Some("00")
@@ -56,7 +56,7 @@ fn ipn(conn: &mut DbConn, secret: &str, params: &BTreeMap<String, String>) -> Re
                         )?;
                     } else {
                         let mut failed = payment.clone();
-                        failed.status = PaymentStatus::Cancelled.as_str().into();
+                        failed.status = dvc_persistence::codes::Code(PaymentStatus::Cancelled);
                         failed.updated_at = now();
                         p::update(conn, &failed)?;
                     }
@@ -149,7 +149,7 @@ pub async fn vnpay_return(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
         .db(move |conn| {
             let payment = p::find_by_reference(conn, &reference)?
                 .ok_or_else(|| ApiError::not_found("khoản thanh toán", "Payment"))?;
-            let code = d::find_dossier(conn, &payment.dossier_id)?.and_then(|r| r.code).unwrap_or_default();
+            let code = d::find(conn, &payment.dossier_id)?.and_then(|r| r.code).unwrap_or_default();
             Ok((payment, code))
         })
         .await?;
@@ -213,7 +213,7 @@ pub async fn reconciliation(
         ))
     })?;
     // The Vietnamese day in UTC.
-    let from = date.and_hms_opt(0, 0, 0).ok_or_else(ApiError::internal)? - Duration::hours(7);
+    let from = dvc_domain::time::utc_of_local(date.and_hms_opt(0, 0, 0).ok_or_else(ApiError::internal)?);
     let to = from + Duration::days(1);
     let result = state
         .db(move |conn| {
@@ -222,19 +222,21 @@ pub async fn reconciliation(
             let mut groups: Vec<ReconciliationGroup> = Vec::new();
             let mut mismatches = Vec::new();
             for pay in &payments {
-                match groups.iter_mut().find(|g| g.provider == pay.provider && g.status == pay.status) {
+                let status = pay.status.0.as_str().to_string();
+                match groups.iter_mut().find(|g| g.provider == pay.provider && g.status == status) {
                     Some(g) => {
                         g.count += 1;
                         g.amount_vnd += pay.amount_vnd;
                     }
                     None => groups.push(ReconciliationGroup {
                         provider: pay.provider.clone(),
-                        status: pay.status.clone(),
+                        status,
                         count: 1,
                         amount_vnd: pay.amount_vnd,
                     }),
                 }
-                if matches!(pay.status.as_str(), "paid" | "refunded") && p::confirmations(conn, &pay.reference)? == 0 {
+                let settled = matches!(pay.status.0, PaymentStatus::Paid | PaymentStatus::Refunded);
+                if settled && p::confirmations(conn, &pay.reference)? == 0 {
                     mismatches.push(Mismatch {
                         kind: "paid_without_confirmation",
                         reference: Some(pay.reference.clone()),

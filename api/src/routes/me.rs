@@ -10,9 +10,9 @@ use dvc_persistence::now;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
+use crate::guards::Principal;
 use crate::routes::{check_if_match, etag, if_match};
 use crate::state::AppState;
 

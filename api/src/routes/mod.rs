@@ -20,28 +20,14 @@ pub mod staff;
 pub mod statistics;
 pub mod tracking;
 
+use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::http::header;
-use actix_web::HttpRequest;
+use actix_web::{Error, HttpRequest};
 use dvc_domain::page::PageRequest;
-use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa_actix_web::{scope, UtoipaApp};
 
-use crate::error::{ApiError, Msg};
-
-/// A page of a list people browse.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T: ToSchema> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl<T: ToSchema> Page<T> {
-    pub fn new(items: Vec<T>, total: i64, req: PageRequest) -> Self {
-        Self { items, total, page: req.page, per_page: req.per_page }
-    }
-}
+use crate::error::ApiError;
+pub use crate::page::{check_if_match, etag, Page};
 
 /// An id or code from the path; anything that cannot be one is simply not found.
 pub fn path_key(raw: String, what_vi: &str, what_en: &str) -> Result<String, ApiError> {
@@ -76,33 +62,110 @@ pub fn page_and_status(
     (page, status)
 }
 
-/// The strong ETag of a versioned resource.
-pub fn etag(id: &str, version: i32) -> String {
-    format!("\"{id}-v{version}\"")
-}
-
 /// The `If-Match` header, read before the request moves to a database thread.
 pub fn if_match(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::IF_MATCH).map(|v| v.to_str().unwrap_or("").to_string())
 }
 
-/// Checks `If-Match` against the current version: absent passes, stale gives 412.
-pub fn check_if_match(if_match: Option<&str>, id: &str, version: i32) -> Result<(), ApiError> {
-    let Some(value) = if_match else {
-        return Ok(());
-    };
-    let current = etag(id, version);
-    if value.trim() == "*" || value.split(',').any(|v| v.trim() == current) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            actix_web::http::StatusCode::PRECONDITION_FAILED,
-            "precondition_failed",
-            Msg::new("Dữ liệu đã thay đổi", "Precondition failed"),
-            Msg::new(
-                "Bản ghi đã được cập nhật bởi người khác; hãy tải lại rồi thử lại",
-                "The record changed since you read it; reload and try again",
-            ),
-        ))
-    }
+/// Registers every documented route; used both to serve and to print the OpenAPI document.
+pub fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = Error, InitError = ()>,
+{
+    app.service(ops::healthz).service(ops::readyz).service(ops::metrics).service(
+        scope("/api/v1")
+            .service(catalogue::list_procedures)
+            .service(catalogue::get_procedure)
+            .service(catalogue::download_form)
+            .service(catalogue::list_fields)
+            .service(catalogue::list_agencies)
+            .service(catalogue::get_agency)
+            .service(catalogue::list_admin_units)
+            .service(catalogue::list_service_levels)
+            .service(auth::token)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(auth::password_reset)
+            .service(auth::password_reset_confirm)
+            .service(registrations::create)
+            .service(registrations::resend_otp)
+            .service(registrations::verify)
+            .service(registrations::complete)
+            .service(calendar::list_holidays)
+            .service(calendar::put_holiday)
+            .service(calendar::delete_holiday)
+            .service(calendar::due_date)
+            .service(tracking::lookup)
+            .service(dossiers::create)
+            .service(dossiers::get_dossier)
+            .service(dossiers::patch_dossier)
+            .service(attachments::upload_attachment)
+            .service(attachments::download_attachment)
+            .service(attachments::delete_attachment)
+            .service(dossiers::submit)
+            .service(dossiers::withdraw)
+            .service(tracking::history)
+            .service(agency::inbox)
+            .service(agency::transition)
+            .service(agency::upload_result)
+            .service(agency::download_result)
+            .service(payments::dossier_fees)
+            .service(payments::create_payment)
+            .service(payments::get_payment)
+            .service(payments::vietqr_png)
+            .service(payments::sandbox_complete)
+            .service(gateway::vnpay_return)
+            .service(gateway::callback_get)
+            .service(gateway::callback_post)
+            .service(payments::refund)
+            .service(gateway::reconciliation)
+            .service(feedback::public)
+            .service(feedback::create)
+            .service(feedback::get_one)
+            .service(feedback::update)
+            .service(feedback::start)
+            .service(feedback::answer)
+            .service(feedback::reopen)
+            .service(feedback::close)
+            .service(feedback::mine)
+            .service(feedback::queue)
+            .service(ratings::rate)
+            .service(ratings::get_rating)
+            .service(integration::token)
+            .service(integration::create_client)
+            .service(integration::list_clients)
+            .service(integration::rotate_secret)
+            .service(integration::revoke_client)
+            .service(integration::pull_dossiers)
+            .service(integration::national_dossier)
+            .service(integration::push_transition)
+            .service(integration::put_dossier)
+            .service(integration::event_feed)
+            .service(integration::create_webhook)
+            .service(integration::list_webhooks)
+            .service(integration::delete_webhook)
+            .service(integration::deliveries)
+            .service(integration::redeliver)
+            .service(statistics::summary)
+            .service(statistics::agency_report)
+            .service(statistics::chart)
+            .service(my_dossiers::my_dossiers)
+            .service(my_dossiers::my_summary)
+            .service(my_dossiers::my_documents)
+            .service(me::get_me)
+            .service(me::patch_me)
+            .service(staff::create_staff)
+            .service(staff::list_staff)
+            .service(staff::disable_staff)
+            .service(staff::enable_staff)
+            .service(admin_catalogue::create_procedure)
+            .service(admin_catalogue::update_procedure)
+            .service(admin_catalogue::delete_procedure)
+            .service(admin_catalogue::create_agency)
+            .service(admin_catalogue::update_agency)
+            .service(admin_catalogue::delete_agency)
+            .service(admin_catalogue::create_field)
+            .service(admin_catalogue::update_field)
+            .service(admin_catalogue::delete_field),
+    )
 }

@@ -7,11 +7,11 @@ use dvc_persistence::dossier_lists::{self as d, DossierFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Principal;
 use crate::catalogue::rfc3339;
 use crate::dossier::lists::ListRequest;
 use crate::dossier::{Access, DossierView};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::guards::Principal;
 use crate::routes::Page;
 use crate::state::AppState;
 
@@ -46,13 +46,9 @@ pub async fn my_dossiers(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let filter = DossierFilter {
-        applicant_id: Some(me.id().to_string()),
-        status: status.map(|s| s.as_str().into()),
-        ..Default::default()
-    };
+    let filter = DossierFilter { applicant_id: Some(me.id().to_string()), status, ..Default::default() };
     let request = ListRequest { filter, page, access: Access::Owner, today: state.clock.today() };
-    let body = state.batches.lists.run(&state, request).await?;
+    let body = state.dossiers.page(request).await?;
     Ok(HttpResponse::Ok().content_type(mime::APPLICATION_JSON).body(body))
 }
 
@@ -97,16 +93,15 @@ pub async fn my_summary(state: web::Data<AppState>, me: Principal) -> ApiResult<
     let mut s = Summary { overdue, ..Default::default() };
     for (status, n) in counts {
         s.total += n;
-        match DossierStatus::parse(&status) {
-            Some(DossierStatus::Draft) => s.draft += n,
-            Some(DossierStatus::Submitted | DossierStatus::Received | DossierStatus::Processing) => s.processing += n,
-            Some(DossierStatus::SupplementRequested) => s.supplement_requested += n,
-            Some(DossierStatus::Completed) => s.completed += n,
-            Some(DossierStatus::Returned) => s.returned += n,
-            Some(DossierStatus::Rejected) => s.rejected += n,
-            Some(DossierStatus::Withdrawn) => s.withdrawn += n,
-            Some(DossierStatus::Stopped) => s.stopped += n,
-            None => {}
+        match status.0 {
+            DossierStatus::Draft => s.draft += n,
+            DossierStatus::Submitted | DossierStatus::Received | DossierStatus::Processing => s.processing += n,
+            DossierStatus::SupplementRequested => s.supplement_requested += n,
+            DossierStatus::Completed => s.completed += n,
+            DossierStatus::Returned => s.returned += n,
+            DossierStatus::Rejected => s.rejected += n,
+            DossierStatus::Withdrawn => s.withdrawn += n,
+            DossierStatus::Stopped => s.stopped += n,
         }
     }
     Ok(web::Json(s))
@@ -151,7 +146,7 @@ pub async fn my_documents(
     let page = PageRequest::parse(query.page.as_deref(), query.per_page.as_deref()).map_err(ApiError::validation)?;
     let id = me.id().to_string();
     let (rows, total) = state
-        .db(move |conn| Ok(dvc_persistence::dossiers::files_of_owner(conn, &id, page.offset(), page.per_page)?))
+        .db(move |conn| Ok(dvc_persistence::files::files_of_owner(conn, &id, page.offset(), page.per_page)?))
         .await?;
     let items = rows
         .into_iter()

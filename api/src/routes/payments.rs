@@ -2,18 +2,20 @@
 
 use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 use dvc_domain::catalogue::FeeItem;
+use dvc_domain::dossier::{Dossier, FeeState, Step};
 use dvc_domain::payment::{FeePhase, PaymentStatus};
 use dvc_domain::workflow::DossierStatus;
+use dvc_persistence::codes::Code;
 use dvc_persistence::dossiers::{self as d, EventRow};
 use dvc_persistence::payments::{self as p, CallbackRow, PaymentRow};
 use dvc_persistence::{new_id, now, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
 use crate::catalogue::rfc3339;
-use crate::dossier::{self as svc, Access, FeeState};
+use crate::dossier::{self as svc, Access};
 use crate::error::{ApiError, ApiResult, Msg, Problem};
+use crate::guards::Principal;
 use crate::routes::path_key;
 use crate::state::AppState;
 
@@ -55,8 +57,8 @@ fn vietqr(state: &AppState, amount: i64, purpose: &str) -> String {
 pub(crate) fn payment_view(state: &AppState, row: PaymentRow, code: &str, redirect_url: Option<String>) -> PaymentView {
     PaymentView {
         vietqr: vietqr(state, row.amount_vnd, code),
-        phase: FeePhase::parse(&row.phase).unwrap_or(FeePhase::Before),
-        status: PaymentStatus::parse(&row.status).unwrap_or(PaymentStatus::Unpaid),
+        phase: row.phase.0,
+        status: row.status.0,
         id: row.id,
         dossier_id: row.dossier_id,
         provider: row.provider,
@@ -95,18 +97,18 @@ pub async fn dossier_fees(
     id: web::Path<String>,
 ) -> ApiResult<web::Json<FeesView>> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
-    let (row, snap, fee_state, payments) = state
+    let caller = me.caller();
+    let (row, fee_state, payments) = state
         .db(move |conn| {
-            let (row, _) = svc::load(conn, &me, &id)?;
-            let snap = svc::snapshot(&row)?;
-            let fee_state = svc::fee_state(conn, &snap, &row.id)?;
-            let payments = p::of_dossier(conn, &row.id)?;
-            Ok((row, snap, fee_state, payments))
+            let (row, _) = svc::load(conn, &caller, &id)?;
+            let fee_state = svc::fee_state(conn, &row)?;
+            let payments = p::of_dossier(conn, row.id.as_str())?;
+            Ok((row, fee_state, payments))
         })
         .await?;
     let code = row.code.unwrap_or_default();
     let payments = payments.into_iter().map(|p| payment_view(&state, p, &code, None)).collect();
-    Ok(web::Json(FeesView { items: snap.fees, state: fee_state, payments }))
+    Ok(web::Json(FeesView { items: row.procedure.fees, state: fee_state, payments }))
 }
 
 /// Which gateway to pay through.
@@ -175,14 +177,12 @@ pub async fn create_payment(
             if let Some(stored) = idem.as_ref().map(|i| i.begin(conn)).transpose()?.flatten() {
                 return Ok(stored);
             }
-            let (row, access) = svc::load(conn, &me, &id)?;
+            let (row, access) = svc::load(conn, &me.caller(), &id)?;
             if access != Access::Owner {
                 return Err(ApiError::forbidden());
             }
-            let snap = svc::snapshot(&row)?;
-            let fees = svc::fee_state(conn, &snap, &row.id)?;
-            let status = svc::status(&row)?;
-            let (phase, amount) = match status {
+            let fees = svc::fee_state(conn, &row)?;
+            let (phase, amount) = match row.status {
                 DossierStatus::Submitted if fees.outstanding_before > 0 => (FeePhase::Before, fees.outstanding_before),
                 DossierStatus::Processing | DossierStatus::Completed if fees.outstanding_after > 0 => {
                     (FeePhase::After, fees.outstanding_after)
@@ -197,10 +197,10 @@ pub async fn create_payment(
                 }
             };
             // A new attempt supersedes unfinished ones of the same phase.
-            for old in p::of_dossier(conn, &row.id)? {
-                if old.phase == phase.as_str() && old.status == "pending" {
+            for old in p::of_dossier(conn, row.id.as_str())? {
+                if old.phase.0 == phase && old.status.0 == PaymentStatus::Pending {
                     let mut old = old;
-                    old.status = PaymentStatus::Cancelled.as_str().into();
+                    old.status = Code(PaymentStatus::Cancelled);
                     old.updated_at = now();
                     p::update(conn, &old)?;
                 }
@@ -208,11 +208,11 @@ pub async fn create_payment(
             let t = now();
             let payment = PaymentRow {
                 id: new_id(),
-                dossier_id: row.id.clone(),
-                phase: phase.as_str().into(),
+                dossier_id: row.id.0.clone(),
+                phase: Code(phase),
                 provider: provider.clone(),
                 amount_vnd: amount,
-                status: PaymentStatus::Pending.as_str().into(),
+                status: Code(PaymentStatus::Pending),
                 reference: uuid::Uuid::new_v4().simple().to_string(),
                 provider_txn_no: None,
                 bank_code: None,
@@ -242,10 +242,10 @@ pub async fn create_payment(
 }
 
 /// Loads a payment and its dossier, if the caller may see them.
-fn load_payment(conn: &mut DbConn, me: &Principal, id: &str) -> Result<(PaymentRow, d::DossierRow, Access), ApiError> {
+fn load_payment(conn: &mut DbConn, me: &Principal, id: &str) -> Result<(PaymentRow, Dossier, Access), ApiError> {
     let not_found = || ApiError::not_found("khoản thanh toán", "Payment");
     let payment = p::find(conn, id)?.ok_or_else(not_found)?;
-    let (row, access) = svc::load(conn, me, &payment.dossier_id).map_err(|_| not_found())?;
+    let (row, access) = svc::load(conn, &me.caller(), &payment.dossier_id).map_err(|_| not_found())?;
     Ok((payment, row, access))
 }
 
@@ -294,15 +294,15 @@ pub(crate) fn settle(
     bank: Option<&str>,
     actor_role: &str,
 ) -> Result<bool, ApiError> {
-    if !p::mark_paid(conn, &payment.id, "pending", txn_no, bank, now())? {
+    if !p::mark_paid(conn, &payment.id, PaymentStatus::Pending, txn_no, bank, now())? {
         return Ok(false);
     }
-    let dossier = d::find_dossier(conn, &payment.dossier_id)?.ok_or_else(ApiError::internal)?;
+    let dossier = d::find(conn, &payment.dossier_id)?.ok_or_else(ApiError::internal)?;
     d::insert_event(
         conn,
         &payment_event(
             &dossier,
-            "payment_paid",
+            Step::PaymentPaid,
             actor_role,
             serde_json::json!({"payment_id": payment.id, "amount_vnd": payment.amount_vnd, "provider": payment.provider}),
         ),
@@ -311,24 +311,24 @@ pub(crate) fn settle(
         conn,
         "payment.paid",
         crate::integration::Subject {
-            agency_id: &dossier.agency_id,
-            dossier_id: Some(&dossier.id),
+            agency_id: dossier.agency_id.as_str(),
+            dossier_id: Some(dossier.id.as_str()),
             dossier_code: dossier.code.as_deref(),
         },
-        serde_json::json!({"payment_id": payment.id, "phase": payment.phase, "amount_vnd": payment.amount_vnd,
+        serde_json::json!({"payment_id": payment.id, "phase": payment.phase.0, "amount_vnd": payment.amount_vnd,
                            "provider": payment.provider}),
     )?;
     Ok(true)
 }
 
-fn payment_event(dossier: &d::DossierRow, action: &str, role: &str, data: serde_json::Value) -> EventRow {
+fn payment_event(dossier: &Dossier, step: Step, role: &str, data: serde_json::Value) -> EventRow {
     EventRow {
         id: new_id(),
-        dossier_id: dossier.id.clone(),
+        dossier_id: dossier.id.0.clone(),
         at: now(),
-        action: action.into(),
-        from_status: Some(dossier.status.clone()),
-        to_status: dossier.status.clone(),
+        action: Code(step),
+        from_status: Some(Code(dossier.status)),
+        to_status: Code(dossier.status),
         actor_id: None,
         actor_role: role.into(),
         note: None,
@@ -432,14 +432,14 @@ pub async fn refund(
             if access == Access::Owner {
                 return Err(ApiError::forbidden());
             }
-            if payment.status != "paid" {
+            if payment.status.0 != PaymentStatus::Paid {
                 return Err(ApiError::conflict(Msg::new(
                     "Chỉ hoàn tiền khoản đã thanh toán",
                     "Only paid payments can be refunded",
                 )));
             }
             let t = now();
-            payment.status = PaymentStatus::Refunded.as_str().into();
+            payment.status = Code(PaymentStatus::Refunded);
             payment.refund_reason = Some(reason.clone());
             payment.refunded_by = Some(me.id().to_string());
             payment.refunded_at = Some(t);
@@ -449,7 +449,7 @@ pub async fn refund(
                 conn,
                 &payment_event(
                     &row,
-                    "payment_refunded",
+                    Step::PaymentRefunded,
                     me.role().as_str(),
                     serde_json::json!({"payment_id": payment.id, "amount_vnd": payment.amount_vnd, "reason": reason}),
                 ),
@@ -458,8 +458,8 @@ pub async fn refund(
                 conn,
                 "payment.refunded",
                 crate::integration::Subject {
-                    agency_id: &row.agency_id,
-                    dossier_id: Some(&row.id),
+                    agency_id: row.agency_id.as_str(),
+                    dossier_id: Some(row.id.as_str()),
                     dossier_code: row.code.as_deref(),
                 },
                 serde_json::json!({"payment_id": payment.id, "amount_vnd": payment.amount_vnd}),

@@ -7,11 +7,11 @@ use dvc_persistence::new_id;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
 use crate::catalogue::rfc3339;
 use crate::dossier::{self as svc, Access};
 use crate::error::{ApiError, ApiResult, Msg, Problem};
 use crate::extract::Body;
+use crate::guards::Principal;
 use crate::routes::path_key;
 use crate::state::AppState;
 
@@ -103,12 +103,11 @@ pub async fn rate(
     let t = state.clock.now();
     let rating = state
         .tx(move |conn| {
-            let (row, access) = svc::load(conn, &me, &id)?;
+            let (row, access) = svc::load(conn, &me.caller(), &id)?;
             if access != Access::Owner {
                 return Err(ApiError::forbidden());
             }
-            let status = svc::status(&row)?;
-            if !matches!(status, DossierStatus::Returned | DossierStatus::Rejected | DossierStatus::Stopped) {
+            if !DossierStatus::SETTLED.contains(&row.status) {
                 let mut e = ApiError::conflict(Msg::new(
                     "Chỉ đánh giá khi cơ quan đã trả kết quả, từ chối hoặc dừng xử lý hồ sơ",
                     "A dossier is rated once the agency has returned the result, rejected or stopped it",
@@ -116,7 +115,7 @@ pub async fn rate(
                 e.code = "not_finished";
                 return Err(e);
             }
-            if fb::rating_of(conn, &row.id)?.is_some() {
+            if fb::rating_of(conn, row.id.as_str())?.is_some() {
                 let mut e = ApiError::conflict(Msg::new("Hồ sơ đã được đánh giá", "This dossier is already rated"));
                 e.code = "already_rated";
                 return Err(e);
@@ -124,9 +123,9 @@ pub async fn rate(
             let score = |v: Option<i64>| v.map(|v| v as i32);
             let rating = RatingRow {
                 id: new_id(),
-                dossier_id: row.id.clone(),
-                agency_id: row.agency_id.clone(),
-                procedure_id: row.procedure_id.clone(),
+                dossier_id: row.id.0.clone(),
+                agency_id: row.agency_id.0.clone(),
+                procedure_id: row.procedure_id.0.clone(),
                 author_id: me.id().into(),
                 score: input.score as i32,
                 attitude: score(input.attitude),
@@ -158,8 +157,8 @@ pub async fn get_rating(
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
     let rating = state
         .db(move |conn| {
-            let (row, _) = svc::load(conn, &me, &id)?;
-            fb::rating_of(conn, &row.id)?.ok_or_else(|| ApiError::not_found("đánh giá", "Rating"))
+            let (row, _) = svc::load(conn, &me.caller(), &id)?;
+            fb::rating_of(conn, row.id.as_str())?.ok_or_else(|| ApiError::not_found("đánh giá", "Rating"))
         })
         .await?;
     Ok(web::Json(rating.into()))

@@ -10,9 +10,9 @@ use dvc_persistence::{new_id, now};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult, Msg, Problem};
 use crate::extract::Body;
+use crate::guards::Admin;
 use crate::routes::{filter_key, path_key, Page};
 use crate::state::AppState;
 

@@ -151,9 +151,8 @@ fn period(q: &StatisticsQuery, today: NaiveDate) -> Result<(NaiveDate, NaiveDate
             "The period lies within 2000–2100",
         )));
     }
-    let offset = Duration::hours(7);
-    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default() - offset;
-    let end = (to + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default() - offset;
+    let start = dvc_domain::time::utc_of_local(from.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let end = dvc_domain::time::utc_of_local((to + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default());
     Ok((from, to, Period { from: start, to: end, report_day: to.min(today) }))
 }
 

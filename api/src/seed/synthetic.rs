@@ -5,9 +5,12 @@
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use dvc_domain::dossier::{Channel, Delivery, DeliveryMethod, ProcedureSnapshot, Step, Timeliness};
 use dvc_domain::text::fold;
+use dvc_domain::workflow::DossierStatus as S;
 use dvc_persistence::accounts::{self, AccountRow};
 use dvc_persistence::catalogue::{self as q, ProcedureRow};
+use dvc_persistence::codes::{Code, Json};
 use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
 use dvc_persistence::{now, DbConn};
 use rand::rngs::StdRng;
@@ -152,6 +155,7 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
             effective_from: effective,
             created_at: t,
             updated_at: t,
+            receipt_cutoff: None,
         };
         catalogue.push((row, i % agencies.len()));
     }
@@ -215,38 +219,45 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
         let applicant = if i % 500 == 0 { 0 } else { 1 + i % 999 };
         let roll: f64 = rng.gen();
         let status = match roll {
-            r if r < 0.70 => "returned",
-            r if r < 0.75 => "rejected",
-            r if r < 0.85 => "processing",
-            r if r < 0.90 => "received",
-            r if r < 0.95 => "submitted",
-            r if r < 0.98 => "supplement_requested",
-            _ => "withdrawn",
+            r if r < 0.70 => S::Returned,
+            r if r < 0.75 => S::Rejected,
+            r if r < 0.85 => S::Processing,
+            r if r < 0.90 => S::Received,
+            r if r < 0.95 => S::Submitted,
+            r if r < 0.98 => S::SupplementRequested,
+            _ => S::Withdrawn,
         };
-        let received = (status != "submitted" && status != "withdrawn").then(|| submitted + Duration::hours(2));
+        let received = (status != S::Submitted && status != S::Withdrawn).then(|| submitted + Duration::hours(2));
         let allowed = procedure.processing_days;
         let due = received.map(|r| (r + Duration::days(i64::from(allowed) * 7 / 5)).date());
-        let finished = matches!(status, "returned" | "rejected" | "withdrawn");
+        let finished = matches!(status, S::Returned | S::Rejected | S::Withdrawn);
         let late = rng.gen_bool(0.12);
         let finished_at = finished.then(|| match (received, late) {
             (Some(r), true) => r + Duration::days(i64::from(allowed) * 2),
             (Some(r), false) => r + Duration::days(rng.gen_range(1..=i64::from(allowed))),
             (None, _) => submitted + Duration::days(1),
         });
-        let timeliness = (finished && received.is_some()).then(|| if late { "late" } else { "on_time" }.to_string());
-        let fee: i64 = serde_json::from_str::<Vec<dvc_domain::catalogue::FeeItem>>(&procedure.fees)
-            .map(|f| f.iter().map(|x| x.amount_vnd).sum())
-            .unwrap_or(0);
-        let snapshot = serde_json::json!({
-            "code": procedure.code, "name": procedure.name, "processing_days": allowed,
-            "fees": serde_json::from_str::<serde_json::Value>(&procedure.fees).unwrap_or_default(),
-            "required_documents": [
-                {"id": "TK", "name": "Tờ khai theo mẫu", "copies": 1, "mandatory": false},
-                {"id": "CCCD", "name": "Bản sao căn cước công dân", "copies": 1, "mandatory": false},
-            ],
-            "form_schema": null,
-            "agency_code": agencies[agency].code, "agency_name": agencies[agency].name,
-        });
+        let timeliness =
+            (finished && received.is_some()).then_some(Code(if late { Timeliness::Late } else { Timeliness::OnTime }));
+        let fees: Vec<dvc_domain::catalogue::FeeItem> = serde_json::from_str(&procedure.fees).unwrap_or_default();
+        let fee: i64 = fees.iter().map(|x| x.amount_vnd).sum();
+        let document = |id: &str, name: &str| dvc_domain::catalogue::RequiredDocument {
+            id: id.into(),
+            name: name.into(),
+            mandatory: false,
+            copies: 1,
+        };
+        let snapshot = ProcedureSnapshot {
+            code: procedure.code.clone(),
+            name: procedure.name.clone(),
+            processing_days: allowed,
+            fees,
+            required_documents: vec![document("TK", "Tờ khai theo mẫu"), document("CCCD", "Bản sao căn cước công dân")],
+            form_schema: None,
+            agency_code: agencies[agency].code.clone(),
+            agency_name: agencies[agency].name.clone(),
+            receipt_cutoff: None,
+        };
         let account = &applicants[applicant];
         let id = dvc_persistence::new_id();
         events.extend(history(&id, status, submitted, received, finished_at, &account.id, &officer.id));
@@ -260,28 +271,29 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
             code: Some(code),
             procedure_id: procedure.id.clone(),
             procedure_version: 1,
-            procedure_snapshot: snapshot.to_string(),
+            procedure_snapshot: Json(snapshot),
             agency_id: agencies[agency].id.clone(),
             applicant_id: Some(account.id.clone()),
-            applicant:
-                serde_json::json!({"account_type": "citizen", "full_name": account.full_name, "phone": account.phone})
-                    .to_string(),
-            status: status.into(),
-            channel: if i % 10 == 0 { "counter" } else { "online" }.into(),
-            form_data: form.to_string(),
-            delivery: r#"{"method":"online"}"#.into(),
+            applicant: raw(&serde_json::json!({
+                "account_type": "citizen", "full_name": account.full_name, "phone": account.phone,
+            }))?,
+            status: Code(status),
+            channel: Code(if i % 10 == 0 { Channel::Counter } else { Channel::Online }),
+            form_data: raw(&form)?,
+            delivery: Json(Delivery { method: DeliveryMethod::Online, address: None }),
             submitted_at: Some(submitted),
             received_at: received,
             due_date: due,
             working_days_allowed: allowed,
             working_days_spent: 0,
-            clock_started_on: received.filter(|_| matches!(status, "received" | "processing")).map(|r| r.date()),
+            clock_started_on: received.filter(|_| status.clock_running()).map(|r| r.date()),
             finished_at,
             timeliness,
             version: 3,
             created_at: submitted,
             updated_at: finished_at.unwrap_or(submitted),
             fee_vnd: fee,
+            rescheduled_due_date: None,
         });
         if batch.len() == 1000 {
             dvc_persistence::dossier_writes::insert_dossiers(conn, &batch).map_err(err)?;
@@ -309,43 +321,48 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
     Ok(Report { procedures, accounts: applicants.len() + 1, dossiers, seconds: started.elapsed().as_secs_f64() })
 }
 
+/// A JSON document as a dossier keeps it.
+fn raw(value: &serde_json::Value) -> Result<dvc_persistence::dossiers::RawJson, String> {
+    serde_json::value::to_raw_value(value).map(Json).map_err(err)
+}
+
 /// The moves that brought a synthetic dossier to its state, as the workflow would have recorded them.
 fn history(
     dossier: &str,
-    status: &str,
+    status: S,
     submitted: NaiveDateTime,
     received: Option<NaiveDateTime>,
     finished: Option<NaiveDateTime>,
     applicant: &str,
     officer: &str,
 ) -> Vec<EventRow> {
-    let mut steps: Vec<(NaiveDateTime, &str, Option<&str>, &str, &str)> = vec![
-        (submitted - Duration::minutes(20), "create", None, "draft", "applicant"),
-        (submitted, "submit", Some("draft"), "submitted", "applicant"),
+    let mut steps: Vec<(NaiveDateTime, Step, Option<S>, S, &str)> = vec![
+        (submitted - Duration::minutes(20), Step::Create, None, S::Draft, "applicant"),
+        (submitted, Step::Submit, Some(S::Draft), S::Submitted, "applicant"),
     ];
     if let Some(r) = received {
-        steps.push((r, "receive", Some("submitted"), "received", "officer"));
-        if status != "received" {
+        steps.push((r, Step::Receive, Some(S::Submitted), S::Received, "officer"));
+        if status != S::Received {
             let started = r + Duration::hours(1);
-            steps.push((started, "start_processing", Some("received"), "processing", "officer"));
+            steps.push((started, Step::StartProcessing, Some(S::Received), S::Processing, "officer"));
             match (status, finished) {
-                ("returned", Some(f)) => {
-                    steps.push((f - Duration::hours(2), "complete", Some("processing"), "completed", "officer"));
-                    steps.push((f, "return_result", Some("completed"), "returned", "officer"));
+                (S::Returned, Some(f)) => {
+                    steps.push((f - Duration::hours(2), Step::Complete, Some(S::Processing), S::Completed, "officer"));
+                    steps.push((f, Step::ReturnResult, Some(S::Completed), S::Returned, "officer"));
                 }
-                ("rejected", Some(f)) => steps.push((f, "reject", Some("processing"), "rejected", "officer")),
-                ("supplement_requested", _) => steps.push((
+                (S::Rejected, Some(f)) => steps.push((f, Step::Reject, Some(S::Processing), S::Rejected, "officer")),
+                (S::SupplementRequested, _) => steps.push((
                     started + Duration::hours(3),
-                    "request_supplement",
-                    Some("processing"),
-                    "supplement_requested",
+                    Step::RequestSupplement,
+                    Some(S::Processing),
+                    S::SupplementRequested,
                     "officer",
                 )),
                 _ => {}
             }
         }
-    } else if let ("withdrawn", Some(f)) = (status, finished) {
-        steps.push((f, "withdraw", Some("submitted"), "withdrawn", "applicant"));
+    } else if let (S::Withdrawn, Some(f)) = (status, finished) {
+        steps.push((f, Step::Withdraw, Some(S::Submitted), S::Withdrawn, "applicant"));
     }
     steps
         .into_iter()
@@ -353,9 +370,9 @@ fn history(
             id: dvc_persistence::new_id(),
             dossier_id: dossier.to_string(),
             at,
-            action: action.into(),
-            from_status: from.map(str::to_string),
-            to_status: to.into(),
+            action: Code(action),
+            from_status: from.map(Code),
+            to_status: Code(to),
             actor_id: Some(if role == "officer" { officer } else { applicant }.to_string()),
             actor_role: role.into(),
             note: None,

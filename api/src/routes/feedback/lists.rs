@@ -10,9 +10,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{named_agency, named_procedure, view, FeedbackView, PublicFeedback, Viewer};
-use crate::auth::{Principal, Staff};
 use crate::catalogue::rfc3339;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::guards::{Principal, Staff};
 use crate::routes::{filter_key, Page};
 use crate::state::AppState;
 
@@ -32,7 +32,7 @@ pub struct FeedbackQuery {
     pub per_page: Option<String>,
 }
 
-fn parse_list(q: &FeedbackQuery) -> Result<(PageRequest, Option<String>, Option<String>), ApiError> {
+fn parse_list(q: &FeedbackQuery) -> Result<(PageRequest, Option<FeedbackKind>, Option<FeedbackStatus>), ApiError> {
     let mut errors = Vec::new();
     let page = PageRequest::parse(q.page.as_deref(), q.per_page.as_deref()).unwrap_or_else(|mut e| {
         errors.append(&mut e);
@@ -44,7 +44,7 @@ fn parse_list(q: &FeedbackQuery) -> Result<(PageRequest, Option<String>, Option<
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    Ok((page, kind.map(|k| k.as_str().into()), status.map(|s| s.as_str().into())))
+    Ok((page, kind, status))
 }
 
 async fn list_for(

@@ -4,10 +4,13 @@
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use dvc_domain::auth::Role;
-use dvc_domain::feedback::{next_status, FeedbackAction, FeedbackKind, FeedbackStatus, MAX_REOPENS};
-use dvc_domain::workflow::Actor;
+use dvc_domain::feedback::{
+    check_content, decide, next_status, FeedbackAction, FeedbackKind, FeedbackStatus, Standing,
+};
+use dvc_domain::workflow::Side;
 use dvc_domain::FieldError;
 use dvc_persistence::catalogue as cat;
+use dvc_persistence::codes::Code;
 use dvc_persistence::dossiers as d;
 use dvc_persistence::feedback::{self as fb, FeedbackEventRow, FeedbackRow};
 use dvc_persistence::outbox::{self, NotificationRow};
@@ -15,10 +18,10 @@ use dvc_persistence::{accounts, new_id, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Principal;
 use crate::catalogue::rfc3339;
 use crate::error::{ApiError, ApiResult, Msg, Problem};
 use crate::extract::Body;
+use crate::guards::Principal;
 use crate::routes::path_key;
 use crate::state::AppState;
 
@@ -142,39 +145,28 @@ fn named_procedure(conn: &mut DbConn, id: Option<&str>) -> Result<Option<Named>,
     Ok(cat::find_procedure(conn, id)?.map(|p| Named { id: p.id, code: p.code, name: p.name }))
 }
 
-fn kind_of(row: &FeedbackRow) -> Result<FeedbackKind, ApiError> {
-    FeedbackKind::parse(&row.kind).ok_or_else(ApiError::internal)
-}
-
-fn status_of(row: &FeedbackRow) -> Result<FeedbackStatus, ApiError> {
-    FeedbackStatus::parse(&row.status).ok_or_else(ApiError::internal)
-}
-
 fn view(conn: &mut DbConn, row: FeedbackRow, viewer: Viewer) -> Result<FeedbackView, ApiError> {
-    let status = status_of(&row)?;
-    let actor = if viewer == Viewer::Author { Actor::Applicant } else { Actor::Agency };
-    let allowed_actions = FeedbackAction::ALL
-        .iter()
-        .copied()
-        .filter(|a| next_status(status, *a, actor, row.reopened).is_some())
-        .collect();
+    let status = row.status.0;
+    let side = if viewer == Viewer::Author { Side::Applicant } else { Side::Agency };
+    let allowed_actions =
+        FeedbackAction::ALL.iter().copied().filter(|a| next_status(status, *a, side, row.reopened).is_some()).collect();
     let history = fb::events(conn, &row.id)?
         .into_iter()
         .map(|e| FeedbackStep {
             at: rfc3339(e.at),
             action: e.action,
-            from_status: e.from_status.as_deref().and_then(FeedbackStatus::parse),
-            to_status: FeedbackStatus::parse(&e.to_status).unwrap_or(FeedbackStatus::New),
+            from_status: e.from_status.map(|s| s.0),
+            to_status: e.to_status.0,
             actor_role: e.actor_role,
             note: e.note,
         })
         .collect();
     let dossier_code = match &row.dossier_id {
-        Some(id) => d::find_dossier(conn, id)?.and_then(|d| d.code),
+        Some(id) => d::find(conn, id)?.and_then(|d| d.code),
         None => None,
     };
     Ok(FeedbackView {
-        kind: kind_of(&row)?,
+        kind: row.kind.0,
         status,
         agency: named_agency(conn, &row.agency_id)?,
         procedure: named_procedure(conn, row.procedure_id.as_deref())?,
@@ -212,12 +204,12 @@ fn route(
     if let Some(code) = dossier_code {
         // Only the applicant's own dossier; someone else's looks the same as none at all.
         let dossier = match dvc_domain::text::is_lookup_key(&code) {
-            true => d::find_dossier_by_code(conn, &code)?,
+            true => d::find_by_code(conn, &code)?,
             false => None,
         }
-        .filter(|row| row.applicant_id.as_deref() == Some(me.id()))
+        .filter(|row| row.applicant_id.as_ref().is_some_and(|a| a.as_str() == me.id()))
         .ok_or_else(|| ApiError::field(unknown("dossier_code")))?;
-        return Ok((dossier.agency_id, Some(dossier.procedure_id), Some(dossier.id)));
+        return Ok((dossier.agency_id.0, Some(dossier.procedure_id.0), Some(dossier.id.0)));
     }
     let procedure = match procedure_key {
         Some(p) => Some(
@@ -301,14 +293,14 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewFee
             let row = FeedbackRow {
                 id: new_id(),
                 code: format!("{prefix}-{n:04}"),
-                kind: kind.as_str().into(),
+                kind: Code(kind),
                 title: input.title.trim().into(),
                 content: input.content.trim().into(),
                 author_id: me.id().into(),
                 agency_id,
                 procedure_id,
                 dossier_id,
-                status: FeedbackStatus::New.as_str().into(),
+                status: Code(FeedbackStatus::New),
                 publish: input.publish.unwrap_or(true),
                 answer: None,
                 answered_by: None,
@@ -320,13 +312,13 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewFee
                 updated_at: at.now,
             };
             fb::insert(conn, &row)?;
-            record(conn, &row, "create", None, FeedbackStatus::New, &me, None, at.now)?;
+            record(conn, &row, fb::FILED, None, FeedbackStatus::New, &me, None, at.now)?;
             // The feed carries what the agency needs to pick it up, not who wrote it.
             crate::integration::emit(
                 conn,
                 "feedback.created",
                 crate::integration::Subject { agency_id: &row.agency_id, dossier_id: row.dossier_id.as_deref(), dossier_code: None },
-                serde_json::json!({"feedback_id": row.id, "code": row.code, "kind": row.kind, "procedure_id": row.procedure_id}),
+                serde_json::json!({"feedback_id": row.id, "code": row.code, "kind": row.kind.0, "procedure_id": row.procedure_id}),
             )?;
             view(conn, row, Viewer::Author)
         })
@@ -352,8 +344,8 @@ fn record(
             feedback_id: row.id.clone(),
             at,
             action: action.into(),
-            from_status: from.map(|s| s.as_str().into()),
-            to_status: to.as_str().into(),
+            from_status: from.map(Code),
+            to_status: Code(to),
             actor_id: Some(me.id().into()),
             actor_role: me.role().as_str().into(),
             note,

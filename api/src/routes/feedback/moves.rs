@@ -10,18 +10,6 @@ pub struct FeedbackNote {
     pub content: Option<String>,
 }
 
-fn not_allowed(from: FeedbackStatus, action: FeedbackAction, reopened: i32) -> ApiError {
-    let detail = if action == FeedbackAction::Reopen && from == FeedbackStatus::Answered && reopened >= MAX_REOPENS {
-        Msg::new("Chỉ được mở lại một lần", "Feedback can be reopened only once")
-    } else {
-        Msg::new(
-            format!("Không thể {action} khi đang ở trạng thái {from}"),
-            format!("Cannot {action} feedback that is {from}"),
-        )
-    };
-    ApiError::conflict(detail)
-}
-
 /// Moves a piece of feedback and records it; the author hears about answers through the outbox.
 async fn move_feedback(
     state: &AppState,
@@ -31,44 +19,28 @@ async fn move_feedback(
     note: Option<String>,
 ) -> ApiResult<web::Json<FeedbackView>> {
     let id = path_key(id, "phản ánh, kiến nghị", "Feedback")?;
-    let note = match note {
-        Some(n) => {
-            let mut errors = Vec::new();
-            dvc_domain::catalogue::check_text("content", &n, 5000, &mut errors);
-            if !errors.is_empty() {
-                return Err(ApiError::validation(errors));
-            }
-            Some(n.trim().to_string())
-        }
-        None if matches!(action, FeedbackAction::Answer) => {
-            return Err(ApiError::field(FieldError::required("content")));
-        }
-        None => None,
-    };
+    // The text is checked before anything is read: a bad request is one whoever sends it.
+    check_content(action, note.as_deref())?;
     let at = state.clock.moment();
     let view = state
         .tx(move |conn| {
             let mut row = fb::find(conn, &id)?.ok_or_else(not_found)?;
             let who = viewer(&me, &row)?;
-            let actor = if who == Viewer::Author { Actor::Applicant } else { Actor::Agency };
+            let side = if who == Viewer::Author { Side::Applicant } else { Side::Agency };
             // The other side's moves are forbidden; one's own at the wrong time is a conflict.
-            if !allowed_for(action, actor) {
-                return Err(ApiError::forbidden());
+            let decision =
+                decide(Standing { status: row.status.0, reopened: row.reopened }, action, note.as_deref(), side)?;
+            if let Some(text) = &decision.answer {
+                row.answer = Some(text.clone());
+                row.answered_by = Some(me.id().into());
+                row.answered_at = Some(at.now);
             }
-            let from = status_of(&row)?;
-            let to = next_status(from, action, actor, row.reopened)
-                .ok_or_else(|| not_allowed(from, action, row.reopened))?;
-            match action {
-                FeedbackAction::Answer => {
-                    row.answer = note.clone();
-                    row.answered_by = Some(me.id().into());
-                    row.answered_at = Some(at.now);
-                }
-                FeedbackAction::Reopen => row.reopened += 1,
-                FeedbackAction::Close => row.closed_at = Some(at.now),
-                FeedbackAction::Start => {}
+            if decision.closes {
+                row.closed_at = Some(at.now);
             }
-            row.status = to.as_str().into();
+            row.reopened = decision.reopened;
+            let (from, to, note) = (decision.from, decision.to, decision.note);
+            row.status = Code(to);
             let expected = row.version;
             row.version += 1;
             row.updated_at = at.now;
@@ -86,15 +58,6 @@ async fn move_feedback(
         })
         .await?;
     Ok(web::Json(view))
-}
-
-/// Whether an action is ever the actor's to take.
-fn allowed_for(action: FeedbackAction, actor: Actor) -> bool {
-    match action {
-        FeedbackAction::Start | FeedbackAction::Answer => actor == Actor::Agency,
-        FeedbackAction::Reopen => actor == Actor::Applicant,
-        FeedbackAction::Close => true,
-    }
 }
 
 fn notify_author(conn: &mut DbConn, row: &FeedbackRow, at: chrono::NaiveDateTime) -> Result<(), ApiError> {

@@ -73,11 +73,8 @@ pub async fn pull_dossiers(
     let client = caller(&state, &me).await?;
     let q = query.into_inner();
     let mut errors = Vec::new();
-    let status = q
-        .status
-        .as_deref()
-        .and_then(|s| DossierStatus::parse_field("status", s).map_err(|e| errors.push(e)).ok())
-        .map(|s| s.as_str().to_string());
+    let status =
+        q.status.as_deref().and_then(|s| DossierStatus::parse_field("status", s).map_err(|e| errors.push(e)).ok());
     let updated_after = q.updated_after.as_deref().and_then(|t| {
         DateTime::parse_from_rfc3339(t)
             .map(|t| t.naive_utc())
@@ -100,7 +97,8 @@ pub async fn pull_dossiers(
             let rows = ig::dossiers_after(conn, &filter, after, horizon, limit)?;
             let next = rows.last().map(|(_, p)| cursor(*p));
             let cal = cache.calendar(conn)?;
-            let items = svc::views(conn, rows.into_iter().map(|(row, _)| row).collect(), Access::Agency, &cal, today)?;
+            let rows = rows.into_iter().map(|(row, _)| (Dossier::from(row), Access::Agency, today)).collect();
+            let items = svc::views_of(conn, rows, &cal)?;
             Ok(Feed { items, next })
         })
         .await?;

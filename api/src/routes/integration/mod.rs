@@ -5,19 +5,21 @@ use actix_web::http::header;
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use dvc_domain::auth::{AccountType, Assurance, Role};
-use dvc_domain::workflow::{Actor, DossierStatus};
+use dvc_domain::dossier::{national_code, Actor, Dossier};
+use dvc_domain::workflow::DossierStatus;
 use dvc_domain::FieldError;
-use dvc_persistence::dossiers::{self as d, DossierRow, EventRow};
+use dvc_persistence::dossiers as d;
+use dvc_persistence::files::{self, APPLICANT, RESULT};
 use dvc_persistence::integration::{self as ig, ClientRow, Position, SyncFilter, WebhookRow};
 use dvc_persistence::{new_id, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Admin, IntegrationToken, Principal};
 use crate::catalogue::rfc3339;
 use crate::dossier::{self as svc, Access, DossierView, TransitionInput};
 use crate::error::{ApiError, ApiResult, Msg, Problem};
 use crate::extract::{Body, RawBody};
+use crate::guards::{Admin, IntegrationToken, Principal};
 use crate::routes::{path_key, Page};
 use crate::state::AppState;
 

@@ -74,8 +74,12 @@ pub struct NationalDossier {
     pub ngay_nop_ho_so: Option<String>,
     #[serde(rename = "NgayTiepNhan")]
     pub ngay_tiep_nhan: Option<String>,
+    /// The due date that judges the agency (an apology does not move it).
     #[serde(rename = "NgayHenTra")]
     pub ngay_hen_tra: Option<String>,
+    /// The new appointment of an apology, if one was given.
+    #[serde(rename = "NgayHenTraMoi")]
+    pub ngay_hen_tra_moi: Option<String>,
     #[serde(rename = "NgayKetThucXuLy")]
     pub ngay_ket_thuc_xu_ly: Option<String>,
     /// `early`, `on_time` or `late` once the agency has finished.
@@ -98,49 +102,55 @@ pub fn wire_time(t: NaiveDateTime) -> String {
     t.and_utc().with_timezone(&crate::calendar::vietnam()).format("%Y%m%d%H%M%S").to_string()
 }
 
-fn national(conn: &mut DbConn, row: DossierRow) -> Result<NationalDossier, ApiError> {
-    let snap = svc::snapshot(&row)?;
-    let status = svc::status(&row)?;
-    let fees = svc::fee_state(conn, &snap, &row.id)?;
-    let applicant: serde_json::Value = serde_json::from_str(&row.applicant).unwrap_or_default();
+/// A business day on the wire: the day at `000000`.
+fn wire_day(d: NaiveDate) -> String {
+    format!("{}000000", d.format("%Y%m%d"))
+}
+
+fn national(conn: &mut DbConn, row: Dossier) -> Result<NationalDossier, ApiError> {
+    let fees = svc::fee_state(conn, &row)?;
+    let applicant: serde_json::Value = serde_json::from_str(row.applicant.get()).unwrap_or_default();
     let text = |key: &str| applicant.get(key).and_then(|v| v.as_str()).map(str::to_string);
     let mut documents = Vec::new();
-    for kind in ["applicant", "result"] {
-        for (a, f) in d::attachments(conn, &row.id, kind)? {
+    for kind in [APPLICANT, RESULT] {
+        for (a, f) in files::attachments(conn, row.id.as_str(), kind)? {
             documents.push(NationalDocument {
                 ma_giay_to: a.document_id,
                 ten_tep: f.filename,
-                loai: if kind == "result" { 2 } else { 1 },
+                loai: if kind == RESULT { 2 } else { 1 },
                 trang_thai_so_hoa: f.digitization,
                 ma_bam_sha256: f.sha256,
             });
         }
     }
-    let steps = d::events(conn, &row.id)?
+    let steps = d::events(conn, row.id.as_str())?
         .into_iter()
-        .map(|e| NationalStep {
-            thoi_diem: wire_time(e.at),
-            hanh_dong: e.action,
-            trang_thai: DossierStatus::parse(&e.to_status).and_then(|s| s.national_code()),
-            ghi_chu: e.note,
+        .map(|e| {
+            // A step that fees blocked says so (national status 6) in its data.
+            let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
+            let code = data.get("national_status_code").and_then(|c| c.as_i64()).map(|c| c as i32);
+            NationalStep {
+                thoi_diem: wire_time(e.at),
+                hanh_dong: e.action.0.as_str().to_string(),
+                trang_thai: code.or_else(|| e.to_status.0.national_code()),
+                ghi_chu: e.note,
+            }
         })
         .collect();
+    let snap = row.procedure;
     Ok(NationalDossier {
         ma_ho_so: row.code.clone().unwrap_or_default(),
-        ma_tthc: snap.code,
-        ten_tthc: snap.name,
-        ma_co_quan: snap.agency_code,
-        trang_thai_ho_so: svc::national_code(status, &fees),
-        kenh_thuc_hien: match row.channel.as_str() {
-            "online" => 2,
-            "post" => 3,
-            _ => 1,
-        },
+        ma_tthc: snap.code.clone(),
+        ten_tthc: snap.name.clone(),
+        ma_co_quan: snap.agency_code.clone(),
+        trang_thai_ho_so: national_code(row.status, &fees),
+        kenh_thuc_hien: row.channel.national_code(),
         ngay_nop_ho_so: row.submitted_at.map(wire_time),
         ngay_tiep_nhan: row.received_at.map(wire_time),
-        ngay_hen_tra: row.due_date.map(|d| format!("{}000000", d.format("%Y%m%d"))),
+        ngay_hen_tra: row.clock.due_date.map(wire_day),
+        ngay_hen_tra_moi: row.clock.rescheduled_due_date.map(wire_day),
         ngay_ket_thuc_xu_ly: row.finished_at.map(wire_time),
-        tinh_trang_han: row.timeliness,
+        tinh_trang_han: row.timeliness.map(|t| t.as_str().to_string()),
         chu_ho_so: NationalApplicant {
             ho_ten: text("full_name"),
             so_dinh_danh: text("id_number").or_else(|| text("tax_code")),

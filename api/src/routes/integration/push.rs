@@ -1,14 +1,16 @@
 //! Pushing: workflow moves and counter registrations.
 
+use dvc_domain::dossier::{AgencyId, Channel, ProcedureId, Registration};
+
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
 // Push: transitions and counter registrations
 
 /// A dossier of the client's agencies, by code; any other is not found.
-pub(crate) fn client_dossier(conn: &mut DbConn, client: &ClientRow, code: &str) -> Result<DossierRow, ApiError> {
-    d::find_dossier_by_code(conn, code)?
-        .filter(|row| client.agencies().contains(&row.agency_id))
+pub(crate) fn client_dossier(conn: &mut DbConn, client: &ClientRow, code: &str) -> Result<Dossier, ApiError> {
+    d::find_by_code(conn, code)?
+        .filter(|row| client.agencies().iter().any(|a| a == row.agency_id.as_str()))
         .ok_or_else(svc::not_found)
 }
 
@@ -40,7 +42,7 @@ pub async fn push_transition(
     let code = path_key(code.into_inner(), "hồ sơ", "Dossier")?;
     let RawBody(input, bytes) = body;
     let idem = crate::idempotency::from_request(&req, &client.id, &format!("integration-move:{code}"), &bytes)?;
-    let action = input.action.ok_or_else(|| ApiError::field(FieldError::required("action")))?;
+    let action = svc::action_of(&input)?;
     let at = state.clock.moment();
     let cache = state.cache.clone();
     let (status, json) = state
@@ -50,8 +52,9 @@ pub async fn push_transition(
             }
             let row = client_dossier(conn, &client, &code)?;
             let cal = cache.calendar(conn)?;
-            let mover = svc::Mover { actor: Actor::Agency, id: Some(&client.id), role: Role::Integration.as_str() };
-            let row = svc::apply(conn, row, action, &mover, &input, &cal, at)?;
+            let actor = Actor::agency(&client.id, Role::Integration);
+            let command = input.command(action);
+            let row = svc::apply(conn, row, &command, input.note.as_deref(), &actor, &cal, at)?;
             let view = svc::view(conn, row, Access::Agency, &cal, at.today)?;
             let json = serde_json::to_string(&view).map_err(|_| ApiError::internal())?;
             if let Some(i) = &idem {
@@ -105,11 +108,18 @@ fn agency_of_code(conn: &mut DbConn, client: &ClientRow, code: &str) -> Result<S
     agency.map(|a| a.id).filter(|id| client.agencies().contains(id)).ok_or_else(svc::not_found)
 }
 
-fn check_counter(input: &CounterDossier) -> Result<(DossierStatus, Option<NaiveDateTime>), ApiError> {
+/// What a one-stop system reports, checked field by field: the channel, the status, the time
+/// of reception and the applicant block.
+fn check_counter(input: &CounterDossier) -> Result<(Channel, DossierStatus, Option<NaiveDateTime>), ApiError> {
     let mut errors = Vec::new();
-    if !matches!(input.channel.as_str(), "counter" | "post") {
-        errors.push(FieldError::one_of("channel", &["counter", "post"]));
-    }
+    let channel = match input.channel.as_str() {
+        "counter" => Some(Channel::Counter),
+        "post" => Some(Channel::Post),
+        _ => {
+            errors.push(FieldError::one_of("channel", &["counter", "post"]));
+            None
+        }
+    };
     dvc_domain::catalogue::check_text("applicant.full_name", &input.applicant.full_name, 200, &mut errors);
     if let Some(id) = input.applicant.id_number.as_deref().filter(|s| !s.is_empty()) {
         let _ = dvc_domain::identity::CitizenId::parse("applicant.id_number", id, None).map_err(|e| errors.push(e));
@@ -122,10 +132,6 @@ fn check_counter(input: &CounterDossier) -> Result<(DossierStatus, Option<NaiveD
     }
     let status = match input.status.as_deref() {
         None => Some(DossierStatus::Received),
-        Some("draft") => {
-            errors.push(FieldError::new("status", "invalid", "Không đồng bộ bản nháp", "Drafts are not synced"));
-            None
-        }
         Some(s) => DossierStatus::parse_field("status", s).map_err(|e| errors.push(e)).ok(),
     };
     let received_at = input.received_at.as_deref().and_then(|t| {
@@ -136,8 +142,11 @@ fn check_counter(input: &CounterDossier) -> Result<(DossierStatus, Option<NaiveD
             })
             .ok()
     });
-    match status {
-        Some(status) if errors.is_empty() => Ok((status, received_at)),
+    if status == Some(DossierStatus::Draft) {
+        errors.push(FieldError::new("status", "invalid", "Không đồng bộ bản nháp", "Drafts are not synced"));
+    }
+    match (channel, status) {
+        (Some(channel), Some(status)) if errors.is_empty() => Ok((channel, status, received_at)),
         _ => Err(ApiError::validation(errors)),
     }
 }
@@ -153,7 +162,7 @@ fn check_counter(input: &CounterDossier) -> Result<(DossierStatus, Option<NaiveD
     (status = 401, description = "No valid client token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an integration client", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "The code is not of the client's agencies", body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "An online dossier: move it with transitions", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "An online dossier (move it with transitions), or a status no moves lead to", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -167,124 +176,42 @@ pub async fn put_dossier(
     let client = caller(&state, &me).await?;
     let code = path_key(code.into_inner(), "hồ sơ", "Dossier")?;
     let input = body.0;
-    let (status, received_at) = check_counter(&input)?;
+    let (channel, status, received_at) = check_counter(&input)?;
     let at = state.clock.moment();
     let cache = state.cache.clone();
     let (created, view) = state
         .tx(move |conn| {
-            let existing = d::find_dossier_by_code(conn, &code)?;
+            let existing = d::find_by_code(conn, &code)?;
             let agency_id = match &existing {
-                Some(row) if client.agencies().contains(&row.agency_id) => row.agency_id.clone(),
+                Some(row) if client.agencies().iter().any(|a| a == row.agency_id.as_str()) => row.agency_id.0.clone(),
                 Some(_) => return Err(svc::not_found()),
                 None => agency_of_code(conn, &client, &code)?,
             };
-            if existing.as_ref().is_some_and(|row| row.channel == "online") {
-                return Err(ApiError::conflict(Msg::new(
-                    "Hồ sơ nộp trực tuyến được cập nhật qua các bước xử lý (transitions)",
-                    "Online dossiers move through transitions",
-                )));
+            if existing.as_ref().is_some_and(|row| row.channel == Channel::Online) {
+                return Err(dvc_domain::dossier::Refusal::OnlineDossier.into());
             }
-            let (snapshot, version, _) =
+            let (procedure, version, procedure_id) =
                 crate::dossier::procedure_snapshot(conn, &cache, &input.procedure_id, &agency_id, false)?;
-            let cal = cache.calendar(conn)?;
-            let received = received_at.unwrap_or(at.now);
-            let due = input.due_date.unwrap_or_else(|| {
-                cal.add_working_days(crate::calendar::local_date(received), snapshot.processing_days.max(0) as u32).0
-            });
             let applicant = serde_json::json!({
                 "full_name": input.applicant.full_name.trim(), "id_number": input.applicant.id_number,
                 "phone": input.applicant.phone, "email": input.applicant.email,
             });
-            let created = existing.is_none();
-            let mut row = existing.unwrap_or_else(|| DossierRow {
-                id: new_id(),
-                code: Some(code.clone()),
-                procedure_id: String::new(),
+            let registration = Registration {
+                code: code.clone(),
+                agency_id: AgencyId(agency_id),
+                procedure_id: ProcedureId(procedure_id),
+                procedure,
                 procedure_version: version,
-                procedure_snapshot: String::new(),
-                agency_id: agency_id.clone(),
-                applicant_id: None,
-                applicant: String::new(),
-                status: status.as_str().into(),
-                channel: input.channel.clone(),
-                form_data: "{}".into(),
-                delivery: serde_json::json!({"method": "counter"}).to_string(),
-                submitted_at: Some(received),
-                received_at: Some(received),
-                due_date: Some(due),
-                working_days_allowed: snapshot.processing_days,
-                working_days_spent: 0,
-                clock_started_on: None,
-                finished_at: None,
-                timeliness: None,
-                version: 0,
-                created_at: at.now,
-                updated_at: at.now,
-                fee_vnd: 0,
-            });
-            let from = if created { None } else { DossierStatus::parse(&row.status) };
-            row.procedure_id = dvc_persistence::catalogue::find_procedure(conn, &input.procedure_id)?
-                .map(|p| p.id)
-                .ok_or_else(ApiError::internal)?;
-            row.procedure_snapshot = serde_json::to_string(&snapshot).map_err(|_| ApiError::internal())?;
-            row.applicant = applicant.to_string();
-            row.channel = input.channel.clone();
-            row.status = status.as_str().into();
-            row.received_at = Some(received);
-            row.submitted_at = row.submitted_at.or(Some(received));
-            row.due_date = Some(due);
-            row.clock_started_on = status.clock_running().then_some(crate::calendar::local_date(received));
-            if status.finished() || status == DossierStatus::Completed {
-                row.finished_at = row.finished_at.or(Some(at.now)).filter(|_| status.finished());
-                row.timeliness = row.timeliness.clone().or_else(|| Some(svc::timeliness(Some(due), at.today).into()));
-            } else {
-                row.finished_at = None;
-                row.timeliness = None;
-            }
-            row.updated_at = at.now;
-            if created {
-                row.version = 1;
-                d::insert_dossier(conn, &row)?;
-            } else {
-                let expected = row.version;
-                row.version += 1;
-                if !d::update_dossier(conn, &row, expected)? {
-                    return Err(ApiError::conflict(Msg::new(
-                        "Hồ sơ vừa thay đổi; hãy thử lại",
-                        "The dossier changed meanwhile; try again",
-                    )));
-                }
-            }
-            let action = if created { "register" } else { "sync" };
-            d::insert_event(
-                conn,
-                &EventRow {
-                    id: new_id(),
-                    dossier_id: row.id.clone(),
-                    at: at.now,
-                    action: action.into(),
-                    from_status: from.map(|s| s.as_str().into()),
-                    to_status: status.as_str().into(),
-                    actor_id: Some(client.id.clone()),
-                    actor_role: Role::Integration.as_str().into(),
-                    note: None,
-                    data: serde_json::json!({"channel": row.channel}).to_string(),
-                },
-            )?;
-            let subject = crate::integration::Subject {
-                agency_id: &row.agency_id,
-                dossier_id: Some(&row.id),
-                dossier_code: row.code.as_deref(),
+                channel,
+                applicant: serde_json::value::to_raw_value(&applicant).map_err(|_| ApiError::internal())?,
+                status,
+                received_at,
+                due_date: input.due_date,
             };
-            let data = serde_json::json!({"action": action, "channel": row.channel, "from_status": from,
-                                          "to_status": status, "national_status_code": status.national_code()});
-            let kind = match (created, from == Some(status)) {
-                (true, _) => "dossier.submitted",
-                (false, true) => "dossier.updated",
-                (false, false) => "dossier.status_changed",
-            };
-            crate::integration::emit(conn, kind, subject, data)?;
-            Ok((created, svc::view(conn, row, Access::Agency, &cal, at.today)?))
+            let cal = cache.calendar(conn)?;
+            let actor = Actor::agency(&client.id, Role::Integration);
+            let (created, dossier) = svc::save_registration(conn, existing.as_ref(), &registration, &actor, &cal, at)?;
+            Ok((created, svc::view(conn, dossier, Access::Agency, &cal, at.today)?))
         })
         .await?;
     let mut res = if created { HttpResponse::Created() } else { HttpResponse::Ok() };

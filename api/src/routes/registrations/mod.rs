@@ -4,9 +4,10 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::{Duration, NaiveDate};
 use dvc_domain::auth::{check_password, AccountType, Assurance, Role};
 use dvc_domain::identity::{BhxhCode, CitizenId, Email, PhoneNumber, TaxCode};
-use dvc_domain::registration::{missing_fields, Presence, Proof, RegistrationMethod};
+use dvc_domain::registration::{missing_fields, Presence, Proof, RegistrationMethod, RegistrationStatus};
 use dvc_domain::FieldError;
 use dvc_persistence::accounts::{self, AccountRow};
+use dvc_persistence::codes::Code;
 use dvc_persistence::registrations::{self as regs, RegistrationRow};
 use dvc_persistence::{new_id, now, DbConn};
 use serde::{Deserialize, Serialize};
@@ -134,7 +135,7 @@ fn check_request(r: RegistrationRequest) -> Result<Checked, ApiError> {
             phone,
             email,
             bhxh_code: bhxh,
-            status: "pending".into(),
+            status: Code(RegistrationStatus::Pending),
             assurance: None,
             otp_hash: None,
             otp_expires_at: None,
@@ -279,9 +280,9 @@ fn closed() -> ApiError {
 }
 
 /// Loads a registration that is still open in the given status.
-fn open_registration(conn: &mut DbConn, id: &str, status: &str) -> Result<RegistrationRow, ApiError> {
+fn open_registration(conn: &mut DbConn, id: &str, status: RegistrationStatus) -> Result<RegistrationRow, ApiError> {
     let row = regs::find(conn, id)?.ok_or_else(not_found)?;
-    if row.expires_at < now() || row.status != status {
+    if row.expires_at < now() || row.status.0 != status {
         return Err(closed());
     }
     Ok(row)
@@ -305,7 +306,7 @@ pub async fn resend_otp(
     let secret = state.config.jwt_secret.clone();
     let (row, code) = state
         .tx(move |conn| {
-            let mut row = open_registration(conn, &id, "pending")?;
+            let mut row = open_registration(conn, &id, RegistrationStatus::Pending)?;
             if RegistrationMethod::parse(&row.method).map(|m| m.proof()) != Some(Proof::Otp) {
                 return Err(closed());
             }
@@ -367,7 +368,7 @@ pub async fn complete(
     crate::ratelimit::check(&state, &req, "auth").await?;
     let id = path_key(id.into_inner(), "hồ sơ đăng ký", "Registration")?;
     let password = body.0.password;
-    let row = state.db(move |conn| open_registration(conn, &id, "verified")).await?;
+    let row = state.db(move |conn| open_registration(conn, &id, RegistrationStatus::Verified)).await?;
     let identifiers: Vec<&str> =
         [row.id_number.as_deref(), row.tax_code.as_deref(), row.phone.as_deref().map(|p| p.trim_start_matches("+84"))]
             .into_iter()
@@ -377,7 +378,7 @@ pub async fn complete(
     let hash = web::block(move || crate::auth::hash_password(&password)).await??;
     let created = state
         .tx(move |conn| {
-            let mut row = open_registration(conn, &row.id, "verified")?;
+            let mut row = open_registration(conn, &row.id, RegistrationStatus::Verified)?;
             if accounts::identity_taken(conn, row.id_number.as_deref(), row.tax_code.as_deref())? {
                 return Err(duplicate());
             }
@@ -409,7 +410,7 @@ pub async fn complete(
                 }
                 other => other.into(),
             })?;
-            row.status = "completed".into();
+            row.status = Code(RegistrationStatus::Completed);
             row.updated_at = t;
             regs::update(conn, &row)?;
             Ok(AccountCreated { account_id: account.id, username })

@@ -5,8 +5,9 @@ use actix_web::{post, web, HttpRequest};
 use base64::Engine;
 use dvc_domain::auth::Assurance;
 use dvc_domain::identity::CertificateIdentity;
-use dvc_domain::registration::{Proof, RegistrationMethod};
+use dvc_domain::registration::{Proof, RegistrationMethod, RegistrationStatus};
 use dvc_domain::FieldError;
+use dvc_persistence::codes::Code;
 use dvc_persistence::now;
 use dvc_persistence::registrations::{self as regs, RegistrationRow};
 use serde::{Deserialize, Serialize};
@@ -79,7 +80,7 @@ fn check_otp(row: &mut RegistrationRow, secret: &str, code: &str) -> Result<(), 
     }
     row.otp_attempts += 1;
     if row.otp_attempts >= otp::MAX_OTP_ATTEMPTS {
-        row.status = "dead".into();
+        row.status = Code(RegistrationStatus::Dead);
     }
     let left = (otp::MAX_OTP_ATTEMPTS - row.otp_attempts).max(0);
     Err(ApiError::field(FieldError::new(
@@ -143,7 +144,7 @@ pub async fn verify(
     let shared = state.clone();
     let verified = state
         .db(move |conn| {
-            let mut row = open_registration(conn, &id, "pending")?;
+            let mut row = open_registration(conn, &id, RegistrationStatus::Pending)?;
             let method = RegistrationMethod::parse(&row.method).unwrap_or(RegistrationMethod::Phone);
             let outcome = match method.proof() {
                 Proof::Otp => {
@@ -167,7 +168,7 @@ pub async fn verify(
                 }
             };
             if outcome.is_ok() {
-                row.status = "verified".into();
+                row.status = Code(RegistrationStatus::Verified);
                 row.assurance = Some(method.assurance().as_str().into());
                 row.otp_hash = None;
             }
@@ -175,7 +176,7 @@ pub async fn verify(
             regs::update(conn, &row)?;
             outcome.map(|_| RegistrationVerified {
                 id: row.id,
-                status: row.status,
+                status: row.status.0.as_str().to_string(),
                 assurance: method.assurance(),
                 next: "complete",
             })

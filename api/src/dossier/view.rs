@@ -1,0 +1,298 @@
+//! How a dossier is shown to its applicant and the handling agency: its content, files, fees,
+//! deadline and the moves the caller may make next.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use dvc_domain::calendar::Calendar;
+use dvc_domain::dossier::{national_code, Dossier, FeeState, ProcedureSnapshot};
+use dvc_domain::payment::{totals, FeePhase, PaymentStatus};
+use dvc_domain::workflow::{allowed_actions, DossierAction, DossierStatus, Side};
+use dvc_persistence::files::{self as f, AttachmentRow, FileRow};
+use dvc_persistence::payments::PaymentRow;
+use dvc_persistence::DbConn;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use utoipa::ToSchema;
+
+use super::Access;
+use crate::catalogue::rfc3339;
+use crate::error::ApiError;
+
+/// The deadline view of a dossier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deadline {
+    /// The due date that judges the agency's timeliness.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<NaiveDate>,
+    /// The new appointment given with an apology (the due date still judges the agency).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub rescheduled_due_date: Option<NaiveDate>,
+    pub working_days_allowed: i32,
+    pub working_days_used: i64,
+    pub overdue: bool,
+    /// `early`, `on_time` or `late`, once the agency finished.
+    pub timeliness: Option<String>,
+}
+
+pub fn deadline(d: &Dossier, cal: &Calendar, today: NaiveDate) -> Deadline {
+    let running = d.status.clock_running();
+    Deadline {
+        due_date: d.clock.due_date,
+        rescheduled_due_date: d.clock.rescheduled_due_date,
+        working_days_allowed: d.clock.working_days_allowed,
+        working_days_used: d.clock.used(today, running, cal),
+        overdue: d.clock.overdue(today, running),
+        timeliness: d.timeliness.map(|t| t.as_str().to_string()),
+    }
+}
+
+/// An attached or issued file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: String,
+    /// The required-document slot (`TK-KS`), or `result`.
+    pub document_id: String,
+    pub file_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// 0 not digitised, 1 digitised, 2 reused, 3 reused from another dossier's result.
+    pub digitization: i32,
+    pub created_at: String,
+}
+
+pub fn attachment_view(a: AttachmentRow, f: FileRow) -> AttachmentView {
+    AttachmentView {
+        id: a.id,
+        document_id: a.document_id,
+        file_id: f.id,
+        filename: f.filename,
+        content_type: f.content_type,
+        size: f.size,
+        sha256: f.sha256,
+        digitization: f.digitization,
+        created_at: rfc3339(a.created_at),
+    }
+}
+
+/// A short reference to the procedure or agency of a dossier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ref {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+}
+
+/// A dossier as its applicant and the handling agency see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierView {
+    pub id: String,
+    /// Assigned on submission: `<agency code>-<yyMMdd>-<NNNN>`.
+    pub code: Option<String>,
+    pub status: DossierStatus,
+    /// The national portal's status code (1–10); none for a draft.
+    pub national_status_code: Option<i32>,
+    pub procedure: Ref,
+    pub procedure_version: i32,
+    pub agency: Ref,
+    /// `online`, `counter` or `post`.
+    pub channel: String,
+    /// The applicant block, prefilled from the profile.
+    #[schema(value_type = Object)]
+    pub applicant: Box<RawValue>,
+    #[schema(value_type = Object)]
+    pub form_data: Box<RawValue>,
+    #[schema(value_type = Object)]
+    pub delivery: dvc_domain::dossier::Delivery,
+    pub attachments: Vec<AttachmentView>,
+    pub results: Vec<AttachmentView>,
+    /// Fees owed, paid and outstanding.
+    pub fees: FeeState,
+    /// Mandatory documents still missing.
+    pub missing_documents: Vec<String>,
+    #[serde(flatten)]
+    pub deadline: Deadline,
+    pub submitted_at: Option<String>,
+    pub received_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// What the caller may do next.
+    pub allowed_actions: Vec<DossierAction>,
+    pub version: i32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What a dossier owes and has paid, from its procedure version and its payments.
+pub fn fees_against(procedure: &ProcedureSnapshot, payments: &[PaymentRow]) -> FeeState {
+    let (mut before, mut after) = (0, 0);
+    for p in payments.iter().filter(|p| p.status.0 == PaymentStatus::Paid) {
+        match p.phase.0 {
+            FeePhase::Before => before += p.amount_vnd,
+            FeePhase::After => after += p.amount_vnd,
+        }
+    }
+    FeeState::of(procedure, before, after)
+}
+
+/// Payments exist only for dossiers whose procedure charges something.
+fn charges(procedure: &ProcedureSnapshot) -> bool {
+    let t = totals(&procedure.fees);
+    t.before + t.after > 0
+}
+
+/// The fees of one dossier, reading its payments only when its procedure charges.
+pub fn fee_state(conn: &mut DbConn, d: &Dossier) -> Result<FeeState, ApiError> {
+    if !charges(&d.procedure) {
+        return Ok(fees_against(&d.procedure, &[]));
+    }
+    Ok(fees_against(&d.procedure, &dvc_persistence::payments::of_dossier(conn, d.id.as_str())?))
+}
+
+pub fn view(
+    conn: &mut DbConn,
+    d: Dossier,
+    access: Access,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> Result<DossierView, ApiError> {
+    views_of(conn, vec![(d, access, today)], cal)?.pop().ok_or_else(ApiError::internal)
+}
+
+/// The view of a dossier that has neither files nor payments yet (a new draft), without queries.
+pub fn bare_view(d: Dossier, access: Access, cal: &Calendar, today: NaiveDate) -> DossierView {
+    build_view(d, Vec::new(), &[], access, cal, today)
+}
+
+/// Views of dossiers each seen with its own access on its own day (the pages of a batch), with
+/// two queries in all: the attachments of them all, and the payments of those that charge.
+pub fn views_of(
+    conn: &mut DbConn,
+    rows: Vec<(Dossier, Access, NaiveDate)>,
+    cal: &Calendar,
+) -> Result<Vec<DossierView>, ApiError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|(d, ..)| d.id.0.clone()).collect();
+    let mut files: HashMap<String, Vec<(AttachmentRow, FileRow)>> = HashMap::new();
+    for (a, f) in f::attachments_of(conn, &ids)? {
+        files.entry(a.dossier_id.clone()).or_default().push((a, f));
+    }
+    let mut payments: HashMap<String, Vec<PaymentRow>> = HashMap::new();
+    if rows.iter().any(|(d, ..)| charges(&d.procedure)) {
+        for p in dvc_persistence::payments::of_dossiers(conn, &ids)? {
+            payments.entry(p.dossier_id.clone()).or_default().push(p);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(d, access, today)| {
+            // A dossier may be on several pages of one batch.
+            let mine = files.get(d.id.as_str()).cloned().unwrap_or_default();
+            let paid = payments.get(d.id.as_str()).cloned().unwrap_or_default();
+            build_view(d, mine, &paid, access, cal, today)
+        })
+        .collect())
+}
+
+fn build_view(
+    d: Dossier,
+    files: Vec<(AttachmentRow, FileRow)>,
+    payments: &[PaymentRow],
+    access: Access,
+    cal: &Calendar,
+    today: NaiveDate,
+) -> DossierView {
+    let (results, attachments): (Vec<_>, Vec<_>) = files.into_iter().partition(|(a, _)| a.kind == f::RESULT);
+    let attachments: Vec<AttachmentView> = attachments.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
+    let results = results.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
+    let missing = d.procedure.missing_documents(attachments.iter().map(|a| a.document_id.as_str()));
+    let fees = fees_against(&d.procedure, payments);
+    let side = if access == Access::Owner { Side::Applicant } else { Side::Agency };
+    let mut actions = allowed_actions(d.status, side);
+    if side == Side::Applicant && d.status == DossierStatus::SupplementRequested {
+        actions.retain(|a| *a != DossierAction::Resubmit);
+        actions.insert(0, DossierAction::Resubmit);
+    }
+    DossierView {
+        deadline: deadline(&d, cal, today),
+        national_status_code: national_code(d.status, &fees),
+        status: d.status,
+        fees,
+        procedure: Ref { id: d.procedure_id.0, code: d.procedure.code, name: d.procedure.name },
+        procedure_version: d.procedure_version,
+        agency: Ref { id: d.agency_id.0, code: d.procedure.agency_code, name: d.procedure.agency_name },
+        channel: d.channel.as_str().to_string(),
+        applicant: d.applicant,
+        form_data: d.form_data,
+        delivery: d.delivery,
+        attachments,
+        results,
+        missing_documents: missing,
+        submitted_at: d.submitted_at.map(rfc3339),
+        received_at: d.received_at.map(rfc3339),
+        finished_at: d.finished_at.map(rfc3339),
+        allowed_actions: actions,
+        version: d.version,
+        id: d.id.0,
+        code: d.code,
+        created_at: rfc3339(d.created_at),
+        updated_at: rfc3339(d.updated_at),
+    }
+}
+
+/// What the form's schema says of a form: one error per offending value (an error of the whole
+/// request only when the procedure's schema itself is broken).
+pub fn form_errors(
+    schema: Option<&RawValue>,
+    data: &serde_json::Value,
+) -> Result<Vec<dvc_domain::FieldError>, ApiError> {
+    use dvc_domain::FieldError;
+    if !data.is_object() {
+        return Ok(vec![FieldError::new(
+            "form_data",
+            "invalid_type",
+            "Biểu mẫu phải là một đối tượng JSON",
+            "The form must be a JSON object",
+        )]);
+    }
+    let Some(schema) = schema else {
+        return Ok(Vec::new());
+    };
+    let schema: serde_json::Value = serde_json::from_str(schema.get()).map_err(|_| ApiError::internal())?;
+    let validator = jsonschema::validator_for(&schema).map_err(|e| {
+        tracing::error!(error = %e, "a procedure's form schema does not compile");
+        ApiError::internal()
+    })?;
+    Ok(validator
+        .iter_errors(data)
+        .take(50)
+        .map(|e| {
+            let pointer = e.instance_path.to_string();
+            let mut field = String::from("form_data");
+            for part in pointer.split('/').filter(|p| !p.is_empty()) {
+                field.push('.');
+                field.push_str(part);
+            }
+            let msg = e.to_string();
+            FieldError::new(
+                field,
+                "invalid_form_value",
+                format!("Giá trị không hợp lệ: {msg}"),
+                format!("Invalid value: {msg}"),
+            )
+        })
+        .collect())
+}
+
+/// Validates form data against the procedure's JSON Schema; errors point into the form.
+pub fn check_form(schema: Option<&RawValue>, data: &serde_json::Value) -> Result<(), ApiError> {
+    let errors = form_errors(schema, data)?;
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}

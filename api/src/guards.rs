@@ -1,0 +1,118 @@
+//! The extractors that enforce who may call an endpoint, from the bearer token of the request.
+
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use dvc_domain::auth::Role;
+
+use crate::auth::{Caller, Claims};
+use crate::error::{ApiError, Msg};
+use crate::state::AppState;
+
+/// Any signed-in principal.
+#[derive(Debug, Clone)]
+pub struct Principal(pub Claims);
+
+impl Principal {
+    pub fn id(&self) -> &str {
+        &self.0.sub
+    }
+
+    pub fn role(&self) -> Role {
+        self.0.role
+    }
+
+    /// The caller, as services take it.
+    pub fn caller(&self) -> Caller {
+        Caller::from(&self.0)
+    }
+}
+
+fn principal_of(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let missing = || {
+        ApiError::unauthorized(Msg::new(
+            "Cần đăng nhập (Authorization: Bearer <token>)",
+            "Sign-in required (Authorization: Bearer <token>)",
+        ))
+    };
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = value.to_str().map_err(|_| missing())?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(missing)?;
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(ApiError::internal)?;
+    state.keys.verify(token).map(Principal)
+}
+
+/// People's routes: an integration client's token is refused with 403 (it acts for agencies
+/// through `/integration` only).
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal_of(req).and_then(|p| match p.role() {
+            Role::Integration => Err(ApiError::forbidden()),
+            _ => Ok(p),
+        }))
+    }
+}
+
+/// The token of an integration client (`/integration` routes); people's tokens get 403.
+#[derive(Debug, Clone)]
+pub struct IntegrationToken(pub Principal);
+
+impl FromRequest for IntegrationToken {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal_of(req).and_then(|p| match p.role() {
+            Role::Integration => Ok(IntegrationToken(p)),
+            _ => Err(ApiError::forbidden()),
+        }))
+    }
+}
+
+/// A signed-in administrator; other principals get 403.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Principal);
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal_of(req).and_then(|p| {
+            if p.role() == Role::Admin {
+                Ok(Admin(p))
+            } else {
+                Err(ApiError::forbidden())
+            }
+        }))
+    }
+}
+
+/// A signed-in officer or administrator.
+#[derive(Debug, Clone)]
+pub struct Staff(pub Principal);
+
+impl FromRequest for Staff {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal_of(req).and_then(
+            |p| {
+                if p.role().is_staff() {
+                    Ok(Staff(p))
+                } else {
+                    Err(ApiError::forbidden())
+                }
+            },
+        ))
+    }
+}

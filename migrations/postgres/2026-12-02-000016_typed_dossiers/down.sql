@@ -1,0 +1,6 @@
+ALTER TABLE dossiers DROP CONSTRAINT dossiers_timeliness_known;
+ALTER TABLE dossiers DROP CONSTRAINT dossiers_channel_known;
+ALTER TABLE dossiers DROP CONSTRAINT dossiers_status_known;
+ALTER TABLE procedures DROP COLUMN receipt_cutoff;
+UPDATE dossiers SET due_date = rescheduled_due_date WHERE rescheduled_due_date IS NOT NULL;
+ALTER TABLE dossiers DROP COLUMN rescheduled_due_date;
