@@ -59,31 +59,31 @@ pub fn update_moved(conn: &mut DbConn, moved: &[Moved]) -> QueryResult<Vec<bool>
         let mut written = Vec::with_capacity(moved.len());
         for m in moved {
             let d = m.dossier;
-            let n = diesel::update(dossiers::table.find(&d.id.0).filter(dossiers::version.eq(m.expected_version)))
-                .set((
-                    dossiers::code.eq(&d.code),
-                    dossiers::procedure_version.eq(d.procedure_version),
-                    dossiers::status.eq(Code(d.status)),
-                    dossiers::submitted_at.eq(d.submitted_at),
-                    dossiers::received_at.eq(d.received_at),
-                    dossiers::due_date.eq(d.clock.due_date),
-                    dossiers::rescheduled_due_date.eq(d.clock.rescheduled_due_date),
-                    dossiers::working_days_allowed.eq(d.clock.working_days_allowed),
-                    dossiers::working_days_spent.eq(d.clock.working_days_spent),
-                    dossiers::clock_started_on.eq(d.clock.running_since),
-                    dossiers::finished_at.eq(d.finished_at),
-                    dossiers::timeliness.eq(d.timeliness.map(Code)),
-                    dossiers::version.eq(d.version),
-                    dossiers::updated_at.eq(d.updated_at),
-                    dossiers::fee_vnd.eq(d.fee_vnd),
-                ))
-                .execute(c)?;
-            if n == 1 && m.procedure_changed {
-                let snapshot = crate::codes::Json(d.procedure.clone());
-                diesel::update(dossiers::table.find(&d.id.0))
-                    .set(dossiers::procedure_snapshot.eq(snapshot))
-                    .execute(c)?;
-            }
+            let target = dossiers::table.find(&d.id.0).filter(dossiers::version.eq(m.expected_version));
+            let columns = (
+                dossiers::code.eq(&d.code),
+                dossiers::procedure_version.eq(d.procedure_version),
+                dossiers::status.eq(Code(d.status)),
+                dossiers::submitted_at.eq(d.submitted_at),
+                dossiers::received_at.eq(d.received_at),
+                dossiers::due_date.eq(d.clock.due_date),
+                dossiers::rescheduled_due_date.eq(d.clock.rescheduled_due_date),
+                dossiers::working_days_allowed.eq(d.clock.working_days_allowed),
+                dossiers::working_days_spent.eq(d.clock.working_days_spent),
+                dossiers::clock_started_on.eq(d.clock.running_since),
+                dossiers::finished_at.eq(d.finished_at),
+                dossiers::timeliness.eq(d.timeliness.map(Code)),
+                dossiers::version.eq(d.version),
+                dossiers::updated_at.eq(d.updated_at),
+                dossiers::fee_vnd.eq(d.fee_vnd),
+            );
+            // The snapshot goes in only when the dossier took another procedure version.
+            let n = match m.procedure_changed {
+                true => diesel::update(target)
+                    .set((columns, dossiers::procedure_snapshot.eq(crate::codes::Json(d.procedure.clone()))))
+                    .execute(c)?,
+                false => diesel::update(target).set(columns).execute(c)?,
+            };
             written.push(n == 1);
         }
         return Ok(written);

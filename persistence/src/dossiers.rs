@@ -282,8 +282,9 @@ pub struct TrackingRow {
     pub code: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub status: Code<DossierStatus>,
+    /// The procedure snapshot as stored (each of a dossier's rows repeats it: parse the first).
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub procedure_snapshot: Json<ProcedureSnapshot>,
+    pub procedure_snapshot: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
     pub submitted_at: Option<NaiveDateTime>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]

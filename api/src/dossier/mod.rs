@@ -169,7 +169,7 @@ impl Dossiers {
         code: String,
         today: chrono::NaiveDate,
     ) -> Result<Option<tracking::PublicDossier>, ApiError> {
-        Ok(tracking::public_view(self.tracking.run(&self.db, code).await?, today))
+        tracking::public_view(self.tracking.run(&self.db, code).await?, today)
     }
 
     /// A dossier the caller may see, with its ETag.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use dvc_domain::dossier::{national_code, FeeState};
+use dvc_domain::dossier::{national_code, FeeState, ProcedureSnapshot};
 use dvc_domain::workflow::DossierStatus;
 use dvc_persistence::dossiers::{self as d, TrackingRow};
 use dvc_persistence::DbConn;
@@ -49,14 +49,18 @@ pub struct PublicDossier {
 }
 
 /// The public view of one dossier from its tracking rows (none when no dossier has the code).
-pub fn public_view(rows: Vec<TrackingRow>, today: NaiveDate) -> Option<PublicDossier> {
-    let first = rows.first()?;
-    let snap = &first.procedure_snapshot.0;
+pub fn public_view(rows: Vec<TrackingRow>, today: NaiveDate) -> Result<Option<PublicDossier>, ApiError> {
+    let Some(first) = rows.first() else { return Ok(None) };
+    let snap: ProcedureSnapshot = serde_json::from_str(&first.procedure_snapshot).map_err(|e| {
+        tracing::error!(error = %e, "a stored procedure snapshot does not parse");
+        ApiError::internal()
+    })?;
+    let snap = &snap;
     let fees = FeeState::of(snap, first.paid_before, first.paid_after);
     let status = first.status.0;
     // Overdue as in the dossier's own deadline view: its clock runs and the due date has passed.
     let running = status.clock_running() && first.clock_started_on.is_some();
-    Some(PublicDossier {
+    Ok(Some(PublicDossier {
         code: first.code.clone(),
         status,
         national_status_code: national_code(status, &fees),
@@ -79,7 +83,7 @@ pub fn public_view(rows: Vec<TrackingRow>, today: NaiveDate) -> Option<PublicDos
                 _ => None,
             })
             .collect(),
-    })
+    }))
 }
 
 /// The tracking rows of each code (none for a code no dossier has), for a batch of lookups.
