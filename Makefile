@@ -7,10 +7,11 @@ export DVC_DATABASE_URL ?= sqlite://data/dvc.sqlite3
 export DVC_LISTEN ?= 127.0.0.1:8080
 RUN_ENV := DVC_SANDBOX=$${DVC_SANDBOX:-1}
 
-.PHONY: run build test lint fmt openapi conformance bench fuzz clean
+.PHONY: run reset build test lint fmt openapi conformance bench fuzz clean
 
 ## Build, migrate, load the demo catalogue and serve the API (Swagger UI at /docs/).
 run: build
+	@echo "Data: $(DVC_DATABASE_URL) and uploaded files in $${DVC_DATA_DIR:-data/files} ('make reset' starts afresh)"
 	$(RUN_ENV) $(DVC) migrate
 	$(RUN_ENV) $(DVC) seed --demo
 	$(RUN_ENV) $(DVC) admin create --username admin --password 'Quantri@2026'
@@ -20,9 +21,14 @@ run: build
 build:
 	$(CARGO) build --bin dvc
 
-## Every test: domain rules and the black-box suite on SQLite and PostgreSQL.
+## Drop the local database and uploaded files (the build stays); the next 'make run' starts afresh.
+reset:
+	rm -rf data
+
+## Every test: domain rules and the black-box suite on SQLite and PostgreSQL. Installs what the
+## tests need when it is missing (PostgreSQL started, chromium, chromium-driver, poppler-utils, jq).
 test:
-	scripts/require-postgres.sh
+	scripts/test-deps.sh
 	scripts/test.sh
 
 lint:

@@ -111,6 +111,11 @@ impl KnownRoutes {
     }
 }
 
+/// `/docs` is Swagger UI's folder: sends browsers on to `/docs/`.
+async fn docs_slash() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+}
+
 /// Answers requests no route took: 405 with `Allow` when the path exists, 404 otherwise.
 async fn fallback(req: HttpRequest, known: web::Data<KnownRoutes>) -> HttpResponse {
     match known.allowed(req.path()) {
@@ -185,6 +190,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .wrap(tracing_actix_web::TracingLogger::default());
         let (app, _) = register(app.into_utoipa_app()).split_for_parts();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
+            .route("/docs", web::get().to(docs_slash))
             .default_service(web::to(fallback))
     })
     .client_request_timeout(config.header_timeout)

@@ -31,9 +31,15 @@ impl Weighter<String, Entry> for BodyWeight {
 /// A value with the stamp it was made under.
 type Stamped<T> = ((i64, i64), T);
 
-/// A procedure version as dossiers take it: the snapshot, the version number and the procedure's
-/// id.
-pub type ProcedureVersion = (dvc_domain::dossier::ProcedureSnapshot, i32, String);
+/// A procedure version as a dossier takes it at one of its agencies.
+#[derive(Debug, Clone)]
+pub struct ProcedureVersion {
+    pub snapshot: dvc_domain::dossier::ProcedureSnapshot,
+    pub version: i32,
+    pub procedure_id: String,
+    /// The agency's id (it may have been named by its code).
+    pub agency_id: String,
+}
 
 /// A procedure version with the database's catalogue counter it was read under.
 type Versioned = (i64, Arc<ProcedureVersion>);
@@ -191,8 +197,9 @@ mod tests {
             agency_name: "UBND".into(),
             receipt_cutoff: None,
         };
-        cache.put_snapshot("p|a".into(), 41, Arc::new((snapshot, 2, "p".into())));
-        assert_eq!(cache.snapshot("p|a", 41).map(|s| (s.0.code.clone(), s.1)), Some(("1.001".into(), 2)));
+        let version = ProcedureVersion { snapshot, version: 2, procedure_id: "p".into(), agency_id: "a".into() };
+        cache.put_snapshot("p|a".into(), 41, Arc::new(version));
+        assert_eq!(cache.snapshot("p|a", 41).map(|s| (s.snapshot.code.clone(), s.version)), Some(("1.001".into(), 2)));
         assert!(cache.snapshot("p|a", 42).is_none(), "the catalogue changed since");
         assert!(cache.snapshot("q|a", 41).is_none());
         let off = CatalogueCache::new(0);

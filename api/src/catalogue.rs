@@ -73,9 +73,20 @@ pub struct AgencyBrief {
 pub struct FormView {
     pub id: String,
     pub name: String,
+    /// The name of the downloaded file (a PDF).
     pub file_name: String,
-    /// Path of the template download.
+    /// Path of the download: a PDF to print, fill by hand and attach.
     pub download_url: String,
+    /// `application/pdf`.
+    pub content_type: String,
+}
+
+/// The name of a form's download: its file name, ASCII only, ending in `.pdf`.
+pub fn pdf_file_name(name: &str) -> String {
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    let ascii: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("{}.pdf", if ascii.is_empty() { "bieu-mau" } else { &ascii })
 }
 
 /// A procedure as listed in search results.
@@ -119,6 +130,9 @@ pub struct ProcedureView {
     /// `HH:MM`: a dossier received at or after it (Vietnam's time), or on a day off, counts from
     /// the next working day.
     pub receipt_cutoff: Option<String>,
+    /// The file types a document may be (checked from the file's content, not its name).
+    #[schema(example = json!(["application/pdf", "image/jpeg", "image/png"]))]
+    pub accepted_file_types: Vec<&'static str>,
 }
 
 fn parse_stored<T>(value: Option<T>) -> Result<T, ApiError> {
@@ -171,9 +185,10 @@ pub fn view_from_row(
             .into_iter()
             .map(|f| FormView {
                 download_url: format!("/api/v1/procedures/{}/forms/{}", r.id, f.id),
+                file_name: pdf_file_name(&f.file_name),
+                content_type: "application/pdf".into(),
                 id: f.id,
                 name: f.name,
-                file_name: f.file_name,
             })
             .collect(),
         fees: parse_json(&r.fees)?,
@@ -186,6 +201,7 @@ pub fn view_from_row(
         effective_from: r.effective_from,
         updated_at: rfc3339(r.updated_at),
         receipt_cutoff: r.receipt_cutoff,
+        accepted_file_types: crate::storage::ALLOWED.to_vec(),
         summary,
     })
 }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{ApiError, Msg};
 
 /// The types accepted for dossier documents, as sniffed from the bytes.
-const ALLOWED: &[&str] = &[
+pub const ALLOWED: &[&str] = &[
     "application/pdf",
     "image/jpeg",
     "image/png",

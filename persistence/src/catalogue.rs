@@ -190,16 +190,26 @@ pub fn list_agencies(
     Ok((rows, total))
 }
 
-pub fn find_agency(conn: &mut DbConn, id: &str) -> QueryResult<Option<AgencyRow>> {
-    agencies::table.find(id).select(AgencyRow::as_select()).first(conn).optional()
+/// The agency whose id or official code (`H26.00070`) is `key`.
+pub fn find_agency(conn: &mut DbConn, key: &str) -> QueryResult<Option<AgencyRow>> {
+    agencies::table
+        .filter(agencies::id.eq(key).or(agencies::code.eq(key)))
+        .select(AgencyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// For each key, the id of the agency whose id or official code it is (none for an unknown key).
+pub fn agency_ids_of(conn: &mut DbConn, keys: &[String]) -> QueryResult<Vec<Option<String>>> {
+    let known: Vec<(String, String)> = agencies::table
+        .filter(agencies::id.eq_any(keys).or(agencies::code.eq_any(keys)))
+        .select((agencies::id, agencies::code))
+        .load(conn)?;
+    Ok(keys.iter().map(|k| known.iter().find(|(id, code)| id == k || code == k).map(|(id, _)| id.clone())).collect())
 }
 
 pub fn find_agency_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<AgencyRow>> {
     agencies::table.filter(agencies::code.eq(code)).select(AgencyRow::as_select()).first(conn).optional()
-}
-
-pub fn count_agencies_with_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<i64> {
-    agencies::table.filter(agencies::id.eq_any(ids)).count().get_result(conn)
 }
 
 pub fn insert_agency(conn: &mut DbConn, row: &AgencyRow) -> QueryResult<()> {
@@ -329,11 +339,12 @@ pub fn agencies_of_procedures(conn: &mut DbConn, ids: &[String]) -> QueryResult<
 }
 
 /// One agency of one procedure, if it handles it.
-pub fn agency_of_procedure(conn: &mut DbConn, procedure_id: &str, agency_id: &str) -> QueryResult<Option<AgencyRef>> {
+/// The agency, by id or official code, if it handles the procedure.
+pub fn agency_of_procedure(conn: &mut DbConn, procedure_id: &str, agency: &str) -> QueryResult<Option<AgencyRef>> {
     procedure_agencies::table
         .inner_join(agencies::table)
         .filter(procedure_agencies::procedure_id.eq(procedure_id))
-        .filter(procedure_agencies::agency_id.eq(agency_id))
+        .filter(agencies::id.eq(agency).or(agencies::code.eq(agency)))
         .select((procedure_agencies::procedure_id, agencies::id, agencies::code, agencies::name))
         .first(conn)
         .optional()

@@ -132,13 +132,14 @@ fn procedure_detail_by_id_or_code(backend: Backend) {
     let by_id = app.get_json(&format!("/api/v1/procedures/{id}"));
     assert_eq!(by_id, p);
 
-    // The form template downloads.
+    // The form downloads as a PDF to print and fill.
     let form = &p["forms"][0];
     let res = app.get(form["download_url"].as_str().unwrap());
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("content-disposition").unwrap().to_str().unwrap().starts_with("attachment"));
-    let text = res.text().unwrap();
-    assert!(text.contains("TỜ KHAI ĐĂNG KÝ KHAI SINH") && text.contains("Họ, chữ đệm, tên của trẻ"));
+    assert_eq!(res.headers().get("content-type").unwrap(), "application/pdf");
+    let text = crate::support::pdf_text(&res.bytes().unwrap());
+    assert!(text.contains("TỜ KHAI ĐĂNG KÝ KHAI SINH") && text.contains("Họ, chữ đệm, tên của trẻ"), "{text}");
 
     // Fees carry whole-đồng amounts and their modes.
     let gplx = app.get_json("/api/v1/procedures/1.002804");

@@ -35,3 +35,16 @@ fn served_spec_equals_committed(backend: Backend) {
 }
 
 on_both_backends!(served_spec_equals_committed);
+
+/// Swagger UI shows summaries as plain text: they hold no Markdown, on one line; what needs
+/// Markdown goes in the description, which it renders.
+#[test]
+fn summaries_are_plain_text_on_one_line() {
+    let spec: serde_json::Value = serde_yaml::from_str(&committed()).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let summary = op["summary"].as_str().unwrap_or_else(|| panic!("{method} {path} has a summary"));
+            assert!(!summary.contains('`') && !summary.contains('\n'), "{method} {path}: {summary:?}");
+        }
+    }
+}

@@ -88,8 +88,8 @@ fn new_draft(
     draft: &NewDraft,
     accounts: &HashMap<String, accounts::AccountRow>,
 ) -> Result<Dossier, ApiError> {
-    let (procedure, version, procedure_key) =
-        procedure_snapshot_at(conn, cache, counter, &draft.procedure_id, &draft.agency_id, true)?;
+    let taken = procedure_snapshot_at(conn, cache, counter, &draft.procedure_id, &draft.agency_id, true)?;
+    let procedure = taken.snapshot;
     check_form(procedure.form_schema.as_deref(), &draft.form_data)?;
     let account = accounts.get(&draft.owner).ok_or_else(ApiError::forbidden)?;
     let profile: serde_json::Value = serde_json::from_str(&account.profile).unwrap_or_default();
@@ -101,11 +101,11 @@ fn new_draft(
     Ok(Dossier {
         id: DossierId(new_id()),
         code: None,
-        procedure_id: ProcedureId(procedure_key),
-        procedure_version: version,
+        procedure_id: ProcedureId(taken.procedure_id),
+        procedure_version: taken.version,
         clock: DeadlineClock::new(procedure.processing_days),
         procedure,
-        agency_id: AgencyId(draft.agency_id.clone()),
+        agency_id: AgencyId(taken.agency_id),
         applicant_id: Some(AccountId(draft.owner.clone())),
         applicant: raw(&applicant)?,
         status: DossierStatus::Draft,
@@ -257,7 +257,7 @@ fn check(
     if dossier.status == DossierStatus::Draft {
         // The dossier is judged by, and keeps, the procedure version in force at submission.
         let counter = counter.ok_or_else(ApiError::internal)?;
-        let (procedure, version, _) = procedure_snapshot_at(
+        let taken = procedure_snapshot_at(
             conn,
             cache,
             counter,
@@ -265,7 +265,7 @@ fn check(
             dossier.agency_id.as_str(),
             true,
         )?;
-        facts.procedure_now = Some((procedure, version));
+        facts.procedure_now = Some((taken.snapshot, taken.version));
     } else {
         facts.fees = fee_state(conn, &dossier)?;
     }

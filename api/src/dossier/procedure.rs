@@ -43,6 +43,7 @@ pub fn procedure_snapshot_at(
     if let Some(hit) = cache.snapshot(&key, counter) {
         return Ok(hit.as_ref().clone());
     }
+    // (Named by code or by id, an agency is cached under the name used: both are stable keys.)
     let read = read_snapshot(conn, procedure_id, agency_id, online)?;
     cache.put_snapshot(key, counter, std::sync::Arc::new(read.clone()));
     Ok(read)
@@ -92,5 +93,5 @@ fn read_snapshot(
         agency_name: agency.name,
         receipt_cutoff,
     };
-    Ok((snapshot, procedure.version, procedure.id))
+    Ok(ProcedureVersion { snapshot, version: procedure.version, procedure_id: procedure.id, agency_id: agency.id })
 }

@@ -12,23 +12,20 @@ use crate::routes::catalogue::load_procedure;
 use crate::routes::{check_if_match, etag, if_match, path_key};
 use crate::state::AppState;
 
-/// Checks that the field and agencies a procedure refers to exist.
-fn check_procedure_refs(conn: &mut DbConn, field_id: &str, agency_ids: &[String]) -> ApiResult<()> {
+/// Checks that the field and agencies (by id or code) a procedure refers to exist; the agencies' ids.
+fn check_procedure_refs(conn: &mut DbConn, field_id: &str, agency_ids: &[String]) -> ApiResult<Vec<String>> {
+    let agencies = crate::routes::agency_ids(conn, "agency_ids", agency_ids);
     let mut errors = Vec::new();
-    if agency_ids.iter().any(|id| !dvc_domain::text::is_lookup_key(id)) {
-        errors.push(FieldError::new("agency_ids", "invalid_format", "Mã cơ quan không hợp lệ", "Invalid agency id"));
-        return Err(ApiError::validation(errors));
-    }
     if q::find_field(conn, field_id)?.is_none() {
         errors.push(FieldError::new("field_id", "unknown", "Lĩnh vực không tồn tại", "No such field"));
     }
-    if q::count_agencies_with_ids(conn, agency_ids)? != agency_ids.len() as i64 {
-        errors.push(FieldError::new("agency_ids", "unknown", "Có cơ quan không tồn tại", "An agency does not exist"));
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
+    match agencies {
+        Ok(ids) if errors.is_empty() => Ok(ids),
+        Ok(_) => Err(ApiError::validation(errors)),
+        Err(mut e) => {
+            e.errors.extend(errors);
+            Err(e)
+        }
     }
 }
 
@@ -56,7 +53,7 @@ pub async fn create_procedure(
     let id = row.id.clone();
     state
         .tx(move |conn| {
-            check_procedure_refs(conn, &row.field_id, &agency_ids)?;
+            let agency_ids = check_procedure_refs(conn, &row.field_id, &agency_ids)?;
             Ok(q::insert_procedure(conn, &row, &agency_ids)?)
         })
         .await?;
@@ -65,6 +62,8 @@ pub async fn create_procedure(
     Ok(created(format!("/api/v1/procedures/{id}"), etag(&id, view.version), view))
 }
 
+/// Replace a procedure.
+///
 /// Replace a procedure; its version goes up by one. `If-Match` with a stale ETag gives 412.
 #[utoipa::path(tag = "admin", request_body = ProcedureInput, security(("bearer" = [])),
     params(("id" = String, Path, description = "Procedure id"), ("If-Match" = Option<String>, Header, description = "ETag read before")),
@@ -99,7 +98,7 @@ pub async fn update_procedure(
             let (mut row, agency_ids) = input.into_row(current.id.clone(), current.version + 1, now())?;
             check_if_match(precondition.as_deref(), &current.id, current.version)?;
             row.created_at = current.created_at;
-            check_procedure_refs(conn, &row.field_id, &agency_ids)?;
+            let agency_ids = check_procedure_refs(conn, &row.field_id, &agency_ids)?;
             q::update_procedure(conn, &row, &agency_ids)?;
             Ok(())
         })
@@ -145,7 +144,7 @@ fn check_agency_refs(conn: &mut DbConn, row: &dvc_persistence::catalogue::Agency
         }
     }
     if let Some(parent) = &row.parent_id {
-        if parent == &row.id || q::find_agency(conn, parent)?.is_none() {
+        if parent == &row.id || q::find_agency(conn, parent)?.is_none_or(|p| p.id != *parent) {
             errors.push(FieldError::new(
                 "parent_id",
                 "unknown",

@@ -65,7 +65,7 @@ pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<I
     let agency = match staff.0 .0.agency_id.clone() {
         Some(own) if staff.0.role() == dvc_domain::auth::Role::Officer => Some(own),
         _ if staff.0.role() == dvc_domain::auth::Role::Officer => return Err(ApiError::forbidden()),
-        _ => filter_key(q.agency_id),
+        _ => crate::routes::agency_filter(&state, q.agency_id).await?,
     };
     let today = state.clock.today();
     let filter = DossierFilter {
@@ -82,6 +82,8 @@ pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<I
     Ok(HttpResponse::Ok().content_type(mime::APPLICATION_JSON).body(body))
 }
 
+/// Move a dossier through the workflow (officers).
+///
 /// Move a dossier through the workflow: `receive` (sets the due date), `reject` (reason),
 /// `request_supplement` (what is missing), `start_processing`, `complete` (after uploading
 /// results), `return_result`, `stop` (reason), `apologize` (`new_due_date` and reason). A move the
@@ -112,6 +114,8 @@ pub async fn transition(
     Ok(web::Json(view))
 }
 
+/// Upload a result document.
+///
 /// Upload a result document (multipart `file`) while the dossier is processed or completed.
 #[utoipa::path(tag = "agency", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")),
     request_body(content_type = "multipart/form-data", description = "`file`"),

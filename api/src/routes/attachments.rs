@@ -12,6 +12,8 @@ use crate::guards::Principal;
 use crate::routes::path_key;
 use crate::state::AppState;
 
+/// Attach a document to a dossier.
+///
 /// Attach a document: multipart with `document_id` (the required-document slot) and either
 /// `file`, or `file_id` to reuse a file uploaded before ("declare once").
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")),

@@ -153,6 +153,8 @@ fn bad_refresh() -> ApiError {
     ApiError::unauthorized(Msg::new("Mã làm mới không hợp lệ hoặc đã bị thu hồi", "Invalid or revoked refresh token"))
 }
 
+/// Exchange a refresh token for new tokens.
+///
 /// Exchange a refresh token for new tokens. Each refresh token works once; presenting a used one
 /// again revokes every token of its family.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(

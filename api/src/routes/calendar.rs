@@ -161,6 +161,8 @@ pub struct DueDate {
     pub skipped: Vec<NaiveDate>,
 }
 
+/// Compute a due date in working days.
+///
 /// The due date `working_days` working days after `start`, skipping weekends and days off.
 #[utoipa::path(tag = "calendar", params(DueDateQuery), responses(
     (status = 200, description = "The due date", body = DueDate),

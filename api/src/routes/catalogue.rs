@@ -158,6 +158,8 @@ fn procedure_view(conn: &mut dvc_persistence::DbConn, id_or_code: &str) -> ApiRe
     view_from_row(row, field, agencies)
 }
 
+/// One procedure, by id or by code.
+///
 /// One procedure, by id or by code (`1.001193`).
 #[utoipa::path(tag = "catalogue", params(("id" = String, Path, description = "Procedure id (UUID) or code")), responses(
     (status = 200, description = "The procedure", body = ProcedureView, headers(("ETag" = String))),
@@ -178,12 +180,15 @@ pub async fn get_procedure(state: web::Data<AppState>, id: web::Path<String>) ->
     Ok(json_bytes(body, Some(tag)))
 }
 
-/// Downloads a form template of a procedure.
+/// Download a form of a procedure, as a PDF to print and fill.
+///
+/// The form lists a line for each field of the procedure's online form, required ones marked;
+/// filled by hand, signed and scanned (PDF or an image), it is attached like any other document.
 #[utoipa::path(tag = "catalogue", params(
     ("id" = String, Path, description = "Procedure id or code"),
     ("form_id" = String, Path, description = "Form id"),
 ), responses(
-    (status = 200, description = "The template", body = String, content_type = "text/plain"),
+    (status = 200, description = "The form", body = Vec<u8>, content_type = "application/pdf"),
     (status = 404, description = "No such procedure or form", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/procedures/{id}/forms/{form_id}")]
@@ -191,22 +196,35 @@ pub async fn download_form(state: web::Data<AppState>, path: web::Path<(String, 
     let (id, form_id) = path.into_inner();
     let id = path_key(id, "thủ tục", "Procedure")?;
     let form_id = path_key(form_id, "biểu mẫu", "Form")?;
-    let form = state
+    let (row, form) = state
         .db(move |conn| {
             let row = q::find_procedure(conn, &id)?.ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
             let forms: Vec<FormTemplate> = serde_json::from_str(&row.forms).map_err(|_| ApiError::internal())?;
-            forms.into_iter().find(|f| f.id == form_id).ok_or_else(|| ApiError::not_found("biểu mẫu", "Form"))
+            let form =
+                forms.into_iter().find(|f| f.id == form_id).ok_or_else(|| ApiError::not_found("biểu mẫu", "Form"))?;
+            Ok((row, form))
         })
         .await?;
-    let ascii_name: String = form
-        .file_name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
-        .collect();
+    let file_name = crate::catalogue::pdf_file_name(&form.file_name);
+    let pdf = web::block(move || {
+        let schema: Option<serde_json::Value> = row.form_schema.as_deref().and_then(|s| serde_json::from_str(s).ok());
+        crate::documents::forms::render(&crate::documents::forms::FormSheet {
+            title: &form.name,
+            procedure_code: &row.code,
+            procedure_name: &row.name,
+            schema: schema.as_ref(),
+            notes: Some(&form.content),
+        })
+    })
+    .await?
+    .map_err(|e| {
+        tracing::error!(error = ?e, "a form does not render");
+        ApiError::internal()
+    })?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, form.content_type))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii_name}\"")))
-        .body(form.content))
+        .insert_header((header::CONTENT_TYPE, "application/pdf"))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")))
+        .body(pdf))
 }
 
 /// All fields (lĩnh vực).

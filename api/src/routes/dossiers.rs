@@ -73,6 +73,8 @@ fn respond((tag, view): (String, DossierView)) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::ETAG, tag)).json(view)
 }
 
+/// Start a draft dossier.
+///
 /// Start a draft for a procedure offered online (level 3 and up); the applicant block is
 /// prefilled from the profile.
 #[utoipa::path(tag = "dossiers", request_body = NewDossier, security(("bearer" = [])), responses(

@@ -97,6 +97,8 @@ async fn handle_ipn(
     Ok(web::Json(answer.unwrap_or(IpnAnswer { rsp_code: "99", message: "Unknown error" })))
 }
 
+/// VNPay's payment notification (IPN), as a GET.
+///
 /// VNPay's IPN (server to server), as VNPay sends it: a signed GET. Answers `RspCode`.
 #[utoipa::path(tag = "payments", params(("provider" = String, Path, description = "`vnpay`")), responses(
     (status = 200, description = "The gateway's answer", body = IpnAnswer),
@@ -111,6 +113,8 @@ pub async fn callback_get(
     handle_ipn(&state, &provider, query_params(&req)).await
 }
 
+/// VNPay's payment notification (IPN), as a form POST.
+///
 /// The same IPN, posted as a form. Answers `RspCode`.
 #[utoipa::path(tag = "payments", params(("provider" = String, Path, description = "`vnpay`")),
     request_body(content_type = "application/x-www-form-urlencoded", description = "`vnp_*` parameters"),
@@ -130,6 +134,8 @@ pub async fn callback_post(
     handle_ipn(&state, &provider, params).await
 }
 
+/// Where VNPay sends the payer back.
+///
 /// Where VNPay sends the payer back: the signature is checked (400 when bad) and the payment's
 /// state is shown. It changes nothing: only the IPN settles a payment.
 #[utoipa::path(tag = "payments", responses(

@@ -178,6 +178,8 @@ fn check_address(
     Ok(())
 }
 
+/// Update the profile.
+///
 /// Update the profile (email, phone, address). `If-Match` with a stale ETag gives 412.
 #[utoipa::path(tag = "accounts", request_body = MePatch, security(("bearer" = [])),
     params(("If-Match" = Option<String>, Header, description = "ETag read before")),

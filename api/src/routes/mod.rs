@@ -62,6 +62,41 @@ pub fn page_and_status(
     (page, status)
 }
 
+/// An agency filter named by id or by official code, as the id the rows hold (a name no agency
+/// has stays as it is, and matches nothing).
+pub async fn agency_filter(state: &crate::state::AppState, key: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(key) = filter_key(key) else { return Ok(None) };
+    let found = state
+        .db({
+            let key = key.clone();
+            move |conn| Ok(dvc_persistence::catalogue::find_agency(conn, &key)?)
+        })
+        .await?;
+    Ok(Some(found.map(|a| a.id).unwrap_or(key)))
+}
+
+/// The ids of agencies named by id or by official code; a name no agency has is a field error.
+pub fn agency_ids(conn: &mut dvc_persistence::DbConn, field: &str, keys: &[String]) -> Result<Vec<String>, ApiError> {
+    let unknown = || {
+        ApiError::field(dvc_domain::FieldError::new(
+            field,
+            "unknown",
+            "Có cơ quan không tồn tại",
+            "An agency does not exist",
+        ))
+    };
+    if keys.iter().any(|k| !dvc_domain::text::is_lookup_key(k)) {
+        return Err(unknown());
+    }
+    let mut ids = dvc_persistence::catalogue::agency_ids_of(conn, keys)?
+        .into_iter()
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(unknown)?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 /// The `If-Match` header, read before the request moves to a database thread.
 pub fn if_match(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::IF_MATCH).map(|v| v.to_str().unwrap_or("").to_string())

@@ -130,6 +130,8 @@ pub struct PageQuery {
     pub per_page: Option<String>,
 }
 
+/// The applicant's reusable documents.
+///
 /// The applicant's documents ("declare once"): attach them to another dossier with `file_id`.
 #[utoipa::path(tag = "dossiers", params(PageQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of documents", body = Page<MyDocument>),

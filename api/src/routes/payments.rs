@@ -120,6 +120,8 @@ pub struct NewPayment {
     pub provider: String,
 }
 
+/// Start paying a dossier's fees.
+///
 /// Start paying what the dossier owes now: the fees due before processing once submitted, the
 /// rest once processed. Send an `Idempotency-Key` to retry safely.
 #[utoipa::path(tag = "payments", request_body = NewPayment, security(("bearer" = [])),

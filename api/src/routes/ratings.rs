@@ -61,6 +61,8 @@ impl From<RatingRow> for RatingView {
     }
 }
 
+/// Rate how a dossier was handled.
+///
 /// Rate how a dossier was handled: its applicant only, once, after the agency finished with it
 /// (returned, rejected or stopped).
 #[utoipa::path(tag = "feedback", request_body = NewRating, security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(

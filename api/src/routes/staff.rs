@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, ApiResult, Msg, Problem};
 use crate::extract::Body;
 use crate::guards::Admin;
-use crate::routes::{filter_key, path_key, Page};
+use crate::routes::{path_key, Page};
 use crate::state::AppState;
 
 /// A new staff account.
@@ -102,23 +102,25 @@ pub async fn create_staff(
     let hash = web::block(move || crate::auth::hash_password(&password)).await??;
     let row = state
         .tx(move |conn| {
-            if let Some(agency) = &input.agency_id {
-                if !dvc_domain::text::is_lookup_key(agency) || q::find_agency(conn, agency)?.is_none() {
-                    return Err(ApiError::field(FieldError::new(
-                        "agency_id",
-                        "unknown",
-                        "Cơ quan không tồn tại",
-                        "No such agency",
-                    )));
+            // An agency named by id or by code.
+            let agency = match &input.agency_id {
+                Some(agency) => match dvc_domain::text::is_lookup_key(agency) {
+                    true => q::find_agency(conn, agency)?,
+                    false => None,
                 }
-            }
+                .map(|a| Some(a.id))
+                .ok_or_else(|| {
+                    ApiError::field(FieldError::new("agency_id", "unknown", "Cơ quan không tồn tại", "No such agency"))
+                })?,
+                None => None,
+            };
             let row = AccountRow::staff(
                 new_id(),
                 input.role.as_str(),
                 &username,
                 input.full_name.trim(),
                 hash,
-                input.agency_id.clone(),
+                agency,
                 now(),
             );
             accounts::insert(conn, &row)?;
@@ -154,7 +156,7 @@ pub async fn list_staff(
 ) -> ApiResult<web::Json<Page<StaffView>>> {
     let query = query.into_inner();
     let page = PageRequest::parse(query.page.as_deref(), query.per_page.as_deref()).map_err(ApiError::validation)?;
-    let agency = filter_key(query.agency_id);
+    let agency = crate::routes::agency_filter(&state, query.agency_id.clone()).await?;
     let (rows, total) =
         state.db(move |conn| Ok(accounts::list_staff(conn, agency.as_deref(), page.offset(), page.per_page)?)).await?;
     Ok(web::Json(Page::new(rows.into_iter().map(staff_view).collect(), total, page)))

@@ -368,6 +368,8 @@ fn respond(req: &HttpRequest, report: StatisticsReport, filename: &str) -> HttpR
     }
 }
 
+/// Service quality of all agencies.
+///
 /// Service quality across all agencies, one row per agency (or procedure, or field). Public, as the
 /// portal publishes it. `Accept: text/csv` gives the same as a spreadsheet.
 #[utoipa::path(tag = "statistics", params(StatisticsQuery), responses(
@@ -387,12 +389,15 @@ pub async fn summary(
     Ok(respond(&req, report, "thong-ke-tong-hop"))
 }
 
-fn known_agency(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
-    dvc_persistence::catalogue::find_agency(conn, id)?
-        .map(|_| ())
+/// The id of the agency named by id or by code.
+fn known_agency(conn: &mut DbConn, key: &str) -> Result<String, ApiError> {
+    dvc_persistence::catalogue::find_agency(conn, key)?
+        .map(|a| a.id)
         .ok_or_else(|| ApiError::not_found("cơ quan", "Agency"))
 }
 
+/// Service quality of one agency.
+///
 /// Service quality of one agency, optionally per procedure or field. `Accept: text/csv` gives
 /// the same as a spreadsheet.
 #[utoipa::path(tag = "statistics", params(("id" = String, Path, description = "Agency id"), StatisticsQuery), responses(
@@ -413,8 +418,8 @@ pub async fn agency_report(
     let grouping = grouping(q.group_by.as_deref(), Grouping::All)?;
     let report = state
         .read(move |conn| {
-            known_agency(conn, &id)?;
-            report(conn, period, Some(id.clone()), grouping)
+            let id = known_agency(conn, &id)?;
+            report(conn, period, Some(id), grouping)
         })
         .await?;
     Ok(respond(&req, report, "thong-ke-co-quan"))
@@ -451,7 +456,7 @@ pub async fn chart(
         .read(move |conn| {
             let agency = dvc_persistence::catalogue::find_agency(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("cơ quan", "Agency"))?;
-            Ok((agency.name, st::monthly(conn, period, Some(&id))?))
+            Ok((agency.name, st::monthly(conn, period, Some(&agency.id))?))
         })
         .await?;
     let svg = crate::chart::monthly_svg(&name, from, to, &fill_months(from, to, months));

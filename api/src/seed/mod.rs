@@ -112,21 +112,6 @@ pub fn admin_units() -> Vec<AdminUnitRow> {
     provinces
 }
 
-/// A printable template with a blank line for each field of the online form.
-fn form_content(title: &str, schema: Option<&serde_json::Value>) -> String {
-    let mut text =
-        format!("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\n{}\n\n", title.to_uppercase());
-    let properties = schema.and_then(|s| s.get("properties")).and_then(|p| p.as_object());
-    for (key, prop) in properties.into_iter().flatten() {
-        let label = prop.get("title").and_then(|t| t.as_str()).unwrap_or(key);
-        text.push_str(&format!("{label}: ..................................................\n"));
-    }
-    text.push_str(
-        "\n..........., ngày ..... tháng ..... năm ..........\nNgười yêu cầu\n(Ký, ghi rõ họ, chữ đệm, tên)\n",
-    );
-    text
-}
-
 /// Loads the demo catalogue into the database, adding only what is missing.
 pub fn demo(conn: &mut DbConn) -> Result<SeedReport, String> {
     let catalogue: DemoCatalogue = serde_json::from_str(DEMO_CATALOGUE).map_err(|e| format!("demo catalogue: {e}"))?;
@@ -195,16 +180,16 @@ fn load(conn: &mut DbConn, catalogue: DemoCatalogue) -> Result<SeedReport, SeedE
                 .ok_or_else(|| SeedError(format!("{}: unknown agency {code}", p.code)))?;
             agency_ids.push(agency.id);
         }
-        let schema = p.rest.get("form_schema").filter(|s| !s.is_null()).cloned();
         let forms: Vec<FormTemplate> = p
             .forms
             .into_iter()
             .map(|f| FormTemplate {
-                content: form_content(&f.name, schema.as_ref()),
+                // The PDF lists the fields of the online form; the template adds what to do with it.
+                content: "Điền đầy đủ thông tin, ký và nộp kèm hồ sơ (bản giấy, bản quét PDF hoặc ảnh chụp).".into(),
                 id: f.id,
                 name: f.name,
                 file_name: f.file_name,
-                content_type: "text/plain; charset=utf-8".into(),
+                content_type: "application/pdf".into(),
             })
             .collect();
         let mut object = p.rest;

@@ -98,7 +98,7 @@ pub async fn queue(
     let agency_id = match (staff.0.role(), staff.0 .0.agency_id.clone()) {
         (Role::Officer, Some(own)) => Some(own),
         (Role::Officer, None) => return Err(ApiError::forbidden()),
-        _ => filter_key(query.into_inner().agency_id),
+        _ => crate::routes::agency_filter(&state, query.into_inner().agency_id).await?,
     };
     let filter = FeedbackFilter { agency_id, kind, status, ..Default::default() };
     list_for(&state, filter, page, Viewer::Agency).await
@@ -129,7 +129,7 @@ pub async fn public(
     let q = query.into_inner();
     let page = PageRequest::parse(q.page.as_deref(), q.per_page.as_deref()).map_err(ApiError::validation)?;
     let filter = FeedbackFilter {
-        agency_id: filter_key(q.agency_id),
+        agency_id: crate::routes::agency_filter(&state, q.agency_id).await?,
         procedure_id: filter_key(q.procedure_id),
         public: true,
         ..Default::default()

@@ -260,6 +260,8 @@ fn route(
     Ok((agency, procedure_id, None))
 }
 
+/// File a complaint, reflection or support request.
+///
 /// File a complaint (`complaint`: about a procedure or your own dossier), a reflection or
 /// recommendation (`reflection`), or a support request (`support_request`). It gets a code and goes
 /// to the responsible agency.

@@ -102,7 +102,9 @@ macro_rules! feedback_move {
 }
 
 feedback_move!(
-    /// An officer takes up a new piece of feedback (`new` → `in_progress`).
+    /// An officer takes up a new piece of feedback.
+    ///
+    /// Its state goes from `new` to `in_progress`.
     start, "/feedback/{id}/start", FeedbackAction::Start, "In progress", "Only the agency takes feedback up"
 );
 feedback_move!(
@@ -131,6 +133,8 @@ pub async fn answer(
     move_feedback(&state, me, id.into_inner(), FeedbackAction::Answer, body.0.content).await
 }
 
+/// Reopen an answered piece of feedback.
+///
 /// The author reopens an answer they are not satisfied with (once), saying why in `content`.
 #[utoipa::path(tag = "feedback", request_body = FeedbackNote, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
     (status = 200, description = "Back in progress", body = FeedbackView),

@@ -55,6 +55,8 @@ pub struct SyncQuery {
     pub limit: Option<String>,
 }
 
+/// Dossiers of the client's agencies, by change.
+///
 /// Dossiers of the client's agencies in the order they last changed. Paging with `after` never
 /// skips or repeats a dossier, even while others are being written; a dossier that changes again
 /// comes again, later in the order.
@@ -133,6 +135,8 @@ pub struct EventsQuery {
     pub limit: Option<String>,
 }
 
+/// The change feed of the client's agencies.
+///
 /// Every dossier, payment and feedback event of the client's agencies, in commit order. An
 /// event appears only once every transaction that started before it has finished, so a cursor
 /// never passes an event that is still to come.

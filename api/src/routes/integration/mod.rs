@@ -122,14 +122,7 @@ pub async fn create_client(state: web::Data<AppState>, admin: Admin, body: Body<
     let t = state.clock.now();
     let row = state
         .tx(move |conn| {
-            if dvc_persistence::catalogue::count_agencies_with_ids(conn, &agencies)? != agencies.len() as i64 {
-                return Err(ApiError::field(FieldError::new(
-                    "agency_ids",
-                    "unknown",
-                    "Có cơ quan không tồn tại",
-                    "Some agencies do not exist",
-                )));
-            }
+            let agencies = crate::routes::agency_ids(conn, "agency_ids", &agencies)?;
             let row = ClientRow {
                 id: new_id(),
                 client_id: format!("oss_{}", crate::auth::random_token(8)),
@@ -305,6 +298,8 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     Some((unescape(id)?, unescape(secret)?))
 }
 
+/// Get a client-credentials token.
+///
 /// Exchange client credentials for a short-lived bearer token (RFC 6749 §4.4). Errors follow
 /// RFC 6749 §5.2 (`{"error", "error_description"}`), not problem+json.
 #[utoipa::path(tag = "integration",

@@ -14,6 +14,8 @@ pub(crate) fn client_dossier(conn: &mut DbConn, client: &ClientRow, code: &str) 
         .ok_or_else(svc::not_found)
 }
 
+/// Move a dossier through the workflow (one-stop systems).
+///
 /// Move a dossier through the same workflow officers use. Send an `Idempotency-Key`: a retry with
 /// the same key and body gets the first answer and changes nothing; the same key with another
 /// body is 422.
@@ -151,6 +153,8 @@ fn check_counter(input: &CounterDossier) -> Result<(Channel, DossierStatus, Opti
     }
 }
 
+/// Register or update a counter or post dossier.
+///
 /// Register, or bring up to date, a dossier received at a counter or by post, so that its
 /// applicant can track it by code like any other. 201 when new, 200 when updated.
 #[utoipa::path(tag = "integration", request_body = CounterDossier, security(("bearer" = [])),
@@ -190,8 +194,7 @@ pub async fn put_dossier(
             if existing.as_ref().is_some_and(|row| row.channel == Channel::Online) {
                 return Err(dvc_domain::dossier::Refusal::OnlineDossier.into());
             }
-            let (procedure, version, procedure_id) =
-                crate::dossier::procedure_snapshot(conn, &cache, &input.procedure_id, &agency_id, false)?;
+            let taken = crate::dossier::procedure_snapshot(conn, &cache, &input.procedure_id, &agency_id, false)?;
             let applicant = serde_json::json!({
                 "full_name": input.applicant.full_name.trim(), "id_number": input.applicant.id_number,
                 "phone": input.applicant.phone, "email": input.applicant.email,
@@ -199,9 +202,9 @@ pub async fn put_dossier(
             let registration = Registration {
                 code: code.clone(),
                 agency_id: AgencyId(agency_id),
-                procedure_id: ProcedureId(procedure_id),
-                procedure,
-                procedure_version: version,
+                procedure_id: ProcedureId(taken.procedure_id),
+                procedure: taken.snapshot,
+                procedure_version: taken.version,
                 channel,
                 applicant: serde_json::value::to_raw_value(&applicant).map_err(|_| ApiError::internal())?,
                 status,

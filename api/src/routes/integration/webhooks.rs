@@ -37,6 +37,8 @@ fn webhook_not_found() -> ApiError {
     ApiError::not_found("webhook", "Webhook")
 }
 
+/// Register a webhook.
+///
 /// Register a webhook. Deliveries are POSTs of the event JSON with `X-DVC-Signature:
 /// t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`, `X-DVC-Event` and `X-DVC-Delivery`;
 /// a 2xx answer ends it, anything else is retried with exponential backoff for a day.

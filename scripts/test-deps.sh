@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# What the tests need beyond the Rust toolchain, installed when missing: PostgreSQL running,
+# Debian's chromium and chromium-driver (the Swagger UI test), poppler-utils (PDFs read back with
+# pdftotext) and jq (the README walkthrough). `make test` runs this first, so a fresh clone needs
+# nothing done by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/require-postgres.sh
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} ..."
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
