@@ -7,7 +7,7 @@ export DVC_DATABASE_URL ?= sqlite://data/dvc.sqlite3
 export DVC_LISTEN ?= 127.0.0.1:8080
 RUN_ENV := DVC_SANDBOX=$${DVC_SANDBOX:-1}
 
-.PHONY: run reset build test lint fmt openapi conformance bench fuzz clean
+.PHONY: run reset build test lint fmt openapi clients conformance bench fuzz clean
 
 ## Build, migrate, load the demo catalogue and serve the API (Swagger UI at /docs/).
 run: build
@@ -41,6 +41,11 @@ fmt:
 ## Regenerate the committed OpenAPI document from the code.
 openapi: build
 	$(DVC) openapi > openapi.yaml
+
+## The OpenAPI document as users' tools read it: Redocly, Spectral and openapi-generator lint it,
+## and TypeScript, Python, Kotlin, Swift and Dart clients are generated (the Python one runs a flow).
+clients: build
+	scripts/clients.sh
 
 ## Schemathesis (all checks) against a freshly seeded server.
 conformance: build

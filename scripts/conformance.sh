@@ -24,3 +24,24 @@ token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/token" -H 'content-
   --url "http://127.0.0.1:$port" --checks all --max-examples "${CONFORMANCE_EXAMPLES:-30}" \
   --header "Authorization: Bearer $token" --seed "${CONFORMANCE_SEED:-1}" --no-color \
   "$@"
+
+# The stateful phase again as a citizen, over the applicant's operations, so that the document's
+# links (a new dossier's id into its attachments, submission and history; a submission's code into
+# public tracking; a registration's id into its verification) are followed through real workflows.
+api="http://127.0.0.1:$port/api/v1"
+id_number=0010990$(printf '%05d' $((RANDOM % 100000)))
+phone=09$(printf '%08d' $((RANDOM * 3 % 100000000)))
+registration=$(curl -sf -X POST "$api/registrations" -H 'content-type: application/json' \
+  -d '{"account_type":"citizen","method":"phone","full_name":"Nguyễn Văn An","id_number":"'"$id_number"'",
+       "date_of_birth":"1999-05-01","phone":"'"$phone"'"}')
+reg_id=$(echo "$registration" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+otp=$(echo "$registration" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sandbox_otp"])')
+curl -sf -X POST "$api/registrations/$reg_id/verify" -H 'content-type: application/json' -d '{"otp":"'"$otp"'"}' >/dev/null
+curl -sf -X POST "$api/registrations/$reg_id/complete" -H 'content-type: application/json' \
+  -d '{"password":"Matkhau@2026"}' >/dev/null
+citizen=$(curl -sf -X POST "$api/auth/token" -H 'content-type: application/json' \
+  -d '{"username":"'"$id_number"'","password":"Matkhau@2026"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+"$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/api-docs/openapi.json" \
+  --url "http://127.0.0.1:$port" --checks all --phases stateful --include-tag dossiers --include-tag payments \
+  --max-examples "${CONFORMANCE_EXAMPLES:-30}" --header "Authorization: Bearer $citizen" \
+  --seed "${CONFORMANCE_SEED:-1}" --no-color "$@"

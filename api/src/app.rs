@@ -43,6 +43,33 @@ async fn language_and_request_id(
     Ok(res)
 }
 
+/// Answers a GET whose `If-None-Match` names the answer's ETag with 304 and no body: catalogue
+/// answers and list pages carry ETags, so that mobile apps fetch only what changed.
+async fn conditional_get(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let asked = (req.method() == actix_web::http::Method::GET)
+        .then(|| req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string))
+        .flatten();
+    let res = next.call(req).await?;
+    let Some(asked) = asked else { return Ok(res.map_into_boxed_body()) };
+    let tag = res.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
+    match tag {
+        Some(tag) if res.status() == actix_web::http::StatusCode::OK && crate::page::none_match(&asked, &tag) => {
+            let mut not_modified = HttpResponse::NotModified();
+            for name in [header::ETAG, header::CACHE_CONTROL] {
+                if let Some(value) = res.headers().get(&name) {
+                    not_modified.insert_header((name, value.clone()));
+                }
+            }
+            let (req, _) = res.into_parts();
+            Ok(ServiceResponse::new(req, not_modified.finish()).map_into_boxed_body())
+        }
+        _ => Ok(res.map_into_boxed_body()),
+    }
+}
+
 /// Counts requests and their latency by route pattern (never by raw path).
 async fn record_metrics(
     req: ServiceRequest,
@@ -183,6 +210,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             )
             .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
             .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
+            .wrap(from_fn(conditional_get))
             .wrap(from_fn(crate::slow::body_deadline))
             .wrap(from_fn(language_and_request_id))
             .wrap(from_fn(record_metrics))

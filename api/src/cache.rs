@@ -94,9 +94,9 @@ impl CatalogueCache {
         self.stamp()
     }
 
-    /// Records the database's version.
+    /// Records the database's version (which only grows: a slow poll never takes it back).
     pub fn observe(&self, version: i64) {
-        self.seen.store(version, Ordering::Release);
+        self.seen.fetch_max(version, Ordering::AcqRel);
     }
 
     /// The working-day calendar, loaded once per catalogue version.

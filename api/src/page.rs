@@ -26,13 +26,23 @@ pub fn etag(id: &str, version: i32) -> String {
     format!("\"{id}-v{version}\"")
 }
 
-/// Checks `If-Match` against the current version: absent passes, stale gives 412.
+/// The ETag of a catalogue record as shown: its own version and the catalogue's (which moves when
+/// what the record shows of others, such as its agencies' names, changes). `If-Match` takes it as
+/// the record's version.
+pub fn shown_etag(id: &str, version: i32, catalogue: i64) -> String {
+    format!("\"{id}-v{version}-c{catalogue}\"")
+}
+
+/// Checks `If-Match` against the current version: absent passes, stale gives 412. A tag that also
+/// names the catalogue's version (see [`shown_etag`]) matches by the record's version.
 pub fn check_if_match(if_match: Option<&str>, id: &str, version: i32) -> Result<(), ApiError> {
     let Some(value) = if_match else {
         return Ok(());
     };
     let current = etag(id, version);
-    if value.trim() == "*" || value.split(',').any(|v| v.trim() == current) {
+    let stem = &current[..current.len() - 1];
+    let matches = |tag: &str| tag == current || tag.strip_prefix(stem).is_some_and(|rest| rest.starts_with("-c"));
+    if value.trim() == "*" || value.split(',').any(|v| matches(v.trim())) {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -45,4 +55,10 @@ pub fn check_if_match(if_match: Option<&str>, id: &str, version: i32) -> Result<
             ),
         ))
     }
+}
+
+/// Whether an `If-None-Match` header names this ETag (weak comparison, RFC 9110 §13.1.2).
+pub fn none_match(if_none_match: &str, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    if_none_match.trim() == "*" || if_none_match.split(',').any(|t| bare(t) == bare(etag))
 }

@@ -106,7 +106,7 @@ fn swagger_ui_lists_and_runs_operations(backend: Backend) {
     driver.wait_for("return document.querySelector('.btn.authorize') !== null", "the Authorize button");
 
     // Try it out: open the operation, press "Try it out", then "Execute", and read the answer.
-    let op = "#operations-catalogue-list_service_levels";
+    let op = "#operations-catalogue-listServiceLevels";
     driver.script(&format!("document.querySelector('{op} .opblock-summary-control').click(); return true"));
     driver.wait_for(&format!("return document.querySelector('{op} .try-out__btn') !== null"), "the Try it out button");
     driver.script(&format!("document.querySelector('{op} .try-out__btn').click(); return true"));

@@ -10,6 +10,7 @@ mod auth;
 mod batches;
 mod calendar;
 mod catalogue;
+mod conditional;
 mod crash;
 mod docs_browser;
 mod dossiers;

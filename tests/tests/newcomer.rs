@@ -42,7 +42,8 @@ fn agencies_are_named_by_code_or_id(backend: Backend) {
 
     // Filters, statistics and integration clients take the code too.
     let by_code = app.get_json_with(&format!("/api/v1/admin/staff?agency_id={code}"), &admin);
-    let names: Vec<&str> = by_code["items"].as_array().unwrap().iter().map(|s| s["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        by_code["items"].as_array().unwrap().iter().map(|s| s["username"].as_str().unwrap()).collect();
     assert_eq!(names.len(), 2, "the officer of `actors` and the new one: {names:?}");
     assert!(names.contains(&"canbo.ma"));
     let stats = app.get_json(&format!("/api/v1/statistics/agencies/{code}"));

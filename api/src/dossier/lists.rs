@@ -95,6 +95,19 @@ impl PageCache {
     }
 }
 
+/// A rendered page, with its ETag when its list is one the database keeps a version of.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub body: Bytes,
+    pub etag: Option<String>,
+}
+
+/// The ETag of a page of a kept list: the list's version, the calendar's, and the day (overdue and
+/// working days used move with it).
+fn page_etag(version: i64, calendar: i64, today: NaiveDate) -> Option<String> {
+    (calendar >= 0).then(|| format!("W/\"list-{version}-{calendar}-{today}\""))
+}
+
 /// The JSON pages of a batch of list requests, in order. Pages kept under their list's version
 /// are served as they are; the others are read together: the pages of whole lists with one
 /// statement per kind of list, every row's attachments and payments with one statement each.
@@ -103,12 +116,13 @@ pub fn pages(
     catalogue: &CatalogueCache,
     cache: &PageCache,
     requests: &[ListRequest],
-) -> Result<Vec<Result<Bytes, ApiError>>, ApiError> {
+) -> Result<Vec<Result<ListPage, ApiError>>, ApiError> {
     // The calendar's stamp before the calendar, as the lists' versions before their pages.
     let calendar_stamp = catalogue.stamp_now();
     let states = kept_states(conn, requests)?;
     let calendar = catalogue.calendar(conn)?;
     let mut bodies: Vec<Option<Bytes>> = vec![None; requests.len()];
+    let mut tags: Vec<Option<String>> = vec![None; requests.len()];
     // The requests to render, with the key and state of their kept list.
     let mut misses: Vec<(usize, Option<(String, ListState)>)> = Vec::new();
     for (i, request) in requests.iter().enumerate() {
@@ -116,6 +130,7 @@ pub fn pages(
             let state = states.get(&(list, key.to_string())).copied().unwrap_or_default();
             (request.cache_key(list, key), state)
         });
+        tags[i] = kept.as_ref().and_then(|(_, state)| page_etag(state.version, calendar_stamp.0, request.today));
         match kept.as_ref().and_then(|(key, state)| cache.get(key, state.version, calendar_stamp)) {
             Some(body) => bodies[i] = Some(body),
             None => misses.push((i, kept)),
@@ -174,7 +189,11 @@ pub fn pages(
         }
         bodies[i] = Some(body);
     }
-    Ok(bodies.into_iter().map(|b| b.ok_or_else(ApiError::internal)).collect())
+    Ok(bodies
+        .into_iter()
+        .zip(tags)
+        .map(|(body, etag)| body.map(|body| ListPage { body, etag }).ok_or_else(ApiError::internal))
+        .collect())
 }
 
 /// The kept state of every list the requests name: one statement per kind of list.
@@ -203,6 +222,6 @@ fn kept_states(
 }
 
 /// A batcher's work for list pages, with the caches it needs.
-pub fn work(catalogue: Arc<CatalogueCache>, cache: Arc<PageCache>) -> Arc<crate::batch::Work<ListRequest, Bytes>> {
+pub fn work(catalogue: Arc<CatalogueCache>, cache: Arc<PageCache>) -> Arc<crate::batch::Work<ListRequest, ListPage>> {
     Arc::new(move |conn: &mut DbConn, requests: &[ListRequest]| pages(conn, &catalogue, &cache, requests))
 }

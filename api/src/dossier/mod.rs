@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use actix_web::web::Bytes;
 use dvc_domain::auth::Role;
 use dvc_domain::dossier::{Actor, Delivery, Dossier};
 use dvc_domain::workflow::{DossierAction, Side};
@@ -108,7 +107,7 @@ pub struct Dossiers {
     /// Public tracking by code (`GET /dossiers/lookup`), on a fresh replica when there is one.
     tracking: Arc<Batcher<String, Vec<TrackingRow>>>,
     /// Pages of an applicant's dossiers and of agencies' inboxes, as JSON.
-    lists: Arc<Batcher<lists::ListRequest, Bytes>>,
+    lists: Arc<Batcher<lists::ListRequest, lists::ListPage>>,
     /// New drafts (`POST /dossiers`).
     drafts: Arc<Batcher<intake::NewDraft, intake::Answer>>,
     /// Submissions and resubmissions (`POST /dossiers/{id}/submit`).
@@ -158,8 +157,8 @@ impl Dossiers {
         self.submissions.run(&self.db, submission).await
     }
 
-    /// A page of an applicant's dossiers or of an inbox, as JSON.
-    pub async fn page(&self, request: lists::ListRequest) -> Result<Bytes, ApiError> {
+    /// A page of an applicant's dossiers or of an inbox, as JSON, with its ETag.
+    pub async fn page(&self, request: lists::ListRequest) -> Result<lists::ListPage, ApiError> {
         self.lists.run(&self.db, request).await
     }
 

@@ -34,7 +34,7 @@ fn created(location: String, tag: String, body: impl serde::Serialize) -> HttpRe
 }
 
 /// Create a procedure.
-#[utoipa::path(tag = "admin", request_body = ProcedureInput, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createProcedure", tag = "admin", request_body = ProcedureInput, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = ProcedureView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -57,7 +57,7 @@ pub async fn create_procedure(
             Ok(q::insert_procedure(conn, &row, &agency_ids)?)
         })
         .await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     let view = load_procedure(&state, id.clone()).await?;
     Ok(created(format!("/api/v1/procedures/{id}"), etag(&id, view.version), view))
 }
@@ -65,7 +65,7 @@ pub async fn create_procedure(
 /// Replace a procedure.
 ///
 /// Replace a procedure; its version goes up by one. `If-Match` with a stale ETag gives 412.
-#[utoipa::path(tag = "admin", request_body = ProcedureInput, security(("bearer" = [])),
+#[utoipa::path(operation_id = "updateProcedure", tag = "admin", request_body = ProcedureInput, security(("bearer" = [])),
     params(("id" = String, Path, description = "Procedure id"), ("If-Match" = Option<String>, Header, description = "ETag read before")),
     responses(
     (status = 200, description = "Replaced", body = ProcedureView),
@@ -103,13 +103,13 @@ pub async fn update_procedure(
             Ok(())
         })
         .await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     let view = load_procedure(&state, id.clone()).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(&id, view.version))).json(view))
 }
 
 /// Delete a procedure.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Procedure id")), responses(
+#[utoipa::path(operation_id = "deleteProcedure", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Procedure id")), responses(
     (status = 204, description = "Deleted"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
@@ -124,7 +124,7 @@ pub async fn delete_procedure(
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "thủ tục", "Procedure")?;
     let n = state.db(move |conn| Ok(q::delete_procedure(conn, &id)?)).await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     if n == 0 {
         return Err(ApiError::not_found("thủ tục", "Procedure"));
     }
@@ -161,7 +161,7 @@ fn check_agency_refs(conn: &mut DbConn, row: &dvc_persistence::catalogue::Agency
 }
 
 /// Create an agency.
-#[utoipa::path(tag = "admin", request_body = AgencyInput, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createAgency", tag = "admin", request_body = AgencyInput, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = AgencyView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -184,13 +184,13 @@ pub async fn create_agency(
             Ok(row)
         })
         .await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     let (id, version) = (row.id.clone(), row.version);
     Ok(created(format!("/api/v1/agencies/{id}"), etag(&id, version), AgencyView::from_row(row)?))
 }
 
 /// Replace an agency.
-#[utoipa::path(tag = "admin", request_body = AgencyInput, security(("bearer" = [])),
+#[utoipa::path(operation_id = "updateAgency", tag = "admin", request_body = AgencyInput, security(("bearer" = [])),
     params(("id" = String, Path, description = "Agency id"), ("If-Match" = Option<String>, Header, description = "ETag read before")),
     responses(
     (status = 200, description = "Replaced", body = AgencyView),
@@ -225,13 +225,13 @@ pub async fn update_agency(
             Ok(row)
         })
         .await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     let tag = etag(&row.id, row.version);
     Ok(HttpResponse::Ok().insert_header((header::ETAG, tag)).json(AgencyView::from_row(row)?))
 }
 
 /// Delete an agency no procedure or account refers to.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Agency id")), responses(
+#[utoipa::path(operation_id = "deleteAgency", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Agency id")), responses(
     (status = 204, description = "Deleted"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
@@ -246,7 +246,7 @@ pub async fn delete_agency(
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "cơ quan", "Agency")?;
     let n = state.db(move |conn| Ok(q::delete_agency(conn, &id)?)).await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     if n == 0 {
         return Err(ApiError::not_found("cơ quan", "Agency"));
     }
@@ -254,7 +254,7 @@ pub async fn delete_agency(
 }
 
 /// Create a field.
-#[utoipa::path(tag = "admin", request_body = FieldInput, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createField", tag = "admin", request_body = FieldInput, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = FieldView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -271,12 +271,12 @@ pub async fn create_field(
 ) -> ApiResult<HttpResponse> {
     let row = body.0.into_row(new_id(), now())?;
     let row = state.db(move |conn| Ok(q::insert_field(conn, &row)?)).await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/fields")).json(FieldView::from(row)))
 }
 
 /// Rename a field.
-#[utoipa::path(tag = "admin", request_body = FieldInput, security(("bearer" = [])), params(("id" = String, Path, description = "Field id")), responses(
+#[utoipa::path(operation_id = "updateField", tag = "admin", request_body = FieldInput, security(("bearer" = [])), params(("id" = String, Path, description = "Field id")), responses(
     (status = 200, description = "Replaced", body = FieldView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -304,12 +304,12 @@ pub async fn update_field(
             Ok(row)
         })
         .await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     Ok(web::Json(FieldView::from(row)))
 }
 
 /// Delete a field no procedure uses.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Field id")), responses(
+#[utoipa::path(operation_id = "deleteField", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Field id")), responses(
     (status = 204, description = "Deleted"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
@@ -334,6 +334,6 @@ pub async fn delete_field(state: web::Data<AppState>, _admin: Admin, id: web::Pa
             Ok(())
         })
         .await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     Ok(HttpResponse::NoContent().finish())
 }

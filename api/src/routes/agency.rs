@@ -38,7 +38,7 @@ pub struct InboxQuery {
 }
 
 /// The agency's dossiers, nearest due date first (drafts are the applicants' own).
-#[utoipa::path(tag = "agency", params(InboxQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listAgencyDossiers", tag = "agency", params(InboxQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of dossiers", body = Page<DossierView>),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -78,8 +78,8 @@ pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<I
         ..Default::default()
     };
     let access = if staff.0.role() == dvc_domain::auth::Role::Admin { Access::Admin } else { Access::Agency };
-    let body = state.dossiers.page(ListRequest { filter, page, access, today }).await?;
-    Ok(HttpResponse::Ok().content_type(mime::APPLICATION_JSON).body(body))
+    let page = state.dossiers.page(ListRequest { filter, page, access, today }).await?;
+    Ok(crate::routes::list_answer(page))
 }
 
 /// Move a dossier through the workflow (officers).
@@ -88,7 +88,7 @@ pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<I
 /// `request_supplement` (what is missing), `start_processing`, `complete` (after uploading
 /// results), `return_result`, `stop` (reason), `apologize` (`new_due_date` and reason). A move the
 /// workflow does not allow is 409.
-#[utoipa::path(tag = "agency", request_body = TransitionInput, security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+#[utoipa::path(operation_id = "moveDossier", tag = "agency", request_body = TransitionInput, security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
     (status = 200, description = "Moved", body = DossierView),
     (status = 400, description = "Missing reason, note or date", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -117,8 +117,8 @@ pub async fn transition(
 /// Upload a result document.
 ///
 /// Upload a result document (multipart `file`) while the dossier is processed or completed.
-#[utoipa::path(tag = "agency", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")),
-    request_body(content_type = "multipart/form-data", description = "`file`"),
+#[utoipa::path(operation_id = "uploadResult", tag = "agency", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")),
+    request_body(content = crate::openapi::ResultUpload, content_type = "multipart/form-data", description = "`file`"),
     responses(
     (status = 201, description = "Stored", body = AttachmentView),
     (status = 400, description = "No file", body = Problem, content_type = "application/problem+json"),
@@ -186,7 +186,7 @@ pub async fn upload_result(
 }
 
 /// Download a result document (the applicant, or the agency).
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "downloadResult", tag = "dossiers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Dossier id"), ("rid" = String, Path, description = "Result id")),
     responses(
     (status = 200, description = "The file", content_type = "application/octet-stream"),

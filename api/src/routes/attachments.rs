@@ -16,8 +16,8 @@ use crate::state::AppState;
 ///
 /// Attach a document: multipart with `document_id` (the required-document slot) and either
 /// `file`, or `file_id` to reuse a file uploaded before ("declare once").
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")),
-    request_body(content_type = "multipart/form-data", description = "`document_id`, and `file` or `file_id`"),
+#[utoipa::path(operation_id = "uploadAttachment", tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")),
+    request_body(content = crate::openapi::AttachmentUpload, content_type = "multipart/form-data", description = "`document_id`, and `file` or `file_id`"),
     responses(
     (status = 201, description = "Attached", body = AttachmentView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
@@ -132,7 +132,7 @@ pub async fn upload_attachment(
 }
 
 /// Download an attachment of a dossier the caller may see.
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "downloadAttachment", tag = "dossiers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Dossier id"), ("aid" = String, Path, description = "Attachment id")),
     responses(
     (status = 200, description = "The file", content_type = "application/octet-stream"),
@@ -185,7 +185,7 @@ pub async fn download(
 }
 
 /// Remove an attachment while the dossier is editable.
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "deleteAttachment", tag = "dossiers", security(("bearer" = [])),
     params(("id" = String, Path, description = "Dossier id"), ("aid" = String, Path, description = "Attachment id")),
     responses(
     (status = 204, description = "Removed"),

@@ -94,7 +94,7 @@ fn issue_tokens(
 /// Sign in with a username (ID number, tax code, phone, or staff name) and password.
 ///
 /// Five wrong passwords lock the account for 15 minutes.
-#[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
+#[utoipa::path(operation_id = "signIn", tag = "auth", request_body = TokenRequest, responses(
     (status = 200, description = "Signed in", body = TokenResponse),
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Wrong credentials, disabled or locked account", body = Problem, content_type = "application/problem+json"),
@@ -157,7 +157,7 @@ fn bad_refresh() -> ApiError {
 ///
 /// Exchange a refresh token for new tokens. Each refresh token works once; presenting a used one
 /// again revokes every token of its family.
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+#[utoipa::path(operation_id = "refreshToken", tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, description = "New tokens", body = TokenResponse),
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Invalid, expired, reused or revoked token", body = Problem, content_type = "application/problem+json"),
@@ -200,7 +200,7 @@ pub async fn refresh(
 }
 
 /// Sign out: revoke the refresh token's whole family.
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+#[utoipa::path(operation_id = "signOut", tag = "auth", request_body = RefreshRequest, responses(
     (status = 204, description = "Signed out"),
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -240,7 +240,7 @@ pub struct PasswordResetStarted {
 }
 
 /// Ask for a password-reset OTP, sent to the account's phone.
-#[utoipa::path(tag = "auth", request_body = PasswordResetRequest, responses(
+#[utoipa::path(operation_id = "requestPasswordReset", tag = "auth", request_body = PasswordResetRequest, responses(
     (status = 202, description = "If the account exists, a code was sent", body = PasswordResetStarted),
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
@@ -310,7 +310,7 @@ pub struct PasswordResetConfirm {
 }
 
 /// Set a new password with the OTP; every session of the account is signed out.
-#[utoipa::path(tag = "auth", request_body = PasswordResetConfirm, responses(
+#[utoipa::path(operation_id = "confirmPasswordReset", tag = "auth", request_body = PasswordResetConfirm, responses(
     (status = 204, description = "Password changed"),
     (status = 400, description = "Wrong or expired code, or a weak password", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),

@@ -42,7 +42,7 @@ pub struct YearQuery {
 }
 
 /// Days off (and swapped working days) of a year; the current year by default.
-#[utoipa::path(tag = "calendar", params(YearQuery), responses(
+#[utoipa::path(operation_id = "listHolidays", tag = "calendar", params(YearQuery), responses(
     (status = 200, description = "The year's entries", body = Vec<HolidayView>),
     (status = 400, description = "Invalid year", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -82,7 +82,7 @@ pub struct HolidayInput {
 }
 
 /// Add or change a day off (or a swapped working day). Deadlines computed afterwards follow it.
-#[utoipa::path(tag = "calendar", request_body = HolidayInput, security(("bearer" = [])),
+#[utoipa::path(operation_id = "putHoliday", tag = "calendar", request_body = HolidayInput, security(("bearer" = [])),
     params(("date" = String, Path, format = Date, description = "YYYY-MM-DD")), responses(
     (status = 200, description = "Changed", body = HolidayView),
     (status = 201, description = "Added", body = HolidayView),
@@ -113,12 +113,12 @@ pub async fn put_holiday(
     };
     let stored = row.clone();
     let existed = state.db(move |conn| Ok(d::put_holiday(conn, &stored)?)).await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     Ok(if existed { HttpResponse::Ok() } else { HttpResponse::Created() }.json(view(row)))
 }
 
 /// Remove a calendar entry.
-#[utoipa::path(tag = "calendar", security(("bearer" = [])), params(("date" = String, Path, format = Date, description = "YYYY-MM-DD")), responses(
+#[utoipa::path(operation_id = "deleteHoliday", tag = "calendar", security(("bearer" = [])), params(("date" = String, Path, format = Date, description = "YYYY-MM-DD")), responses(
     (status = 204, description = "Removed"),
     (status = 400, description = "Invalid date", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -133,7 +133,7 @@ pub async fn delete_holiday(
 ) -> ApiResult<HttpResponse> {
     let day = parse_date("date", &date).map_err(ApiError::field)?;
     let n = state.db(move |conn| Ok(d::delete_holiday(conn, day)?)).await?;
-    state.cache.invalidate();
+    crate::routes::catalogue_changed(&state).await;
     if n == 0 {
         return Err(ApiError::not_found("ngày nghỉ", "Calendar entry"));
     }
@@ -164,7 +164,7 @@ pub struct DueDate {
 /// Compute a due date in working days.
 ///
 /// The due date `working_days` working days after `start`, skipping weekends and days off.
-#[utoipa::path(tag = "calendar", params(DueDateQuery), responses(
+#[utoipa::path(operation_id = "computeDueDate", tag = "calendar", params(DueDateQuery), responses(
     (status = 200, description = "The due date", body = DueDate),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
 ))]

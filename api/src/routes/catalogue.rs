@@ -14,7 +14,7 @@ use crate::catalogue::{
     agencies_by_procedure, summary_from_row, view_from_row, AgencyView, FieldView, ProcedureSummary, ProcedureView,
 };
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::routes::{etag, filter_key, path_key, Page};
+use crate::routes::{filter_key, path_key, Page};
 use crate::state::AppState;
 
 /// Longest search text accepted.
@@ -94,7 +94,7 @@ impl ProcedureQuery {
 ///
 /// `q` matches the name and code whatever the Vietnamese marks and case: `dang ky khai sinh` finds
 /// "Đăng ký khai sinh". Best matches come first; filters combine with the search.
-#[utoipa::path(tag = "catalogue", params(ProcedureQuery), responses(
+#[utoipa::path(operation_id = "listProcedures", tag = "catalogue", params(ProcedureQuery), responses(
     (status = 200, description = "A page of procedures", body = Page<ProcedureSummary>),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
@@ -106,10 +106,10 @@ pub async fn list_procedures(
     query: web::Query<ProcedureQuery>,
 ) -> ApiResult<HttpResponse> {
     let key = format!("s:{}", req.query_string());
-    if let Some(hit) = state.cache.get(&key) {
-        return Ok(json_bytes(hit.body, None));
-    }
     let stamp = state.cache.stamp_now();
+    if let Some(hit) = state.cache.get(&key) {
+        return Ok(json_bytes(hit.body, Some(catalogue_etag(stamp.0))));
+    }
     let (filter, page) = query.into_inner().into_filter()?;
     let result = state
         .read(move |conn| {
@@ -132,13 +132,28 @@ pub async fn list_procedures(
         .await?;
     let body = Bytes::from(serde_json::to_vec(&result).map_err(|_| ApiError::internal())?);
     state.cache.put(key, stamp, body.clone(), None);
-    Ok(json_bytes(body, None))
+    Ok(json_bytes(body, Some(catalogue_etag(stamp.0))))
 }
+
+/// The ETag of a catalogue answer that shows many records: the catalogue's version, which every
+/// change to procedures, agencies, fields and holidays moves.
+pub fn catalogue_etag(version: i64) -> String {
+    format!("W/\"catalogue-{version}\"")
+}
+
+/// A catalogue answer read after the catalogue's version `stamp` was seen.
+fn catalogue_json<T: Serialize>(stamp: i64, value: &T) -> ApiResult<HttpResponse> {
+    let body = Bytes::from(serde_json::to_vec(value).map_err(|_| ApiError::internal())?);
+    Ok(json_bytes(body, Some(catalogue_etag(stamp))))
+}
+
+/// How long clients may keep a catalogue answer before asking again (with its ETag).
+pub const CATALOGUE_CACHE: &str = "public, max-age=60";
 
 /// A JSON answer from bytes already serialised (and cached).
 fn json_bytes(body: Bytes, etag: Option<String>) -> HttpResponse {
     let mut res = HttpResponse::Ok();
-    res.content_type("application/json");
+    res.content_type("application/json").insert_header((header::CACHE_CONTROL, CATALOGUE_CACHE));
     if let Some(tag) = etag {
         res.insert_header((header::ETAG, tag));
     }
@@ -161,7 +176,7 @@ fn procedure_view(conn: &mut dvc_persistence::DbConn, id_or_code: &str) -> ApiRe
 /// One procedure, by id or by code.
 ///
 /// One procedure, by id or by code (`1.001193`).
-#[utoipa::path(tag = "catalogue", params(("id" = String, Path, description = "Procedure id (UUID) or code")), responses(
+#[utoipa::path(operation_id = "getProcedure", tag = "catalogue", params(("id" = String, Path, description = "Procedure id (UUID) or code")), responses(
     (status = 200, description = "The procedure", body = ProcedureView, headers(("ETag" = String))),
     (status = 404, description = "No such procedure", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -174,7 +189,7 @@ pub async fn get_procedure(state: web::Data<AppState>, id: web::Path<String>) ->
     }
     let stamp = state.cache.stamp_now();
     let view = state.read(move |conn| procedure_view(conn, &id)).await?;
-    let tag = etag(&view.summary.id, view.version);
+    let tag = crate::page::shown_etag(&view.summary.id, view.version, stamp.0);
     let body = Bytes::from(serde_json::to_vec(&view).map_err(|_| ApiError::internal())?);
     state.cache.put(key, stamp, body.clone(), Some(tag.clone()));
     Ok(json_bytes(body, Some(tag)))
@@ -184,7 +199,7 @@ pub async fn get_procedure(state: web::Data<AppState>, id: web::Path<String>) ->
 ///
 /// The form lists a line for each field of the procedure's online form, required ones marked;
 /// filled by hand, signed and scanned (PDF or an image), it is attached like any other document.
-#[utoipa::path(tag = "catalogue", params(
+#[utoipa::path(operation_id = "downloadForm", tag = "catalogue", params(
     ("id" = String, Path, description = "Procedure id or code"),
     ("form_id" = String, Path, description = "Form id"),
 ), responses(
@@ -228,11 +243,12 @@ pub async fn download_form(state: web::Data<AppState>, path: web::Path<(String, 
 }
 
 /// All fields (lĩnh vực).
-#[utoipa::path(tag = "catalogue", responses((status = 200, description = "Fields", body = Vec<FieldView>)))]
+#[utoipa::path(operation_id = "listFields", tag = "catalogue", responses((status = 200, description = "Fields", body = Vec<FieldView>)))]
 #[get("/fields")]
-pub async fn list_fields(state: web::Data<AppState>) -> ApiResult<web::Json<Vec<FieldView>>> {
+pub async fn list_fields(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let stamp = state.cache.stamp_now().0;
     let rows = state.db(|conn| Ok(q::list_fields(conn)?)).await?;
-    Ok(web::Json(rows.into_iter().map(FieldView::from).collect()))
+    catalogue_json(stamp, &rows.into_iter().map(FieldView::from).collect::<Vec<_>>())
 }
 
 /// Filters of the agency list.
@@ -254,15 +270,13 @@ pub struct AgencyQuery {
 }
 
 /// Agencies that handle procedures.
-#[utoipa::path(tag = "catalogue", params(AgencyQuery), responses(
+#[utoipa::path(operation_id = "listAgencies", tag = "catalogue", params(AgencyQuery), responses(
     (status = 200, description = "A page of agencies", body = Page<AgencyView>),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/agencies")]
-pub async fn list_agencies(
-    state: web::Data<AppState>,
-    query: web::Query<AgencyQuery>,
-) -> ApiResult<web::Json<Page<AgencyView>>> {
+pub async fn list_agencies(state: web::Data<AppState>, query: web::Query<AgencyQuery>) -> ApiResult<HttpResponse> {
+    let stamp = state.cache.stamp_now().0;
     let query = query.into_inner();
     let mut errors = Vec::new();
     let page = PageRequest::parse(query.page.as_deref(), query.per_page.as_deref()).unwrap_or_else(|mut e| {
@@ -290,21 +304,22 @@ pub async fn list_agencies(
             Ok(Page::new(items, total, page))
         })
         .await?;
-    Ok(web::Json(result))
+    catalogue_json(stamp, &result)
 }
 
 /// One agency.
-#[utoipa::path(tag = "catalogue", params(("id" = String, Path, description = "Agency id")), responses(
+#[utoipa::path(operation_id = "getAgency", tag = "catalogue", params(("id" = String, Path, description = "Agency id")), responses(
     (status = 200, description = "The agency", body = AgencyView),
     (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/agencies/{id}")]
-pub async fn get_agency(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<AgencyView>> {
+pub async fn get_agency(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let stamp = state.cache.stamp_now().0;
     let id = path_key(id.into_inner(), "cơ quan", "Agency")?;
     let row = state
         .db(move |conn| q::find_agency(conn, &id)?.ok_or_else(|| ApiError::not_found("cơ quan", "Agency")))
         .await?;
-    Ok(web::Json(AgencyView::from_row(row)?))
+    catalogue_json(stamp, &AgencyView::from_row(row)?)
 }
 
 /// An administrative unit in force since 1 July 2025.
@@ -332,7 +347,7 @@ pub struct AdminUnitQuery {
 }
 
 /// Provinces, or the communes of a province.
-#[utoipa::path(tag = "catalogue", params(AdminUnitQuery), responses(
+#[utoipa::path(operation_id = "listAdminUnits", tag = "catalogue", params(AdminUnitQuery), responses(
     (status = 200, description = "Units", body = Vec<AdminUnitView>),
     (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -340,7 +355,8 @@ pub struct AdminUnitQuery {
 pub async fn list_admin_units(
     state: web::Data<AppState>,
     query: web::Query<AdminUnitQuery>,
-) -> ApiResult<web::Json<Vec<AdminUnitView>>> {
+) -> ApiResult<HttpResponse> {
+    let stamp = state.cache.stamp_now().0;
     let parent = filter_key(query.into_inner().parent_code);
     let rows = state
         .db(move |conn| {
@@ -352,17 +368,17 @@ pub async fn list_admin_units(
             Ok(q::list_admin_units(conn, parent.as_deref())?)
         })
         .await?;
-    Ok(web::Json(
-        rows.into_iter()
-            .map(|r| AdminUnitView {
-                code: r.code,
-                name: r.name,
-                unit_type: r.unit_type,
-                level: r.level,
-                parent_code: r.parent_code,
-            })
-            .collect(),
-    ))
+    let units: Vec<AdminUnitView> = rows
+        .into_iter()
+        .map(|r| AdminUnitView {
+            code: r.code,
+            name: r.name,
+            unit_type: r.unit_type,
+            level: r.level,
+            parent_code: r.parent_code,
+        })
+        .collect();
+    catalogue_json(stamp, &units)
 }
 
 /// A service level and the online mode it corresponds to.
@@ -376,13 +392,14 @@ pub struct ServiceLevelView {
 }
 
 /// The four service levels (Circular 26/2009/TT-BTTTT) mapped to Decree 42/2022's online modes.
-#[utoipa::path(tag = "catalogue", responses((status = 200, description = "Levels", body = Vec<ServiceLevelView>)))]
+#[utoipa::path(operation_id = "listServiceLevels", tag = "catalogue", responses((status = 200, description = "Levels", body = Vec<ServiceLevelView>)))]
 #[get("/service-levels")]
-pub async fn list_service_levels() -> web::Json<Vec<ServiceLevelView>> {
-    web::Json(
-        service_level_descriptions()
-            .into_iter()
-            .map(|(level, online, vi, en)| ServiceLevelView { level, online, description_vi: vi, description_en: en })
-            .collect(),
-    )
+pub async fn list_service_levels() -> ApiResult<HttpResponse> {
+    let levels: Vec<ServiceLevelView> = service_level_descriptions()
+        .into_iter()
+        .map(|(level, online, vi, en)| ServiceLevelView { level, online, description_vi: vi, description_en: en })
+        .collect();
+    // Fixed by law, not by the catalogue: one tag for as long as this build serves.
+    let body = Bytes::from(serde_json::to_vec(&levels).map_err(|_| ApiError::internal())?);
+    Ok(json_bytes(body, Some(format!("W/\"service-levels-{}\"", env!("CARGO_PKG_VERSION")))))
 }

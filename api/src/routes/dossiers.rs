@@ -77,7 +77,7 @@ fn respond((tag, view): (String, DossierView)) -> HttpResponse {
 ///
 /// Start a draft for a procedure offered online (level 3 and up); the applicant block is
 /// prefilled from the profile.
-#[utoipa::path(tag = "dossiers", request_body = NewDossier, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createDossier", tag = "dossiers", request_body = NewDossier, security(("bearer" = [])), responses(
     (status = 201, description = "Draft created", body = DossierView),
     (status = 400, description = "Invalid input, or the form breaks the procedure's schema", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -105,7 +105,7 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
 }
 
 /// One dossier: its owner, the handling agency's staff and administrators see it; others get 404.
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+#[utoipa::path(operation_id = "getDossier", tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
     (status = 200, description = "The dossier", body = DossierView, headers(("ETag" = String))),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not used: other people's dossiers are 404", body = Problem, content_type = "application/problem+json"),
@@ -127,7 +127,7 @@ pub struct DossierPatch {
 }
 
 /// Change the form or the delivery of a draft (or during a supplement request).
-#[utoipa::path(tag = "dossiers", request_body = DossierPatch, security(("bearer" = [])),
+#[utoipa::path(operation_id = "updateDossier", tag = "dossiers", request_body = DossierPatch, security(("bearer" = [])),
     params(("id" = String, Path, description = "Dossier id"), ("If-Match" = Option<String>, Header, description = "ETag read before")),
     responses(
     (status = 200, description = "Updated", body = DossierView),
@@ -157,7 +157,7 @@ pub async fn patch_dossier(
 }
 
 /// Submit a draft (a code is assigned), or resubmit after a supplement request.
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+#[utoipa::path(operation_id = "submitDossier", tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
     (status = 200, description = "Submitted", body = DossierView),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
@@ -181,7 +181,7 @@ pub struct WithdrawRequest {
 }
 
 /// Withdraw a submitted dossier.
-#[utoipa::path(tag = "dossiers", request_body = WithdrawRequest, security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+#[utoipa::path(operation_id = "withdrawDossier", tag = "dossiers", request_body = WithdrawRequest, security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
     (status = 200, description = "Withdrawn", body = DossierView),
     (status = 400, description = "A reason is required", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),

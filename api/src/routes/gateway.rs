@@ -100,7 +100,7 @@ async fn handle_ipn(
 /// VNPay's payment notification (IPN), as a GET.
 ///
 /// VNPay's IPN (server to server), as VNPay sends it: a signed GET. Answers `RspCode`.
-#[utoipa::path(tag = "payments", params(("provider" = String, Path, description = "`vnpay`")), responses(
+#[utoipa::path(operation_id = "paymentCallbackGet", tag = "payments", params(("provider" = String, Path, description = "`vnpay`")), responses(
     (status = 200, description = "The gateway's answer", body = IpnAnswer),
     (status = 404, description = "Unknown or disabled provider", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -116,8 +116,8 @@ pub async fn callback_get(
 /// VNPay's payment notification (IPN), as a form POST.
 ///
 /// The same IPN, posted as a form. Answers `RspCode`.
-#[utoipa::path(tag = "payments", params(("provider" = String, Path, description = "`vnpay`")),
-    request_body(content_type = "application/x-www-form-urlencoded", description = "`vnp_*` parameters"),
+#[utoipa::path(operation_id = "paymentCallbackPost", tag = "payments", params(("provider" = String, Path, description = "`vnpay`")),
+    request_body(content = crate::openapi::VnpayNotification, content_type = "application/x-www-form-urlencoded", description = "The `vnp_` parameters and their signature"),
     responses(
     (status = 200, description = "The gateway's answer", body = IpnAnswer),
     (status = 404, description = "Unknown or disabled provider", body = Problem, content_type = "application/problem+json"),
@@ -138,7 +138,7 @@ pub async fn callback_post(
 ///
 /// Where VNPay sends the payer back: the signature is checked (400 when bad) and the payment's
 /// state is shown. It changes nothing: only the IPN settles a payment.
-#[utoipa::path(tag = "payments", responses(
+#[utoipa::path(operation_id = "vnpayReturn", tag = "payments", responses(
     (status = 200, description = "The payment's state", body = PaymentView),
     (status = 400, description = "Bad signature", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "Unknown payment or provider disabled", body = Problem, content_type = "application/problem+json"),
@@ -198,7 +198,7 @@ pub struct Reconciliation {
 }
 
 /// Payments of a day (Vietnam time) per provider and state, with what does not add up.
-#[utoipa::path(tag = "admin", params(ReconciliationQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getPaymentReconciliation", tag = "admin", params(ReconciliationQuery), security(("bearer" = [])), responses(
     (status = 200, description = "The day's reconciliation", body = Reconciliation),
     (status = 400, description = "Invalid date", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),

@@ -105,7 +105,7 @@ async fn load(state: &AppState, id: String) -> ApiResult<AccountRow> {
 }
 
 /// Who is signed in, with the profile that prefills dossiers.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getMe", tag = "accounts", security(("bearer" = [])), responses(
     (status = 200, description = "The account", body = MeView, headers(("ETag" = String))),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not used: every signed-in account may read itself", body = Problem, content_type = "application/problem+json"),
@@ -181,7 +181,7 @@ fn check_address(
 /// Update the profile.
 ///
 /// Update the profile (email, phone, address). `If-Match` with a stale ETag gives 412.
-#[utoipa::path(tag = "accounts", request_body = MePatch, security(("bearer" = [])),
+#[utoipa::path(operation_id = "updateMe", tag = "accounts", request_body = MePatch, security(("bearer" = [])),
     params(("If-Match" = Option<String>, Header, description = "ETag read before")),
     responses(
     (status = 200, description = "Updated", body = MeView),

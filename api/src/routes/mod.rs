@@ -97,6 +97,28 @@ pub fn agency_ids(conn: &mut dvc_persistence::DbConn, field: &str, keys: &[Strin
     Ok(ids)
 }
 
+/// After this server changed the catalogue: its own cached answers go at once, and it learns the
+/// catalogue's new version now rather than at the next poll, so that the ETags it gives name what
+/// it serves.
+pub async fn catalogue_changed(state: &crate::state::AppState) {
+    state.cache.invalidate();
+    match state.db(|conn| Ok(dvc_persistence::catalogue::version(conn)?)).await {
+        Ok(version) => state.cache.observe(version),
+        Err(e) => tracing::warn!(error = %e, "the catalogue's version is learnt at the next poll"),
+    }
+}
+
+/// A page of personal dossiers: never stored by shared caches, and with the ETag of its list so
+/// that an app that keeps its own copy asks with `If-None-Match` and gets 304 while nothing changed.
+pub fn list_answer(page: crate::dossier::lists::ListPage) -> actix_web::HttpResponse {
+    let mut res = actix_web::HttpResponse::Ok();
+    res.content_type(mime::APPLICATION_JSON).insert_header((header::CACHE_CONTROL, "private, no-store"));
+    if let Some(tag) = page.etag {
+        res.insert_header((header::ETAG, tag));
+    }
+    res.body(page.body)
+}
+
 /// The `If-Match` header, read before the request moves to a database thread.
 pub fn if_match(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::IF_MATCH).map(|v| v.to_str().unwrap_or("").to_string())

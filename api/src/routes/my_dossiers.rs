@@ -28,7 +28,7 @@ pub struct MyDossiersQuery {
 }
 
 /// The signed-in applicant's dossiers, newest first.
-#[utoipa::path(tag = "dossiers", params(MyDossiersQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listMyDossiers", tag = "dossiers", params(MyDossiersQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of dossiers", body = Page<DossierView>),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -48,8 +48,8 @@ pub async fn my_dossiers(
     }
     let filter = DossierFilter { applicant_id: Some(me.id().to_string()), status, ..Default::default() };
     let request = ListRequest { filter, page, access: Access::Owner, today: state.clock.today() };
-    let body = state.dossiers.page(request).await?;
-    Ok(HttpResponse::Ok().content_type(mime::APPLICATION_JSON).body(body))
+    let page = state.dossiers.page(request).await?;
+    Ok(crate::routes::list_answer(page))
 }
 
 /// Counts of the applicant's dossiers.
@@ -71,7 +71,7 @@ pub struct Summary {
 }
 
 /// How many of the applicant's dossiers are in each state.
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "getMySummary", tag = "dossiers", security(("bearer" = [])), responses(
     (status = 200, description = "Counts", body = Summary),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not used: every account sums its own", body = Problem, content_type = "application/problem+json"),
@@ -133,7 +133,7 @@ pub struct PageQuery {
 /// The applicant's reusable documents.
 ///
 /// The applicant's documents ("declare once"): attach them to another dossier with `file_id`.
-#[utoipa::path(tag = "dossiers", params(PageQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listMyDocuments", tag = "dossiers", params(PageQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of documents", body = Page<MyDocument>),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),

@@ -84,7 +84,7 @@ pub struct FeesView {
 }
 
 /// What the dossier owes and what was paid.
-#[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+#[utoipa::path(operation_id = "getDossierFees", tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
     (status = 200, description = "Fees", body = FeesView),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not used: other people's dossiers are 404", body = Problem, content_type = "application/problem+json"),
@@ -124,7 +124,7 @@ pub struct NewPayment {
 ///
 /// Start paying what the dossier owes now: the fees due before processing once submitted, the
 /// rest once processed. Send an `Idempotency-Key` to retry safely.
-#[utoipa::path(tag = "payments", request_body = NewPayment, security(("bearer" = [])),
+#[utoipa::path(operation_id = "createPayment", tag = "payments", request_body = NewPayment, security(("bearer" = [])),
     params(("id" = String, Path, description = "Dossier id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry key")),
     responses(
     (status = 201, description = "Payment started", body = PaymentView),
@@ -252,7 +252,7 @@ fn load_payment(conn: &mut DbConn, me: &Principal, id: &str) -> Result<(PaymentR
 }
 
 /// One payment (its applicant and the agency's staff only).
-#[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
+#[utoipa::path(operation_id = "getPayment", tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
     (status = 200, description = "The payment", body = PaymentView),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not used: other people's payments are 404", body = Problem, content_type = "application/problem+json"),
@@ -270,7 +270,7 @@ pub async fn get_payment(
 }
 
 /// The VietQR of a payment as a PNG image, for a bank app to scan.
-#[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
+#[utoipa::path(operation_id = "getPaymentVietqr", tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
     (status = 200, description = "PNG image", content_type = "image/png"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not used: other people's payments are 404", body = Problem, content_type = "application/problem+json"),
@@ -339,7 +339,7 @@ fn payment_event(dossier: &Dossier, step: Step, role: &str, data: serde_json::Va
 }
 
 /// Sandbox mode only: settle a sandbox payment as if the bank had confirmed it.
-#[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
+#[utoipa::path(operation_id = "completeSandboxPayment", tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
     (status = 200, description = "Paid", body = PaymentView),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not the applicant", body = Problem, content_type = "application/problem+json"),
@@ -404,7 +404,7 @@ pub struct RefundRequest {
 }
 
 /// Refund a paid payment (an administrator, or an officer of the dossier's agency); recorded.
-#[utoipa::path(tag = "payments", request_body = RefundRequest, security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
+#[utoipa::path(operation_id = "refundPayment", tag = "payments", request_body = RefundRequest, security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
     (status = 200, description = "Refunded", body = PaymentView),
     (status = 400, description = "A reason is required", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),

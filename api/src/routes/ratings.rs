@@ -65,7 +65,7 @@ impl From<RatingRow> for RatingView {
 ///
 /// Rate how a dossier was handled: its applicant only, once, after the agency finished with it
 /// (returned, rejected or stopped).
-#[utoipa::path(tag = "feedback", request_body = NewRating, security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+#[utoipa::path(operation_id = "rateDossier", tag = "feedback", request_body = NewRating, security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
     (status = 201, description = "Rated", body = RatingView),
     (status = 400, description = "A score outside 1–5, or an invalid comment", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -144,7 +144,7 @@ pub async fn rate(
 }
 
 /// The rating of a dossier, for its applicant, the agency and administrators.
-#[utoipa::path(tag = "feedback", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+#[utoipa::path(operation_id = "getRating", tag = "feedback", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
     (status = 200, description = "The rating", body = RatingView),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not used: others are told it does not exist", body = Problem, content_type = "application/problem+json"),

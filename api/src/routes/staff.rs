@@ -57,7 +57,7 @@ fn staff_view(a: AccountRow) -> StaffView {
 }
 
 /// Create an officer of an agency, or an administrator.
-#[utoipa::path(tag = "admin", request_body = StaffInput, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createStaff", tag = "admin", request_body = StaffInput, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = StaffView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -142,7 +142,7 @@ pub struct StaffQuery {
 }
 
 /// Staff accounts, newest first.
-#[utoipa::path(tag = "admin", params(StaffQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listStaff", tag = "admin", params(StaffQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of staff", body = Page<StaffView>),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -187,7 +187,7 @@ async fn set_disabled(state: &AppState, admin: &Admin, id: String, disabled: boo
 }
 
 /// Disable a staff account: it can no longer sign in or refresh.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Account id")), responses(
+#[utoipa::path(operation_id = "disableStaff", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Account id")), responses(
     (status = 200, description = "Disabled", body = StaffView),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
@@ -204,7 +204,7 @@ pub async fn disable_staff(
 }
 
 /// Enable a staff account again.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Account id")), responses(
+#[utoipa::path(operation_id = "enableStaff", tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Account id")), responses(
     (status = 200, description = "Enabled", body = StaffView),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),

@@ -372,7 +372,7 @@ fn respond(req: &HttpRequest, report: StatisticsReport, filename: &str) -> HttpR
 ///
 /// Service quality across all agencies, one row per agency (or procedure, or field). Public, as the
 /// portal publishes it. `Accept: text/csv` gives the same as a spreadsheet.
-#[utoipa::path(tag = "statistics", params(StatisticsQuery), responses(
+#[utoipa::path(operation_id = "getStatisticsSummary", tag = "statistics", params(StatisticsQuery), responses(
     (status = 200, description = "The report", content((StatisticsReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid period or grouping", body = Problem, content_type = "application/problem+json"),
 ))]
@@ -400,7 +400,7 @@ fn known_agency(conn: &mut DbConn, key: &str) -> Result<String, ApiError> {
 ///
 /// Service quality of one agency, optionally per procedure or field. `Accept: text/csv` gives
 /// the same as a spreadsheet.
-#[utoipa::path(tag = "statistics", params(("id" = String, Path, description = "Agency id"), StatisticsQuery), responses(
+#[utoipa::path(operation_id = "getAgencyStatistics", tag = "statistics", params(("id" = String, Path, description = "Agency id"), StatisticsQuery), responses(
     (status = 200, description = "The report", content((StatisticsReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid period or grouping", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
@@ -438,7 +438,7 @@ pub struct ChartQuery {
 }
 
 /// Monthly dossiers received, finished on time and finished late, drawn as an SVG bar chart.
-#[utoipa::path(tag = "statistics", params(("id" = String, Path, description = "Agency id"), ChartQuery), responses(
+#[utoipa::path(operation_id = "getAgencyStatisticsChart", tag = "statistics", params(("id" = String, Path, description = "Agency id"), ChartQuery), responses(
     (status = 200, description = "An SVG image", body = String, content_type = "image/svg+xml"),
     (status = 400, description = "Invalid period", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),

@@ -27,7 +27,7 @@ pub struct HistoryEntry {
 }
 
 /// The timeline of a dossier.
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
+#[utoipa::path(operation_id = "getDossierHistory", tag = "dossiers", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")), responses(
     (status = 200, description = "Oldest first", body = Vec<HistoryEntry>),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not used: other people's dossiers are 404", body = Problem, content_type = "application/problem+json"),
@@ -67,7 +67,7 @@ pub struct LookupQuery {
 }
 
 /// Track a dossier by its code, without signing in.
-#[utoipa::path(tag = "dossiers", params(LookupQuery), responses(
+#[utoipa::path(operation_id = "trackDossier", tag = "dossiers", params(LookupQuery), responses(
     (status = 200, description = "The dossier's progress", body = PublicDossier),
     (status = 400, description = "No code given", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No dossier with this code", body = Problem, content_type = "application/problem+json"),

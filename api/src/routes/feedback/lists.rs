@@ -64,7 +64,7 @@ async fn list_for(
 }
 
 /// The signed-in account's own complaints, reflections and support requests, newest first.
-#[utoipa::path(tag = "feedback", params(FeedbackQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listMyFeedback", tag = "feedback", params(FeedbackQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of feedback", body = Page<FeedbackView>),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -82,7 +82,7 @@ pub async fn mine(
 }
 
 /// The agency's queue: new feedback first, then oldest first.
-#[utoipa::path(tag = "feedback", params(FeedbackQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listAgencyFeedback", tag = "feedback", params(FeedbackQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of feedback", body = Page<FeedbackView>),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -117,7 +117,7 @@ pub struct PublicQuery {
 }
 
 /// Answered reflections and recommendations, latest answer first, without their authors.
-#[utoipa::path(tag = "feedback", params(PublicQuery), responses(
+#[utoipa::path(operation_id = "listPublicFeedback", tag = "feedback", params(PublicQuery), responses(
     (status = 200, description = "A page of answered reflections", body = Page<PublicFeedback>),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
 ))]

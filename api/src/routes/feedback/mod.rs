@@ -265,7 +265,7 @@ fn route(
 /// File a complaint (`complaint`: about a procedure or your own dossier), a reflection or
 /// recommendation (`reflection`), or a support request (`support_request`). It gets a code and goes
 /// to the responsible agency.
-#[utoipa::path(tag = "feedback", request_body = NewFeedback, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createFeedback", tag = "feedback", request_body = NewFeedback, security(("bearer" = [])), responses(
     (status = 201, description = "Filed", body = FeedbackView),
     (status = 400, description = "Invalid input, or an unknown procedure, agency or dossier code", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -357,7 +357,7 @@ fn record(
 }
 
 /// A piece of feedback: its author, the agency it was routed to and administrators only.
-#[utoipa::path(tag = "feedback", security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+#[utoipa::path(operation_id = "getFeedback", tag = "feedback", security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
     (status = 200, description = "The feedback and its history", body = FeedbackView),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not used: others are told it does not exist", body = Problem, content_type = "application/problem+json"),

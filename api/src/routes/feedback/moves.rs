@@ -85,9 +85,9 @@ fn notify_author(conn: &mut DbConn, row: &FeedbackRow, at: chrono::NaiveDateTime
 }
 
 macro_rules! feedback_move {
-    ($(#[$doc:meta])* $name:ident, $path:literal, $action:expr, $ok:literal, $who:literal) => {
+    ($(#[$doc:meta])* $name:ident, $id:literal, $path:literal, $action:expr, $ok:literal, $who:literal) => {
         $(#[$doc])*
-        #[utoipa::path(tag = "feedback", security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+        #[utoipa::path(operation_id = $id, tag = "feedback", security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
             (status = 200, description = $ok, body = FeedbackView),
             (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
             (status = 403, description = $who, body = Problem, content_type = "application/problem+json"),
@@ -105,15 +105,15 @@ feedback_move!(
     /// An officer takes up a new piece of feedback.
     ///
     /// Its state goes from `new` to `in_progress`.
-    start, "/feedback/{id}/start", FeedbackAction::Start, "In progress", "Only the agency takes feedback up"
+    start, "startFeedback", "/feedback/{id}/start", FeedbackAction::Start, "In progress", "Only the agency takes feedback up"
 );
 feedback_move!(
     /// Close an answered piece of feedback: its author accepts the answer, or the agency closes it.
-    close, "/feedback/{id}/close", FeedbackAction::Close, "Closed", "Not the author nor the agency"
+    close, "closeFeedback", "/feedback/{id}/close", FeedbackAction::Close, "Closed", "Not the author nor the agency"
 );
 
 /// An officer of the agency answers; the author is notified (SMS or e-mail).
-#[utoipa::path(tag = "feedback", request_body = FeedbackNote, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+#[utoipa::path(operation_id = "answerFeedback", tag = "feedback", request_body = FeedbackNote, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
     (status = 200, description = "Answered", body = FeedbackView),
     (status = 400, description = "The answer (`content`) is missing or invalid", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -136,7 +136,7 @@ pub async fn answer(
 /// Reopen an answered piece of feedback.
 ///
 /// The author reopens an answer they are not satisfied with (once), saying why in `content`.
-#[utoipa::path(tag = "feedback", request_body = FeedbackNote, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+#[utoipa::path(operation_id = "reopenFeedback", tag = "feedback", request_body = FeedbackNote, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
     (status = 200, description = "Back in progress", body = FeedbackView),
     (status = 400, description = "Invalid reason", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -165,7 +165,7 @@ pub struct FeedbackPatch {
 }
 
 /// The author allows or withdraws publication of the answer.
-#[utoipa::path(tag = "feedback", request_body = FeedbackPatch, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
+#[utoipa::path(operation_id = "updateFeedback", tag = "feedback", request_body = FeedbackPatch, security(("bearer" = [])), params(("id" = String, Path, description = "Feedback id")), responses(
     (status = 200, description = "Updated", body = FeedbackView),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),

@@ -60,7 +60,7 @@ pub struct SyncQuery {
 /// Dossiers of the client's agencies in the order they last changed. Paging with `after` never
 /// skips or repeats a dossier, even while others are being written; a dossier that changes again
 /// comes again, later in the order.
-#[utoipa::path(tag = "integration", params(SyncQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "syncDossiers", tag = "integration", params(SyncQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of dossiers", body = Feed<DossierView>),
     (status = 400, description = "Invalid filter or cursor", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "No valid client token", body = Problem, content_type = "application/problem+json"),
@@ -140,7 +140,7 @@ pub struct EventsQuery {
 /// Every dossier, payment and feedback event of the client's agencies, in commit order. An
 /// event appears only once every transaction that started before it has finished, so a cursor
 /// never passes an event that is still to come.
-#[utoipa::path(tag = "integration", params(EventsQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listEvents", tag = "integration", params(EventsQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of events", body = Feed<FeedEvent>),
     (status = 400, description = "Invalid cursor or limit", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "No valid client token", body = Problem, content_type = "application/problem+json"),

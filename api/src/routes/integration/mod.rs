@@ -91,7 +91,7 @@ fn client_not_found() -> ApiError {
 }
 
 /// Register a one-stop system; the answer holds its secret, shown this once.
-#[utoipa::path(tag = "integration", request_body = NewClient, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createIntegrationClient", tag = "integration", request_body = NewClient, security(("bearer" = [])), responses(
     (status = 201, description = "Created", body = ClientCredentials),
     (status = 400, description = "Invalid name or unknown agencies", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -155,7 +155,7 @@ pub struct PageQuery {
 }
 
 /// The integration clients, oldest first.
-#[utoipa::path(tag = "integration", params(PageQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listIntegrationClients", tag = "integration", params(PageQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of clients", body = Page<ClientView>),
     (status = 400, description = "Invalid paging", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -176,7 +176,7 @@ pub async fn list_clients(
 }
 
 /// Issue a new secret; the old one and tokens issued with it stop working at once.
-#[utoipa::path(tag = "integration", security(("bearer" = [])), params(("id" = String, Path, description = "Client id")), responses(
+#[utoipa::path(operation_id = "rotateIntegrationClientSecret", tag = "integration", security(("bearer" = [])), params(("id" = String, Path, description = "Client id")), responses(
     (status = 200, description = "The new secret, shown once", body = ClientCredentials),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
@@ -218,7 +218,7 @@ pub async fn rotate_secret(
 }
 
 /// Revoke a client: its secret, tokens and webhooks stop working.
-#[utoipa::path(tag = "integration", security(("bearer" = [])), params(("id" = String, Path, description = "Client id")), responses(
+#[utoipa::path(operation_id = "revokeIntegrationClient", tag = "integration", security(("bearer" = [])), params(("id" = String, Path, description = "Client id")), responses(
     (status = 200, description = "Revoked", body = ClientView),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
@@ -302,7 +302,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
 ///
 /// Exchange client credentials for a short-lived bearer token (RFC 6749 §4.4). Errors follow
 /// RFC 6749 §5.2 (`{"error", "error_description"}`), not problem+json.
-#[utoipa::path(tag = "integration",
+#[utoipa::path(operation_id = "issueClientToken", tag = "integration",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
     (status = 200, description = "A token", body = ClientToken),

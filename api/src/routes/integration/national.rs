@@ -174,7 +174,7 @@ fn national(conn: &mut DbConn, row: Dossier) -> Result<NationalDossier, ApiError
 }
 
 /// A dossier of the client's agencies in the national portal's exchange format.
-#[utoipa::path(tag = "integration", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
+#[utoipa::path(operation_id = "getNationalDossier", tag = "integration", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, description = "The dossier", body = NationalDossier),
     (status = 401, description = "No valid client token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an integration client", body = Problem, content_type = "application/problem+json"),

@@ -19,7 +19,7 @@ pub(crate) fn client_dossier(conn: &mut DbConn, client: &ClientRow, code: &str) 
 /// Move a dossier through the same workflow officers use. Send an `Idempotency-Key`: a retry with
 /// the same key and body gets the first answer and changes nothing; the same key with another
 /// body is 422.
-#[utoipa::path(tag = "integration", request_body = TransitionInput, security(("bearer" = [])),
+#[utoipa::path(operation_id = "moveDossierByCode", tag = "integration", request_body = TransitionInput, security(("bearer" = [])),
     params(("code" = String, Path, description = "Dossier code"), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
     (status = 200, description = "Moved", body = DossierView),
@@ -157,7 +157,7 @@ fn check_counter(input: &CounterDossier) -> Result<(Channel, DossierStatus, Opti
 ///
 /// Register, or bring up to date, a dossier received at a counter or by post, so that its
 /// applicant can track it by code like any other. 201 when new, 200 when updated.
-#[utoipa::path(tag = "integration", request_body = CounterDossier, security(("bearer" = [])),
+#[utoipa::path(operation_id = "registerCounterDossier", tag = "integration", request_body = CounterDossier, security(("bearer" = [])),
     params(("code" = String, Path, description = "Dossier code, `<agency code>-<yyMMdd>-<NNNN>`")),
     responses(
     (status = 200, description = "Updated", body = DossierView),

@@ -42,7 +42,7 @@ fn webhook_not_found() -> ApiError {
 /// Register a webhook. Deliveries are POSTs of the event JSON with `X-DVC-Signature:
 /// t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`, `X-DVC-Event` and `X-DVC-Delivery`;
 /// a 2xx answer ends it, anything else is retried with exponential backoff for a day.
-#[utoipa::path(tag = "integration", request_body = NewWebhook, security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "createWebhook", tag = "integration", request_body = NewWebhook, security(("bearer" = [])), responses(
     (status = 201, description = "Registered", body = WebhookView),
     (status = 400, description = "Invalid URL, event types or secret", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "No valid client token", body = Problem, content_type = "application/problem+json"),
@@ -109,7 +109,7 @@ pub async fn create_webhook(
 }
 
 /// The client's webhooks.
-#[utoipa::path(tag = "integration", security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listWebhooks", tag = "integration", security(("bearer" = [])), responses(
     (status = 200, description = "The webhooks", body = Vec<WebhookView>),
     (status = 401, description = "No valid client token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an integration client", body = Problem, content_type = "application/problem+json"),
@@ -129,7 +129,7 @@ fn own_webhook(conn: &mut DbConn, client: &ClientRow, id: &str) -> Result<Webhoo
 }
 
 /// Remove a webhook and its delivery history.
-#[utoipa::path(tag = "integration", security(("bearer" = [])), params(("id" = String, Path, description = "Webhook id")), responses(
+#[utoipa::path(operation_id = "deleteWebhook", tag = "integration", security(("bearer" = [])), params(("id" = String, Path, description = "Webhook id")), responses(
     (status = 204, description = "Removed"),
     (status = 401, description = "No valid client token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an integration client", body = Problem, content_type = "application/problem+json"),
@@ -215,7 +215,7 @@ fn delivery_views(conn: &mut DbConn, rows: Vec<ig::DeliveryRow>) -> Result<Vec<D
 }
 
 /// Deliveries of a webhook, newest first, each with every attempt.
-#[utoipa::path(tag = "integration", params(("id" = String, Path, description = "Webhook id"), PageQuery), security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "listWebhookDeliveries", tag = "integration", params(("id" = String, Path, description = "Webhook id"), PageQuery), security(("bearer" = [])), responses(
     (status = 200, description = "A page of deliveries", body = Page<DeliveryView>),
     (status = 400, description = "Invalid paging", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "No valid client token", body = Problem, content_type = "application/problem+json"),
@@ -244,7 +244,7 @@ pub async fn deliveries(
 }
 
 /// Send a delivery again now (a failed one gets another day of retries).
-#[utoipa::path(tag = "integration", security(("bearer" = [])),
+#[utoipa::path(operation_id = "redeliverWebhook", tag = "integration", security(("bearer" = [])),
     params(("id" = String, Path, description = "Webhook id"), ("delivery_id" = String, Path, description = "Delivery id")),
     responses(
     (status = 202, description = "Queued", body = DeliveryView),

@@ -222,7 +222,7 @@ fn duplicate() -> ApiError {
 ///
 /// OTP methods (`phone`, `bhxh`, `vnpost`) send a 6-digit code to the phone, valid 5 minutes.
 /// Signature methods (`usb_token`, `sim_ca`, `smartca`) answer a challenge to sign.
-#[utoipa::path(tag = "accounts", request_body = RegistrationRequest, responses(
+#[utoipa::path(operation_id = "startRegistration", tag = "accounts", request_body = RegistrationRequest, responses(
     (status = 201, description = "Started", body = RegistrationStarted),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "An account already exists for this identity", body = Problem, content_type = "application/problem+json"),
@@ -289,7 +289,7 @@ fn open_registration(conn: &mut DbConn, id: &str, status: RegistrationStatus) ->
 }
 
 /// Send a new OTP (cool-down of a minute, at most 5 a day per phone).
-#[utoipa::path(tag = "accounts", params(("id" = String, Path, description = "Registration id")), responses(
+#[utoipa::path(operation_id = "resendRegistrationOtp", tag = "accounts", params(("id" = String, Path, description = "Registration id")), responses(
     (status = 200, description = "Sent", body = RegistrationStarted),
     (status = 404, description = "No such registration", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "Closed, or not an OTP method", body = Problem, content_type = "application/problem+json"),
@@ -349,7 +349,7 @@ pub struct AccountCreated {
 }
 
 /// Set the password and create the account (bước 3).
-#[utoipa::path(tag = "accounts", request_body = CompleteRequest, params(("id" = String, Path, description = "Registration id")), responses(
+#[utoipa::path(operation_id = "completeRegistration", tag = "accounts", request_body = CompleteRequest, params(("id" = String, Path, description = "Registration id")), responses(
     (status = 201, description = "Account created", body = AccountCreated),
     (status = 400, description = "The password breaks the rules", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such registration", body = Problem, content_type = "application/problem+json"),

@@ -121,7 +121,7 @@ fn check_signature(
 }
 
 /// Prove the identity (bước 2): the OTP, or a signature of the challenge.
-#[utoipa::path(tag = "accounts", request_body = VerifyRequest, params(("id" = String, Path, description = "Registration id")), responses(
+#[utoipa::path(operation_id = "verifyRegistration", tag = "accounts", request_body = VerifyRequest, params(("id" = String, Path, description = "Registration id")), responses(
     (status = 200, description = "Verified", body = RegistrationVerified),
     (status = 400, description = "Wrong or expired OTP, or invalid input", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such registration", body = Problem, content_type = "application/problem+json"),

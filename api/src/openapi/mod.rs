@@ -5,6 +5,11 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{Problem, ProblemField};
 
+mod forms;
+mod polish;
+
+pub use forms::{AttachmentUpload, ResultUpload, VnpayNotification};
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -17,7 +22,7 @@ integration for ministry and provincial one-stop systems.\n\nErrors are `applica
         version = "0.1.0"
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, ProblemField)),
+    components(schemas(Problem, ProblemField, AttachmentUpload, ResultUpload, VnpayNotification)),
     tags(
         (name = "catalogue", description = "Thủ tục hành chính: procedures, fields, agencies, administrative units"),
         (name = "accounts", description = "Tài khoản: registration and the applicant's profile"),
@@ -59,10 +64,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
     use utoipa_actix_web::AppExt;
     let app = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi());
     let (_, api) = crate::routes::register(app).split_for_parts();
-    api
+    let mut value = serde_json::to_value(&api).unwrap_or_default();
+    polish::polish(&mut value);
+    serde_json::from_value(value).unwrap_or(api)
 }
 
 /// The document as YAML, the form committed in `openapi.yaml`.
 pub fn yaml() -> String {
-    document().to_yaml().unwrap_or_default()
+    polish::quote_ambiguous(&document().to_yaml().unwrap_or_default())
 }
