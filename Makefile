@@ -7,7 +7,7 @@ export DVC_DATABASE_URL ?= sqlite://data/dvc.sqlite3
 export DVC_LISTEN ?= 127.0.0.1:8080
 RUN_ENV := DVC_SANDBOX=$${DVC_SANDBOX:-1}
 
-.PHONY: run reset build test lint fmt openapi clients conformance bench fuzz clean
+.PHONY: run reset build test lint fmt openapi clients conformance search-eval bench fuzz clean
 
 ## Build, migrate, load the demo catalogue and serve the API (Swagger UI at /docs/).
 run: build
@@ -50,6 +50,11 @@ clients: build
 ## Schemathesis (all checks) against a freshly seeded server.
 conformance: build
 	scripts/conformance.sh
+
+## The catalogue search against its relevance set (api/seed/search-relevance.tsv) on SQLite and
+## PostgreSQL: how many queries find their procedure in the first three (90% at least).
+search-eval: build
+	scripts/search-eval.sh
 
 ## Load figures: a release build over a million synthetic dossiers, wrk and pgbench (see docs/performance.md).
 bench:

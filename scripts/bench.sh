@@ -71,7 +71,7 @@ psql_db() { psql -X -q -t -A "$pg_admin/$1" -c "$2"; }
 selected() { [[ -z ${BENCH_ONLY:-} || $1 =~ $BENCH_ONLY ]]; }
 wanted() { # prefix: whether any scenario of this database is selected
   local n
-  for n in healthz "procedure detail" "procedure search" "lookup by code" me/dossiers "officer inbox" create+submit \
+  for n in healthz "procedure detail" "procedure search" "procedure suggest" "lookup by code" me/dossiers "officer inbox" create+submit \
     "me/dossiers, uncached" "officer inbox, uncached"; do
     selected "$1 $n" && return 0
   done
@@ -162,14 +162,11 @@ paths() { # database-url prefix
   fi
   sql "SELECT '/api/v1/procedures/' || code FROM procedures WHERE code LIKE 'SYN.%' ORDER BY code LIMIT 2000" >"$work/$p-detail.txt"
   sql "SELECT '/api/v1/dossiers/lookup?code=' || code FROM dossiers ORDER BY id LIMIT 5000" >"$work/$p-lookup.txt"
-  : >"$work/$p-search.txt"
-  for q in cap%20giay%20phep%20xay%20dung dang%20ky gia%20han%20giay%20phep%20lao%20dong thu%20hoi%20chung%20chi \
-    giay%20phep%20moi%20truong cap%20lai%20the%20bao%20hiem%20y%20te xac%20nhan%20ho%20kinh%20doanh phe%20duyet; do
-    for page in 1 2 3; do
-      echo "/api/v1/procedures?q=$q&page=$page" >>"$work/$p-search.txt"
-      echo "/api/v1/procedures?q=$q&tier=province&page=$page" >>"$work/$p-search.txt"
-    done
-  done
+  # Searches as people type them, many different ones so that nothing but the index helps: two to
+  # four words of a procedure's name, often without marks, some with a typing error, on pages 1-3,
+  # a third within a tier; and search-as-you-type prefixes.
+  sql "SELECT name FROM procedures ORDER BY code" >"$work/$p-names.txt"
+  python3 scripts/bench_queries.py "$work/$p-names.txt" "$work/$p-search.txt" "$work/$p-suggest.txt"
   for page in 1 2 3 4 5; do echo "/api/v1/me/dossiers?page=$page" >>"$work/$p-mine.txt"; done
   for page in 1 2 3 4 5; do echo "/api/v1/agency/dossiers?page=$page" >>"$work/$p-inbox.txt"; done
   echo "/healthz" >"$work/$p-healthz.txt"
@@ -191,6 +188,7 @@ scenarios() { # prefix database-url
   run_wrk "$p healthz" $url bench/wrk/pick.lua PATHS="$work/$p-healthz.txt"
   run_wrk "$p procedure detail" $url bench/wrk/pick.lua PATHS="$work/$p-detail.txt"
   run_wrk "$p procedure search" $url bench/wrk/pick.lua PATHS="$work/$p-search.txt"
+  run_wrk "$p procedure suggest" $url bench/wrk/pick.lua PATHS="$work/$p-suggest.txt"
   run_wrk "$p lookup by code" $url bench/wrk/pick.lua PATHS="$work/$p-lookup.txt"
   run_wrk "$p me/dossiers" $url bench/wrk/pick.lua PATHS="$work/$p-mine.txt" TOKEN="$citizen"
   run_wrk "$p officer inbox" $url bench/wrk/pick.lua PATHS="$work/$p-inbox.txt" TOKEN="$officer"
@@ -261,11 +259,13 @@ for line in open(sys.argv[2]):
 # Ratios: reads to the framework's ceiling, lookups to pgbench, writes to pgbench's TPC-B-like.
 ref = {
     "procedure detail": ("healthz", 0.5), "procedure search": ("healthz", 0.25),
+    "procedure suggest": ("healthz", None),
     "lookup by code": ("pgbench lookup by code", None), "me/dossiers": ("healthz", None),
     "officer inbox": ("healthz", None), "create+submit": ("pgbench TPC-B-like", 1 / 3),
     "me/dossiers, uncached": ("healthz", None), "officer inbox, uncached": ("healthz", None),
 }
-p99_target = {"procedure detail": 20, "procedure search": 20, "lookup by code": 10, "me/dossiers": 10}
+p99_target = {"procedure detail": 20, "procedure search": 10, "procedure suggest": 5, "lookup by code": 10,
+              "me/dossiers": 10}
 print()
 print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  {'vs':22} {'target':18} ok")
 print("-" * 118)

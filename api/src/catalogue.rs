@@ -6,14 +6,14 @@ use dvc_domain::catalogue::{
     FormTemplate, OnlineMode, RequiredDocument, ServiceLevel, Tier,
 };
 use dvc_domain::{text::fold, FieldError};
-use dvc_persistence::catalogue::{AgencyRef, AgencyRow, FieldRow, ProcedureRow};
+use dvc_persistence::catalogue::{AgencyRef, AgencyRow, FieldRow, ProcedureBrief, ProcedureRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
 /// A field (lĩnh vực) of procedures.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldView {
     pub id: String,
     pub code: String,
@@ -155,7 +155,7 @@ pub fn rfc3339(t: NaiveDateTime) -> String {
 }
 
 pub fn summary_from_row(
-    r: &ProcedureRow,
+    r: &ProcedureBrief,
     field: Option<FieldView>,
     agencies: Vec<AgencyBrief>,
 ) -> Result<ProcedureSummary, ApiError> {
@@ -178,7 +178,7 @@ pub fn view_from_row(
     field: Option<FieldView>,
     agencies: Vec<AgencyBrief>,
 ) -> Result<ProcedureView, ApiError> {
-    let summary = summary_from_row(&r, field, agencies)?;
+    let summary = summary_from_row(&r.brief(), field, agencies)?;
     let forms: Vec<FormTemplate> = parse_json(&r.forms)?;
     Ok(ProcedureView {
         forms: forms
@@ -350,7 +350,6 @@ impl ProcedureInput {
         let name_folded = fold(&name);
         let row = ProcedureRow {
             id,
-            search_text: format!("{} {}", name_folded, fold(&self.code)),
             code: self.code,
             name,
             name_folded,

@@ -29,6 +29,7 @@ pub mod ratelimit;
 pub mod refusals;
 pub mod replica;
 pub mod routes;
+pub mod search;
 pub mod seed;
 pub mod slow;
 pub mod state;

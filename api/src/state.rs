@@ -27,6 +27,8 @@ pub struct AppState {
     pub replicas: Arc<crate::replica::Replicas>,
     /// Dossiers: views, moves, and the batches that serve them.
     pub dossiers: Arc<crate::dossier::Dossiers>,
+    /// The catalogue's search index.
+    pub search: Arc<crate::search::Search>,
 }
 
 impl AppState {
@@ -37,6 +39,11 @@ impl AppState {
         T: Send + 'static,
     {
         self.database.run(f).await
+    }
+
+    /// The catalogue's search index as it stands.
+    pub async fn catalogue_index(&self) -> Result<Arc<crate::search::Catalogue>, ApiError> {
+        self.search.current(&self.database, &self.cache).await
     }
 
     /// Like [`AppState::db`], inside one transaction.
@@ -116,6 +123,7 @@ impl AppState {
             trust: Arc::new(trust),
             clock: Arc::new(Clock::default()),
             dossiers: Arc::new(dossiers),
+            search: Arc::new(crate::search::Search::new()),
             cache,
             replicas,
         })

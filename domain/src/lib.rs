@@ -13,6 +13,7 @@ pub mod identity;
 pub mod page;
 pub mod payment;
 pub mod registration;
+pub mod search;
 pub mod text;
 pub mod time;
 pub mod vietqr;

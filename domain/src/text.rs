@@ -1,12 +1,14 @@
 //! Vietnamese text folding, shared by every search so that both databases match alike.
 
-/// Folds Vietnamese text for search: removes tone and vowel marks, maps `đ`/`Đ` to `d`,
+/// Folds Vietnamese text for search: composes it first (Unicode NFC, so that a letter typed as a
+/// base and combining marks is one letter), removes tone and vowel marks, maps `đ`/`Đ` to `d`,
 /// lower-cases, and collapses every run of characters other than letters, digits and `.`
 /// into one space. `"Đăng ký  KHAI-SINH"` becomes `"dang ky khai sinh"`.
 pub fn fold(input: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     let mut out = String::with_capacity(input.len());
     let mut pending_space = false;
-    for ch in input.chars() {
+    for ch in input.nfc() {
         let base = base_letter(ch);
         for c in base.to_lowercase() {
             if c.is_alphanumeric() || c == '.' {
@@ -21,6 +23,12 @@ pub fn fold(input: &str) -> String {
         }
     }
     out
+}
+
+/// Text in Unicode NFC: letters and their marks composed, as Vietnamese is usually written.
+pub fn nfc(input: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    input.nfc().collect()
 }
 
 /// Whether text holds control characters other than tab and line breaks (NUL included), which no
@@ -90,6 +98,8 @@ mod tests {
         assert_eq!(fold("Cấp lại thẻ bảo hiểm y tế"), "cap lai the bao hiem y te");
         assert_eq!(fold("  Hộ-tịch,  (trích lục) "), "ho tich trich luc");
         assert_eq!(fold("1.000948.H38"), "1.000948.h38");
+        // Decomposed: "Đăng" as D with stroke, a, combining breve, n, g.
+        assert_eq!(fold("\u{0110}a\u{0306}ng ky\u{0301}"), "dang ky");
     }
 
     #[test]

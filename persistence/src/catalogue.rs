@@ -1,12 +1,10 @@
 //! Queries of the catalogue: administrative units, fields, agencies and procedures.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text};
 
-use crate::schema::{admin_units, agencies, fields, procedure_agencies, procedures, procedures_fts};
-use crate::{BackendKind, DbConn};
+use crate::schema::{admin_units, agencies, fields, procedure_agencies, procedures};
+use crate::DbConn;
 
 type DB = <DbConn as diesel::Connection>::Backend;
 
@@ -56,7 +54,6 @@ pub struct ProcedureRow {
     pub code: String,
     pub name: String,
     pub name_folded: String,
-    pub search_text: String,
     pub field_id: String,
     pub tier: String,
     pub service_level: i32,
@@ -226,97 +223,51 @@ pub fn delete_agency(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
 
 // ---- procedures ----
 
-/// Filters and search words of the procedure list. Tokens are already folded.
-#[derive(Debug, Default, Clone)]
-pub struct ProcedureFilter {
-    pub tokens: Vec<String>,
-    pub phrase: Option<String>,
-    pub field_id: Option<String>,
-    pub agency_id: Option<String>,
-    pub tier: Option<String>,
-    pub service_level: Option<i32>,
-    pub online: Option<String>,
-    pub audience: Option<String>,
+/// What lists and the search index show of a procedure (not its documents, steps or form).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = procedures)]
+pub struct ProcedureBrief {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub field_id: String,
+    pub tier: String,
+    pub service_level: i32,
+    pub online: String,
+    pub audiences: String,
+    pub processing_days: i32,
+    pub result: String,
 }
 
-fn procedure_query<'a>(filter: &'a ProcedureFilter, backend: BackendKind) -> procedures::BoxedQuery<'a, DB> {
-    let mut query = procedures::table.into_boxed();
-    for token in &filter.tokens {
-        let pattern = format!("%{token}%");
-        query = match backend {
-            // The pg_trgm GIN index serves LIKE directly.
-            BackendKind::Postgres => query.filter(procedures::search_text.like(pattern)),
-            // SQLite: the FTS5 trigram table serves LIKE; join back by id.
-            BackendKind::Sqlite => query.filter(
-                procedures::id.eq_any(
-                    procedures_fts::table
-                        .select(procedures_fts::procedure_id)
-                        .filter(procedures_fts::search_text.like(pattern)),
-                ),
-            ),
-        };
-    }
-    if let Some(field) = &filter.field_id {
-        query = query.filter(procedures::field_id.eq(field));
-    }
-    if let Some(agency) = &filter.agency_id {
-        query = query.filter(
-            procedures::id.eq_any(
-                procedure_agencies::table
-                    .select(procedure_agencies::procedure_id)
-                    .filter(procedure_agencies::agency_id.eq(agency)),
-            ),
-        );
-    }
-    if let Some(tier) = &filter.tier {
-        query = query.filter(procedures::tier.eq(tier));
-    }
-    if let Some(level) = filter.service_level {
-        query = query.filter(procedures::service_level.eq(level));
-    }
-    if let Some(online) = &filter.online {
-        query = query.filter(procedures::online.eq(online));
-    }
-    if let Some(audience) = &filter.audience {
-        query = query.filter(procedures::audiences.like(format!("%\"{audience}\"%")));
-    }
-    query
-}
-
-/// Searches procedures: best matches first (exact name, then name starting with the phrase, then
-/// containing it), shorter names before longer ones.
-pub fn search_procedures(
-    conn: &mut DbConn,
-    filter: &ProcedureFilter,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<(Vec<ProcedureRow>, i64)> {
-    let backend = conn.kind();
-    let total = procedure_query(filter, backend).count().get_result(conn)?;
-    if total == 0 {
-        return Ok((Vec::new(), 0));
-    }
-    let query = procedure_query(filter, backend).select(ProcedureRow::as_select());
-    let rows = match &filter.phrase {
-        Some(phrase) => {
-            let rank = sql::<Integer>("CASE WHEN procedures.name_folded = ")
-                .bind::<Text, _>(phrase.clone())
-                .sql(" THEN 0 WHEN procedures.name_folded LIKE ")
-                .bind::<Text, _>(format!("{phrase}%"))
-                .sql(" THEN 1 WHEN procedures.name_folded LIKE ")
-                .bind::<Text, _>(format!("%{phrase}%"))
-                .sql(" THEN 2 ELSE 3 END");
-            query
-                .order(rank)
-                .then_order_by(sql::<Integer>("length(procedures.name)"))
-                .then_order_by(procedures::code)
-                .offset(offset)
-                .limit(limit)
-                .load(conn)?
+impl ProcedureRow {
+    pub fn brief(&self) -> ProcedureBrief {
+        ProcedureBrief {
+            id: self.id.clone(),
+            code: self.code.clone(),
+            name: self.name.clone(),
+            field_id: self.field_id.clone(),
+            tier: self.tier.clone(),
+            service_level: self.service_level,
+            online: self.online.clone(),
+            audiences: self.audiences.clone(),
+            processing_days: self.processing_days,
+            result: self.result.clone(),
         }
-        None => query.order(procedures::code).offset(offset).limit(limit).load(conn)?,
-    };
-    Ok((rows, total))
+    }
+}
+
+/// Every procedure as lists show it, by code (for the search index).
+pub fn all_procedure_briefs(conn: &mut DbConn) -> QueryResult<Vec<ProcedureBrief>> {
+    procedures::table.select(ProcedureBrief::as_select()).order(procedures::code).load(conn)
+}
+
+/// Every procedure's agencies (for the search index).
+pub fn all_procedure_agencies(conn: &mut DbConn) -> QueryResult<Vec<AgencyRef>> {
+    procedure_agencies::table
+        .inner_join(agencies::table)
+        .select((procedure_agencies::procedure_id, agencies::id, agencies::code, agencies::name))
+        .order((procedure_agencies::procedure_id, agencies::name))
+        .load(conn)
 }
 
 /// Finds a procedure by its id or by its code.
@@ -338,7 +289,6 @@ pub fn agencies_of_procedures(conn: &mut DbConn, ids: &[String]) -> QueryResult<
         .load(conn)
 }
 
-/// One agency of one procedure, if it handles it.
 /// The agency, by id or official code, if it handles the procedure.
 pub fn agency_of_procedure(conn: &mut DbConn, procedure_id: &str, agency: &str) -> QueryResult<Option<AgencyRef>> {
     procedure_agencies::table

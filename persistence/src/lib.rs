@@ -16,6 +16,7 @@ pub mod payments;
 pub mod prepared;
 pub mod registrations;
 pub mod schema;
+pub mod search;
 pub mod statistics;
 
 pub use db::{build_pool, BackendKind, DbConn, DbError, Pool, PoolOptions, PooledConn};

@@ -45,7 +45,6 @@ diesel::table! {
         code -> Text,
         name -> Text,
         name_folded -> Text,
-        search_text -> Text,
         field_id -> Text,
         tier -> Text,
         service_level -> Integer,
@@ -178,15 +177,6 @@ diesel::joinable!(procedures -> fields (field_id));
 diesel::joinable!(procedure_agencies -> procedures (procedure_id));
 diesel::joinable!(procedure_agencies -> agencies (agency_id));
 diesel::joinable!(accounts -> agencies (agency_id));
-
-diesel::table! {
-    /// SQLite only: the FTS5 trigram index over `procedures.search_text`, kept by triggers.
-    procedures_fts (rowid) {
-        rowid -> BigInt,
-        procedure_id -> Text,
-        search_text -> Text,
-    }
-}
 
 diesel::table! {
     holidays (day) {
@@ -346,7 +336,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     procedures,
     procedure_agencies,
     accounts,
-    procedures_fts,
+    search_synonyms,
     registrations,
     password_resets,
     refresh_tokens,
@@ -514,5 +504,17 @@ diesel::table! {
     catalogue_version (id) {
         id -> Integer,
         version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Entries administrators add to the shipped search thesaurus, in order.
+    search_synonyms (position) {
+        position -> Integer,
+        kind -> Text,
+        terms -> Text,
+        expansions -> Text,
+        updated_by -> Nullable<Text>,
+        updated_at -> Timestamp,
     }
 }

@@ -23,6 +23,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod payments;
+mod search;
 mod sessions;
 mod slow;
 mod statistics;

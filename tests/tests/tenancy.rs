@@ -238,6 +238,7 @@ fn every_route_refuses_every_outsider(backend: Backend) {
                 "applicant": {"full_name": "Lê Văn Bình", "id_number": "001099012399"}})
             }
             ("put", p) if p.starts_with("/api/v1/admin/holidays/") => json!({"name": "Quốc khánh"}),
+            ("put", "/api/v1/admin/search/synonyms") => json!({"entries": [{"kind": "stop", "terms": ["giúp"]}]}),
             ("put", "/api/v1/admin/fields/{id}") => fields.get("items").unwrap_or(&fields)[0].clone(),
             ("put", p) if p.starts_with("/api/v1/admin/") => app.get_json(&format!(
                 "/api/v1/{}/{}",

@@ -4,13 +4,13 @@
 
 use std::sync::{Arc, LazyLock};
 
+use dvc_domain::text::nfc;
 use krilla::geom::{PathBuilder, Point, Size};
 use krilla::image::Image;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
 use krilla::text::{Font, TextDirection};
 use krilla::Document;
-use unicode_normalization::UnicodeNormalization;
 
 const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -121,7 +121,7 @@ impl Layout {
 
     /// Text wrapped between the margins.
     pub fn text(&mut self, text: &str, style: Style) {
-        let text: String = text.nfc().collect();
+        let text = nfc(text);
         let Some((regular, bold)) = FACES.as_ref() else { return };
         let face = if style.bold { bold } else { regular };
         let line_height = style.size * 1.45;
@@ -149,7 +149,7 @@ impl Layout {
     /// A label followed by a dotted line to fill by hand.
     pub fn blank(&mut self, label: &str) {
         let Some((regular, _)) = FACES.as_ref() else { return };
-        let label: String = label.nfc().collect();
+        let label = nfc(label);
         let line_height = Style::BODY.size * 2.0;
         self.room(line_height);
         let baseline = self.y + Style::BODY.size;

@@ -1,8 +1,13 @@
-//! Administrators' upkeep of the catalogue: procedures, agencies and fields.
+//! Administrators' upkeep of the catalogue: procedures, agencies, fields and the search thesaurus.
 
-use actix_web::{delete, http::header, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, http::header, post, put, web, HttpRequest, HttpResponse};
+use dvc_domain::search::{thesaurus, Entry};
 use dvc_domain::FieldError;
+use dvc_persistence::codes::Json;
+use dvc_persistence::search::SynonymRow;
 use dvc_persistence::{catalogue as q, new_id, now, DbConn};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::catalogue::{AgencyInput, AgencyView, FieldInput, FieldView, ProcedureInput, ProcedureView};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -336,4 +341,104 @@ pub async fn delete_field(state: web::Data<AppState>, _admin: Admin, id: web::Pa
         .await?;
     crate::routes::catalogue_changed(&state).await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The search thesaurus: the entries dvc ships and those administrators added.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SynonymsView {
+    /// Shipped with dvc (api/seed/search-thesaurus.txt); read only.
+    pub shipped: Vec<Entry>,
+    /// Added by administrators, in order.
+    pub entries: Vec<Entry>,
+}
+
+/// The entries administrators add, replacing those added before.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SynonymsInput {
+    #[schema(max_items = 1000)]
+    pub entries: Vec<Entry>,
+}
+
+/// How many entries administrators may add.
+const MAX_SYNONYMS: usize = 1000;
+
+async fn synonyms_view(state: &AppState) -> ApiResult<SynonymsView> {
+    let rows = state.db(|conn| Ok(dvc_persistence::search::list_synonyms(conn)?)).await?;
+    Ok(SynonymsView {
+        shipped: crate::search::shipped(),
+        entries: rows.into_iter().map(crate::search::entry_of).collect(),
+    })
+}
+
+/// The search thesaurus.
+///
+/// What catalogue search reads a query with besides the words themselves: abbreviations
+/// (`GPLX = giấy phép lái xe`), everyday names (`báo tử => khai tử`) and words without meaning in
+/// a query (`stop`). `shipped` comes with dvc; `entries` are the administrators'.
+#[utoipa::path(operation_id = "getSearchSynonyms", tag = "admin", security(("bearer" = [])), responses(
+    (status = 200, description = "The thesaurus", body = SynonymsView),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/admin/search/synonyms")]
+pub async fn get_synonyms(state: web::Data<AppState>, _admin: Admin) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(synonyms_view(&state).await?))
+}
+
+/// Replace the administrators' thesaurus entries.
+///
+/// Each entry is `same` (its terms mean the same), `expands` (its one term also finds the
+/// expansions) or `stop` (its terms carry no meaning in a query). Search on every server follows
+/// within the catalogue's poll interval (at once on this one).
+#[utoipa::path(operation_id = "putSearchSynonyms", tag = "admin", request_body = SynonymsInput, security(("bearer" = [])), responses(
+    (status = 200, description = "Replaced", body = SynonymsView),
+    (status = 400, description = "Invalid entries", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+))]
+#[put("/admin/search/synonyms")]
+pub async fn put_synonyms(
+    state: web::Data<AppState>,
+    admin: Admin,
+    body: Body<SynonymsInput>,
+) -> ApiResult<HttpResponse> {
+    let entries = body.0.entries;
+    let mut errors = Vec::new();
+    if entries.len() > MAX_SYNONYMS {
+        errors.push(FieldError::new(
+            "entries",
+            "too_many",
+            format!("Tối đa {MAX_SYNONYMS} mục"),
+            format!("{MAX_SYNONYMS} entries at most"),
+        ));
+    }
+    for (i, entry) in entries.iter().enumerate() {
+        if let Err(mut e) = thesaurus::check(entry) {
+            e.field = format!("entries[{i}]");
+            errors.push(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let at = now();
+    let by = admin.0.id().to_string();
+    let rows: Vec<SynonymRow> = entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| SynonymRow {
+            position: i as i32 + 1,
+            kind: e.kind.into(),
+            terms: Json(e.terms.iter().map(|t| t.trim().to_string()).collect()),
+            expansions: Json(e.expansions.iter().map(|t| t.trim().to_string()).collect()),
+            updated_by: Some(by.clone()),
+            updated_at: at,
+        })
+        .collect();
+    state.db(move |conn| Ok(dvc_persistence::search::replace_synonyms(conn, &rows)?)).await?;
+    crate::routes::catalogue_changed(&state).await;
+    Ok(HttpResponse::Ok().json(synonyms_view(&state).await?))
 }

@@ -1,20 +1,20 @@
 //! The public catalogue: procedures, fields, agencies, administrative units, service levels.
 
 use actix_web::web::Bytes;
-use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
+use actix_web::{get, http::header, web, HttpResponse};
 use dvc_domain::catalogue::{service_level_descriptions, Audience, FormTemplate, OnlineMode, Tier};
 use dvc_domain::page::{parse_int, PageRequest};
-use dvc_domain::text::{fold, search_tokens};
+use dvc_domain::text::search_tokens;
 use dvc_domain::FieldError;
 use dvc_persistence::catalogue as q;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::catalogue::{
-    agencies_by_procedure, summary_from_row, view_from_row, AgencyView, FieldView, ProcedureSummary, ProcedureView,
-};
+use crate::catalogue::{agencies_by_procedure, view_from_row, AgencyView, FieldView, ProcedureSummary, ProcedureView};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::{filter_key, path_key, Page};
+use crate::search::Filter;
 use crate::state::AppState;
 
 /// Longest search text accepted.
@@ -24,7 +24,8 @@ const MAX_QUERY_CHARS: usize = 200;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProcedureQuery {
-    /// Words of the name or code; Vietnamese marks and case are ignored (`dang ky khai sinh`).
+    /// What people type: words of the name, code, field, agency or result, with or without
+    /// Vietnamese marks, abbreviations and everyday names (`dky tam tru`, `doi gplx`).
     #[param(max_length = 200, example = "dang ky khai sinh")]
     pub q: Option<String>,
     /// Only procedures of this field.
@@ -55,84 +56,158 @@ fn code_param<T>(
 }
 
 impl ProcedureQuery {
-    fn into_filter(self) -> Result<(q::ProcedureFilter, PageRequest), ApiError> {
+    fn into_filter(self) -> Result<(String, Filter, PageRequest), ApiError> {
         let mut errors = Vec::new();
         let page = PageRequest::parse(self.page.as_deref(), self.per_page.as_deref()).unwrap_or_else(|mut e| {
             errors.append(&mut e);
             PageRequest::default()
         });
         let query = self.q.unwrap_or_default();
-        if query.chars().count() > MAX_QUERY_CHARS {
-            errors.push(FieldError::too_long("q", MAX_QUERY_CHARS));
-        }
+        check_query(&query, &mut errors);
         let tier = code_param("tier", self.tier, Tier::parse_field, &mut errors);
         let online = code_param("online", self.online, OnlineMode::parse_field, &mut errors);
         let audience = code_param("audience", self.audience, Audience::parse_field, &mut errors);
-        let field_id = filter_key(self.field_id);
-        let agency_id = filter_key(self.agency_id);
         let level = self.service_level.map(|s| parse_int("service_level", Some(&s), 0, 1, 4, &mut errors) as i32);
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
-        let tokens = search_tokens(&query, 8);
-        let phrase = (!tokens.is_empty()).then(|| fold(&query));
-        let filter = q::ProcedureFilter {
-            tokens,
-            phrase,
-            field_id,
-            agency_id,
+        let filter = Filter {
+            field: filter_key(self.field_id),
+            agency: filter_key(self.agency_id),
             tier: tier.map(|t| t.as_str().to_string()),
             service_level: level,
             online: online.map(|o| o.as_str().to_string()),
             audience: audience.map(|a| a.as_str().to_string()),
         };
-        Ok((filter, page))
+        Ok((query, filter, page))
     }
+}
+
+fn check_query(query: &str, errors: &mut Vec<FieldError>) {
+    if query.chars().count() > MAX_QUERY_CHARS {
+        errors.push(FieldError::too_long("q", MAX_QUERY_CHARS));
+    } else if dvc_domain::text::has_control_chars(query) {
+        errors.push(FieldError::new("q", "control_chars", "Có ký tự điều khiển", "Holds control characters"));
+    }
+}
+
+/// A page of procedures; when a search found nothing, a query that finds something.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcedurePage {
+    pub items: Vec<ProcedureSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    /// Present when `q` found nothing: the query with its unknown words replaced by the closest
+    /// words of the catalogue (or left out), as the catalogue writes them, when that finds something.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "đăng ký khai sinh")]
+    pub did_you_mean: Option<String>,
+}
+
+/// [`ProcedurePage`] as sent: the summaries the index keeps serialised.
+#[derive(Serialize)]
+struct ReadyPage<'a> {
+    items: Vec<&'a RawValue>,
+    total: usize,
+    page: i64,
+    per_page: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    did_you_mean: Option<String>,
 }
 
 /// Search the catalogue of procedures.
 ///
-/// `q` matches the name and code whatever the Vietnamese marks and case: `dang ky khai sinh` finds
-/// "Đăng ký khai sinh". Best matches come first; filters combine with the search.
+/// `q` is read as people type: Vietnamese marks, case, `ký`/`kí`, abbreviations (GPLX, BHXH,
+/// CCCD, `dky`), everyday names (`báo tử`, `sổ đỏ`) and one typing error in a long word do not
+/// stop it finding the procedure; words such as `thủ tục`, `làm`, `ở đâu` need not match. Best
+/// matches come first (the name weighs most); a query about nothing in the catalogue finds
+/// nothing and may carry `did_you_mean`. Without `q`, procedures come by code. Filters combine
+/// with the search.
 #[utoipa::path(operation_id = "listProcedures", tag = "catalogue", params(ProcedureQuery), responses(
-    (status = 200, description = "A page of procedures", body = Page<ProcedureSummary>),
+    (status = 200, description = "A page of procedures", body = ProcedurePage),
     (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
     (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/procedures")]
-pub async fn list_procedures(
+pub async fn list_procedures(state: web::Data<AppState>, query: web::Query<ProcedureQuery>) -> ApiResult<HttpResponse> {
+    let (text, filter, page) = query.into_inner().into_filter()?;
+    let catalogue = state.catalogue_index().await?;
+    let facets = filter.facets();
+    let found = catalogue.index.search(&text, &facets, page.offset() as usize, page.per_page as usize);
+    let did_you_mean =
+        if found.total == 0 && !text.trim().is_empty() { catalogue.index.did_you_mean(&text, &facets) } else { None };
+    let answer = ReadyPage {
+        items: found.docs.iter().map(|&d| catalogue.listed[d].summary.as_ref()).collect(),
+        total: found.total,
+        page: page.page,
+        per_page: page.per_page,
+        did_you_mean,
+    };
+    let body = Bytes::from(serde_json::to_vec(&answer).map_err(|_| ApiError::internal())?);
+    Ok(json_bytes(body, Some(catalogue_etag(catalogue.stamp.0))))
+}
+
+/// What search-as-you-type asks.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestQuery {
+    /// What has been typed so far; the last word may be unfinished.
+    #[param(max_length = 200, example = "dang ky kh")]
+    pub q: Option<String>,
+}
+
+/// A procedure name offered while typing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestion {
+    pub id: String,
+    #[schema(example = "1.001193")]
+    pub code: String,
+    #[schema(example = "Đăng ký khai sinh")]
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestions {
+    /// Up to 10 distinct names.
+    pub items: Vec<Suggestion>,
+}
+
+/// How many names search-as-you-type offers.
+const SUGGESTIONS: usize = 10;
+
+/// Names of procedures for search as you type.
+///
+/// Up to 10 distinct names whose words hold every word typed, the last one as the start of a
+/// word, folded like the search (`dang ky kh` offers "Đăng ký khai sinh"); names that begin with
+/// what was typed come first, then shorter ones.
+#[utoipa::path(operation_id = "suggestProcedures", tag = "catalogue", params(SuggestQuery), responses(
+    (status = 200, description = "Names to offer", body = Suggestions),
+    (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/procedures/suggest")]
+pub async fn suggest_procedures(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<ProcedureQuery>,
+    query: web::Query<SuggestQuery>,
 ) -> ApiResult<HttpResponse> {
-    let key = format!("s:{}", req.query_string());
-    let stamp = state.cache.stamp_now();
-    if let Some(hit) = state.cache.get(&key) {
-        return Ok(json_bytes(hit.body, Some(catalogue_etag(stamp.0))));
+    let text = query.into_inner().q.unwrap_or_default();
+    let mut errors = Vec::new();
+    check_query(&text, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
     }
-    let (filter, page) = query.into_inner().into_filter()?;
-    let result = state
-        .read(move |conn| {
-            let (rows, total) = q::search_procedures(conn, &filter, page.offset(), page.per_page)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let mut field_ids: Vec<String> = rows.iter().map(|r| r.field_id.clone()).collect();
-            field_ids.sort();
-            field_ids.dedup();
-            let fields = q::fields_by_ids(conn, &field_ids)?;
-            let mut agencies = agencies_by_procedure(q::agencies_of_procedures(conn, &ids)?);
-            let items = rows
-                .iter()
-                .map(|r| {
-                    let field = fields.iter().find(|f| f.id == r.field_id).cloned().map(FieldView::from);
-                    summary_from_row(r, field, agencies.remove(&r.id).unwrap_or_default())
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::new(items, total, page))
+    let catalogue = state.catalogue_index().await?;
+    let items = catalogue
+        .index
+        .suggest(&text, SUGGESTIONS)
+        .into_iter()
+        .map(|d| {
+            let p = &catalogue.listed[d];
+            Suggestion { id: p.id.clone(), code: p.code.clone(), name: p.name.clone() }
         })
-        .await?;
-    let body = Bytes::from(serde_json::to_vec(&result).map_err(|_| ApiError::internal())?);
-    state.cache.put(key, stamp, body.clone(), None);
-    Ok(json_bytes(body, Some(catalogue_etag(stamp.0))))
+        .collect();
+    catalogue_json(catalogue.stamp.0, &Suggestions { items })
 }
 
 /// The ETag of a catalogue answer that shows many records: the catalogue's version, which every
@@ -175,7 +250,8 @@ fn procedure_view(conn: &mut dvc_persistence::DbConn, id_or_code: &str) -> ApiRe
 
 /// One procedure, by id or by code.
 ///
-/// One procedure, by id or by code (`1.001193`).
+/// The procedure with everything an applicant needs, named by its id or its national code
+/// (`1.001193`).
 #[utoipa::path(operation_id = "getProcedure", tag = "catalogue", params(("id" = String, Path, description = "Procedure id (UUID) or code")), responses(
     (status = 200, description = "The procedure", body = ProcedureView, headers(("ETag" = String))),
     (status = 404, description = "No such procedure", body = Problem, content_type = "application/problem+json"),

@@ -132,6 +132,7 @@ where
     app.service(ops::healthz).service(ops::readyz).service(ops::metrics).service(
         scope("/api/v1")
             .service(catalogue::list_procedures)
+            .service(catalogue::suggest_procedures)
             .service(catalogue::get_procedure)
             .service(catalogue::download_form)
             .service(catalogue::list_fields)
@@ -223,6 +224,8 @@ where
             .service(admin_catalogue::delete_agency)
             .service(admin_catalogue::create_field)
             .service(admin_catalogue::update_field)
-            .service(admin_catalogue::delete_field),
+            .service(admin_catalogue::delete_field)
+            .service(admin_catalogue::get_synonyms)
+            .service(admin_catalogue::put_synonyms),
     )
 }

@@ -134,7 +134,6 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
         };
         let row = ProcedureRow {
             id: super::seed_id("procedure", &code),
-            search_text: format!("{name_folded} {}", fold(&code)),
             code,
             name,
             name_folded,
