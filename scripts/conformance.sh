@@ -30,7 +30,7 @@ token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/token" -H 'content-
 # public tracking; a registration's id into its verification) are followed through real workflows.
 api="http://127.0.0.1:$port/api/v1"
 id_number=0010990$(printf '%05d' $((RANDOM % 100000)))
-phone=09$(printf '%08d' $((RANDOM * 3 % 100000000)))
+phone=091$(printf '%07d' $((RANDOM * 3 % 10000000)))
 registration=$(curl -sf -X POST "$api/registrations" -H 'content-type: application/json' \
   -d '{"account_type":"citizen","method":"phone","full_name":"Nguyễn Văn An","id_number":"'"$id_number"'",
        "date_of_birth":"1999-05-01","phone":"'"$phone"'"}')

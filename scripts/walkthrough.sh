@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 # A fresh identity each run: a Hà Nội ID number of a man born in 1999, and a Viettel number.
 ID_NUMBER=0010990$(printf '%05d' $((RANDOM % 100000)))
-PHONE=09$(printf '%08d' $((RANDOM * 3 % 100000000)))
+PHONE=091$(printf '%07d' $((RANDOM * 3 % 10000000)))
 step() { printf '\n== %s\n' "$*"; }
 # Fails with the server's problem+json when a call does not answer the expected status.
 call() { # expected-status curl-args...

@@ -25,6 +25,12 @@ enum Command {
     Seed(SeedArgs),
     /// Print the OpenAPI document (the content of openapi.yaml).
     Openapi,
+    /// The working-day calendar: print a draft year (the statutory days, to correct when the
+    /// government announces the year) in the form of the files in api/seed/calendar/.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Manage administrator accounts.
     Admin {
         #[command(subcommand)]
@@ -49,6 +55,15 @@ struct SeedArgs {
 }
 
 #[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print a draft of a year as JSON.
+    Draft {
+        #[arg(long)]
+        year: i32,
+    },
+}
+
+#[derive(Subcommand)]
 enum AdminCommand {
     /// Create an administrator, or reset the password of an existing one.
     Create {
@@ -67,6 +82,19 @@ pub fn main() -> i32 {
     if let Command::Openapi = cli.command {
         print!("{}", crate::openapi::yaml());
         return 0;
+    }
+    if let Command::Calendar { command: CalendarCommand::Draft { year } } = cli.command {
+        let draft = dvc_domain::calendar::OfficialYear::draft(year);
+        return match serde_json::to_string_pretty(&draft) {
+            Ok(text) => {
+                println!("{text}");
+                0
+            }
+            Err(e) => {
+                eprintln!("dvc: {e}");
+                1
+            }
+        };
     }
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -94,7 +122,7 @@ fn init_logging(json: bool) {
 
 fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Calendar { .. } => Ok(()),
         Command::Migrate => {
             AppState::open(config)?;
             println!("migrations applied");

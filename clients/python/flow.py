@@ -43,7 +43,7 @@ def expect(value, kind, what):
 def main(base):
     public = Client(base_url=base)
     id_number = "0010990" + f"{random.randrange(100000):05d}"
-    phone = "09" + f"{random.randrange(100000000):08d}"
+    phone = "091" + f"{random.randrange(10000000):07d}"
     started = expect(
         start_registration.sync(
             client=public,

@@ -63,8 +63,72 @@ pub struct Holiday {
     pub name: &'static str,
 }
 
+/// One year of the official calendar as the government announced it: the days off (statutory
+/// days, days in lieu, days swapped) and the weekend days worked in exchange, with where that
+/// comes from. dvc ships one file per year (`api/seed/calendar/`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficialYear {
+    pub year: i32,
+    /// Which announcement sets it, and what is still to be checked.
+    pub announcement: String,
+    pub sources: Vec<String>,
+    /// When the data was last compared with its sources.
+    pub checked: NaiveDate,
+    pub days_off: Vec<Day>,
+    pub working_days: Vec<Day>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub name: String,
+}
+
+impl OfficialYear {
+    /// What is wrong with it, if anything: every day in its year, no day twice, working days on
+    /// weekends only.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for d in self.days_off.iter().chain(&self.working_days) {
+            if d.date.year() != self.year {
+                out.push(format!("{} is not in {}", d.date, self.year));
+            }
+            if !seen.insert(d.date) {
+                out.push(format!("{} is listed twice", d.date));
+            }
+            if d.name.trim().is_empty() {
+                out.push(format!("{} has no name", d.date));
+            }
+        }
+        for d in &self.working_days {
+            if !matches!(d.date.weekday(), Weekday::Sat | Weekday::Sun) {
+                out.push(format!("{} is worked in exchange but is not a weekend day", d.date));
+            }
+        }
+        out
+    }
+
+    /// A draft of a year no announcement covers yet, from the statutory rules, for an
+    /// administrator to correct when the government announces it.
+    pub fn draft(year: i32) -> Self {
+        OfficialYear {
+            year,
+            announcement: format!(
+                "Draft from the Labour Code's statutory days (art. 112) for {year}: not announced; check the government's announcement and correct it."
+            ),
+            sources: vec!["Labour Code 2019, article 112".into()],
+            checked: NaiveDate::from_ymd_opt(year - 1, 1, 1).unwrap_or_default(),
+            days_off: statutory_holidays(year).into_iter().map(|h| Day { date: h.date, name: h.name.into() }).collect(),
+            working_days: Vec::new(),
+        }
+    }
+}
+
 /// The Lunar New Year's day and Hùng Kings' day (10th of the 3rd lunar month) of the years the
-/// seed covers.
+/// draft covers.
 /// A month and a day.
 type MonthDay = (u32, u32);
 
@@ -72,8 +136,8 @@ const LUNAR: &[(i32, MonthDay, MonthDay)] =
     &[(2025, (1, 29), (4, 7)), (2026, (2, 17), (4, 26)), (2027, (2, 6), (4, 16))];
 
 /// Statutory days off of a year (Labour Code 2019, art. 112), with a day off in lieu after a
-/// holiday that falls on a weekend. Exact Tết ranges and swaps are announced each year; an
-/// administrator adjusts them.
+/// holiday that falls on a weekend: only a draft, since the exact Tết range, the day beside
+/// 2 September and the swaps are announced each year ([`OfficialYear`]).
 pub fn statutory_holidays(year: i32) -> Vec<Holiday> {
     let d = |m, day| NaiveDate::from_ymd_opt(year, m, day);
     let mut days: Vec<Holiday> = Vec::new();

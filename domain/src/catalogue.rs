@@ -159,14 +159,114 @@ pub fn service_level_descriptions() -> [(u8, OnlineMode, &'static str, &'static 
     ]
 }
 
+code_enum! {
+    /// Which submissions a fee applies to: any, online only, or in person only (at a counter or
+    /// by post). The national catalogue often lists a lower amount for online submission.
+    FeeChannel { Any = "any", Online = "online", InPerson = "in_person" }
+}
+
+code_enum! {
+    /// What a fee's amount is for: the dossier, each copy, or each page.
+    FeeUnit { Dossier = "dossier", Copy = "copy", Page = "page" }
+}
+
+// The enums come from `code_enum!`, which cannot mark a default variant.
+#[allow(clippy::derivable_impls)]
+impl Default for FeeChannel {
+    fn default() -> Self {
+        FeeChannel::Any
+    }
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for FeeUnit {
+    fn default() -> Self {
+        FeeUnit::Dossier
+    }
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
 /// One fee or charge of a procedure; amounts are whole đồng.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeeItem {
     pub kind: FeeKind,
     pub name: String,
+    /// The amount for one unit (the dossier, a copy or a page).
     pub amount_vnd: i64,
     pub mode: FeeMode,
+    /// Which submissions it applies to (`any` when absent).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub channel: FeeChannel,
+    /// What the amount is for (`dossier` when absent).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub unit: FeeUnit,
+    /// For copies and pages: the field of the online form holding how many (1 when the form
+    /// leaves it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "copies"))]
+    pub quantity_field: Option<String>,
+    /// For pages: the field holding how many copies (each copy counts its pages again; 1 when
+    /// absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "copies"))]
+    pub copies_field: Option<String>,
+    /// A lower amount from some unit on (from the third page: 1,000 đồng a page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<FeeTier>,
+    /// The most the item costs however many pages (for each copy) or copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_vnd: Option<i64>,
+    /// Where the amount comes from (the act that sets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Set once a dossier's fees are assessed (at submission): how many units it counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+    /// Set once assessed: what this dossier owes for the item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owed_vnd: Option<i64>,
+}
+
+/// The amount from a unit on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FeeTier {
+    /// The first unit (page or copy) it applies to, from 2.
+    #[cfg_attr(feature = "openapi", schema(minimum = 2, example = 3))]
+    pub from_unit: i64,
+    #[cfg_attr(feature = "openapi", schema(example = 1000))]
+    pub amount_vnd: i64,
+}
+
+impl FeeItem {
+    /// A fee per dossier, for any channel.
+    pub fn flat(kind: FeeKind, name: impl Into<String>, amount_vnd: i64, mode: FeeMode) -> Self {
+        FeeItem {
+            kind,
+            name: name.into(),
+            amount_vnd,
+            mode,
+            channel: FeeChannel::Any,
+            unit: FeeUnit::Dossier,
+            quantity_field: None,
+            copies_field: None,
+            tier: None,
+            cap_vnd: None,
+            source: None,
+            quantity: None,
+            owed_vnd: None,
+        }
+    }
+
+    /// What it costs: as assessed for a dossier, or else its amount.
+    pub fn owed(&self) -> i64 {
+        self.owed_vnd.unwrap_or(self.amount_vnd)
+    }
 }
 
 /// A document the applicant must attach (thành phần hồ sơ).
@@ -271,6 +371,66 @@ pub fn check_procedure_parts(
                 "Amounts are whole đồng from 0, and 0 when exempt or free",
             ));
         }
+        if fee.cap_vnd.is_some_and(|cap| !(0..=1_000_000_000_000).contains(&cap)) {
+            errors.push(FieldError::new(
+                format!("fees[{i}].cap_vnd"),
+                "invalid_amount",
+                "Mức tối đa là số nguyên đồng từ 0",
+                "A cap is whole đồng from 0",
+            ));
+        }
+        let per_unit = fee.unit != FeeUnit::Dossier;
+        if let Some(t) = &fee.tier {
+            if !per_unit || t.from_unit < 2 || !(0..=1_000_000_000_000).contains(&t.amount_vnd) {
+                errors.push(FieldError::new(
+                    format!("fees[{i}].tier"),
+                    "invalid_tier",
+                    "Mức thu theo bậc chỉ dành cho khoản thu theo bản hoặc trang, từ đơn vị thứ 2, số tiền từ 0",
+                    "A tier is for fees per copy or page, from the second unit, with an amount from 0",
+                ));
+            }
+        }
+        match &fee.copies_field {
+            Some(_) if fee.unit != FeeUnit::Page => errors.push(FieldError::new(
+                format!("fees[{i}].copies_field"),
+                "not_per_page",
+                "Chỉ khoản thu theo trang mới có trường số bản",
+                "Only a fee per page has a copies field",
+            )),
+            Some(field) if !is_form_key(field) => errors.push(FieldError::new(
+                format!("fees[{i}].copies_field"),
+                "invalid_format",
+                "Tên trường gồm chữ, số và _ (tối đa 64 ký tự)",
+                "A field name is letters, digits and _ (64 at most)",
+            )),
+            _ => {}
+        }
+        match &fee.quantity_field {
+            Some(_) if !per_unit => errors.push(FieldError::new(
+                format!("fees[{i}].quantity_field"),
+                "not_per_unit",
+                "Chỉ khoản thu theo bản hoặc theo trang mới có trường số lượng",
+                "Only a fee per copy or per page has a quantity field",
+            )),
+            Some(field) if !is_form_key(field) => errors.push(FieldError::new(
+                format!("fees[{i}].quantity_field"),
+                "invalid_format",
+                "Tên trường gồm chữ, số và _ (tối đa 64 ký tự)",
+                "A field name is letters, digits and _ (64 at most)",
+            )),
+            _ => {}
+        }
+        if fee.quantity.is_some() || fee.owed_vnd.is_some() {
+            errors.push(FieldError::new(
+                format!("fees[{i}]"),
+                "assessed_fields",
+                "`quantity` và `owed_vnd` chỉ do hệ thống tính cho từng hồ sơ",
+                "`quantity` and `owed_vnd` are computed for each dossier, not set in the catalogue",
+            ));
+        }
+        if let Some(source) = &fee.source {
+            check_text(&format!("fees[{i}].source"), source, 500, errors);
+        }
     }
     let mut ids = std::collections::HashSet::new();
     for (i, doc) in documents.iter().enumerate() {
@@ -299,6 +459,10 @@ pub fn check_procedure_parts(
             errors.push(FieldError::too_long(&format!("forms[{i}].content"), 256 * 1024));
         }
     }
+}
+
+fn is_form_key(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn duplicate(field: &str) -> FieldError {
@@ -349,7 +513,7 @@ mod tests {
     #[test]
     fn exempt_fee_must_be_zero() {
         let mut errors = Vec::new();
-        let fee = FeeItem { kind: FeeKind::Charge, name: "Lệ phí".into(), amount_vnd: 5000, mode: FeeMode::Exempt };
+        let fee = FeeItem::flat(FeeKind::Charge, "Lệ phí", 5000, FeeMode::Exempt);
         check_procedure_parts(&[fee], &[], &[], &mut errors);
         assert_eq!(errors[0].field, "fees[0].amount_vnd");
     }

@@ -79,8 +79,8 @@ impl CitizenId {
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
-    /// Accepts `0xxxxxxxxx`, `84xxxxxxxxx` or `+84xxxxxxxxx` (spaces, dots and dashes ignored) for
-    /// mobile prefixes 3, 5, 7, 8 and 9.
+    /// Accepts `0xxxxxxxxx`, `84xxxxxxxxx` or `+84xxxxxxxxx` (spaces, dots and dashes ignored) in
+    /// the ranges allocated to mobile networks ([`is_allocated_mobile`]).
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '.' | '-')).collect();
         let national = compact
@@ -88,17 +88,14 @@ impl PhoneNumber {
             .or_else(|| compact.strip_prefix("84").filter(|r| r.len() == 9))
             .or_else(|| compact.strip_prefix('0'))
             .unwrap_or("");
-        let ok = national.len() == 9
-            && digits(national)
-            && matches!(national.as_bytes()[0], b'3' | b'5' | b'7' | b'8' | b'9');
-        if ok {
+        if is_allocated_mobile(national) {
             Ok(Self(format!("+84{national}")))
         } else {
             Err(FieldError::new(
                 field,
                 "invalid_phone",
-                "Số điện thoại di động có dạng 0xxxxxxxxx hoặc +84xxxxxxxxx",
-                "A mobile number looks like 0xxxxxxxxx or +84xxxxxxxxx",
+                "Số điện thoại di động có dạng 0xxxxxxxxx hoặc +84xxxxxxxxx, trong dải số đã cấp cho các mạng di động",
+                "A mobile number looks like 0xxxxxxxxx or +84xxxxxxxxx, in a range allocated to a mobile network",
             ))
         }
     }
@@ -110,6 +107,26 @@ impl PhoneNumber {
     /// The number with all but the last three digits hidden, for logs and answers.
     pub fn masked(&self) -> String {
         format!("+84******{}", &self.0[self.0.len() - 3..])
+    }
+}
+
+/// Whether a 9-digit national number (after the leading `0`) is in a range allocated to mobile
+/// networks: 3x; 52[238], 559, 5[1689]; 7[06-9]; 8[1-8], 89[6-9]; 9[0-8], 99[013-9]. Source: the
+/// mobile pattern of Vietnam in libphonenumber's metadata (PhoneNumberMetadata.xml, `VN`), which
+/// follows the Ministry of Information and Communications' allocations.
+pub fn is_allocated_mobile(national: &str) -> bool {
+    let d = national.as_bytes();
+    if d.len() != 9 || !digits(national) {
+        return false;
+    }
+    let (a, b, c) = (d[0] - b'0', d[1] - b'0', d[2] - b'0');
+    match a {
+        3 => true,
+        5 => matches!(b, 1 | 6 | 8 | 9) || (b == 2 && matches!(c, 2 | 3 | 8)),
+        7 => matches!(b, 0 | 6..=9),
+        8 => matches!(b, 1..=8) || (b == 9 && matches!(c, 6..=9)),
+        9 => matches!(b, 0..=8) || (b == 9 && c != 2),
+        _ => false,
     }
 }
 
@@ -137,25 +154,51 @@ impl BhxhCode {
     }
 }
 
-/// A tax code (mã số thuế): 10 digits, or 13 as `NNNNNNNNNN-NNN` for a branch.
+/// A tax code (mã số thuế): 10 digits whose last is a check digit, `NNNNNNNNNN-NNN` for a
+/// dependent unit (branch), or, since 1 July 2025, an individual's or household business's
+/// 12-digit personal identification number (Circular 86/2024/TT-BTC, art. 5), checked as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaxCode(String);
+
+/// The weights of the first nine digits of a tax code; the tenth is `10 - (Σ weight × digit) mod
+/// 11` (a code whose sum leaves 0 is never issued). Circular 105/2020/TT-BTC, art. 5, gives the
+/// structure (N1…N9 and the check digit N10); the weights are those the tax administration's
+/// check uses, verified here against published codes (0100109106, 0101248141).
+const TAX_CODE_WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
+
+/// Whether ten digits end with their check digit.
+pub fn tax_check_digit_ok(ten: &str) -> bool {
+    let d: Vec<u32> = ten.bytes().map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = TAX_CODE_WEIGHTS.iter().zip(&d).map(|(w, n)| w * n).sum();
+    let check = 10 - sum % 11;
+    check < 10 && check == d[9]
+}
 
 impl TaxCode {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim();
-        let ok = match s.split_once('-') {
-            None => s.len() == 10 && digits(s),
-            Some((head, branch)) => head.len() == 10 && digits(head) && branch.len() == 3 && digits(branch),
+        let shape = |e: &'static str, vi: &'static str, en: &'static str| FieldError::new(field, e, vi, en);
+        let head = match s.split_once('-') {
+            None if s.len() == 12 && digits(s) => {
+                return CitizenId::parse(field, s, None).map(|_| Self(s.to_string()));
+            }
+            None if s.len() == 10 && digits(s) => s,
+            Some((head, branch)) if head.len() == 10 && digits(head) && branch.len() == 3 && digits(branch) => head,
+            _ => {
+                return Err(shape(
+                    "invalid_format",
+                    "Mã số thuế gồm 10 chữ số, 10-3 chữ số với đơn vị phụ thuộc, hoặc số định danh cá nhân 12 chữ số",
+                    "A tax code is 10 digits, 10-3 digits for a dependent unit, or a 12-digit personal identification number",
+                ))
+            }
         };
-        if ok {
+        if tax_check_digit_ok(head) {
             Ok(Self(s.to_string()))
         } else {
-            Err(FieldError::new(
-                field,
-                "invalid_format",
-                "Mã số thuế gồm 10 chữ số, hoặc 10-3 chữ số với đơn vị phụ thuộc",
-                "A tax code is 10 digits, or 10-3 digits for a branch",
+            Err(shape(
+                "invalid_check_digit",
+                "Chữ số kiểm tra (chữ số thứ 10) của mã số thuế không đúng",
+                "The tax code's check digit (its tenth digit) is wrong",
             ))
         }
     }
@@ -206,7 +249,7 @@ pub enum CertificateIdentity {
 }
 
 impl CertificateIdentity {
-    /// Reads `CCCD:001099012345`, `CMND:012345678`, `MST:0101234567` (prefix case ignored).
+    /// Reads `CCCD:001099012345`, `CMND:012345678`, `MST:0101234565` (prefix case ignored).
     pub fn from_uid(value: &str) -> Option<Self> {
         let (prefix, id) = value.trim().split_once(':')?;
         let id = id.trim().to_string();
@@ -256,6 +299,33 @@ mod tests {
         assert_eq!(PhoneNumber::parse("p", "+84 912 345 678").expect("ok").as_str(), "+84912345678");
         assert_eq!(PhoneNumber::parse("p", "84912345678").expect("ok").as_str(), "+84912345678");
         assert!(PhoneNumber::parse("p", "0212345678").is_err(), "landline prefix");
+        for allocated in [
+            "0321234567",
+            "0522123456",
+            "0591234567",
+            "0701234567",
+            "0761234567",
+            "0812345678",
+            "0886543210",
+            "0896123456",
+            "0991234567",
+            "0961234567",
+        ] {
+            assert!(PhoneNumber::parse("p", allocated).is_ok(), "{allocated}");
+        }
+        for unallocated in [
+            "0501234567",
+            "0541234567",
+            "0711234567",
+            "0751234567",
+            "0801234567",
+            "0891234567",
+            "0992123456",
+            "0601234567",
+            "0411234567",
+        ] {
+            assert!(PhoneNumber::parse("p", unallocated).is_err(), "{unallocated}");
+        }
         assert!(PhoneNumber::parse("p", "091234567").is_err());
         assert!(PhoneNumber::parse("p", "+1912345678").is_err());
         assert_eq!(PhoneNumber::parse("p", "0912345678").expect("ok").masked(), "+84******678");
@@ -265,10 +335,20 @@ mod tests {
     fn codes() {
         assert!(BhxhCode::parse("b", "0123456789").is_ok());
         assert!(BhxhCode::parse("b", "012345678").is_err());
-        assert!(TaxCode::parse("t", "0101234567").is_ok());
-        assert!(TaxCode::parse("t", "0101234567-001").is_ok());
-        assert!(TaxCode::parse("t", "0101234567-01").is_err());
+        for code in ["0100109106", "0101248141", "0101234565", "0101234565-001", "001099012345"] {
+            assert!(TaxCode::parse("t", code).is_ok(), "{code}");
+        }
+        let wrong = TaxCode::parse("t", "0101234567").expect_err("a wrong check digit");
+        assert_eq!(wrong.code, "invalid_check_digit");
+        assert_eq!(TaxCode::parse("t", "0101234567-001").expect_err("wrong").code, "invalid_check_digit");
+        assert!(TaxCode::parse("t", "0101234565-01").is_err());
         assert!(TaxCode::parse("t", "010123456").is_err());
+        assert_eq!(TaxCode::parse("t", "999099012345").expect_err("not a CCCD").code, "invalid_province");
+        // Every check digit but the right one fails.
+        for last in 0..10 {
+            let code = format!("010010910{last}");
+            assert_eq!(TaxCode::parse("t", &code).is_ok(), last == 6, "{code}");
+        }
         assert!(Email::parse("e", "An.Nguyen@Example.vn").is_ok());
         assert!(Email::parse("e", "no-at-sign").is_err());
         assert!(Email::parse("e", "a@b").is_err());
@@ -281,8 +361,8 @@ mod tests {
             Some(CertificateIdentity::Cccd("001099012345".into()))
         );
         assert_eq!(
-            CertificateIdentity::from_uid("mst: 0101234567"),
-            Some(CertificateIdentity::Mst("0101234567".into()))
+            CertificateIdentity::from_uid("mst: 0101234565"),
+            Some(CertificateIdentity::Mst("0101234565".into()))
         );
         assert_eq!(CertificateIdentity::from_uid("PASSPORT:B123"), None);
     }

@@ -40,3 +40,23 @@ pub fn put_holiday(conn: &mut DbConn, row: &HolidayRow) -> QueryResult<bool> {
 pub fn delete_holiday(conn: &mut DbConn, day: NaiveDate) -> QueryResult<usize> {
     diesel::delete(holidays::table.find(day)).execute(conn)
 }
+
+/// Replaces a year's entries (`from..=to`) with these, in one transaction; a day another server
+/// wrote meanwhile is kept.
+pub fn replace_holidays(conn: &mut DbConn, from: NaiveDate, to: NaiveDate, rows: &[HolidayRow]) -> QueryResult<usize> {
+    crate::db::write_transaction(conn, |conn| {
+        diesel::delete(holidays::table.filter(holidays::day.ge(from).and(holidays::day.le(to)))).execute(conn)?;
+        let mut added = 0;
+        for row in rows {
+            added += match conn {
+                DbConn::Postgres(c) => {
+                    diesel::insert_into(holidays::table).values(row).on_conflict_do_nothing().execute(c)?
+                }
+                DbConn::Sqlite(c) => {
+                    diesel::insert_into(holidays::table).values(row).on_conflict_do_nothing().execute(c)?
+                }
+            };
+        }
+        Ok(added)
+    })
+}

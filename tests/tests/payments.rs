@@ -377,3 +377,61 @@ fn fees_requested_appear_in_the_history_and_the_national_format(backend: Backend
 }
 
 on_both_backends!(fees_requested_appear_in_the_history_and_the_national_format);
+
+fn fees_follow_the_channel_and_the_pages(backend: Backend) {
+    let crate::integration::Setup { app, a, admin, .. } = crate::integration::setup(TestApp::seeded(backend));
+    let fees_of = |id: &str| -> Value {
+        app.with_token(app.client.get(app.url(&format!("/api/v1/dossiers/{id}/fees"))), &a.citizen)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let new_draft = |code: &str, form: Value| -> String {
+        let procedure = app.get_json(&format!("/api/v1/procedures/{code}"));
+        let agency = procedure["agencies"].as_array().unwrap().iter().find(|g| g["id"] == a.agency_id.as_str());
+        let agency = agency.unwrap_or(&procedure["agencies"][0])["id"].clone();
+        let body = json!({"procedure_id": procedure["id"], "agency_id": agency, "form_data": form, "delivery": {"method": "online"}});
+        let res = app.post("/api/v1/dossiers", &body, Some(&a.citizen));
+        assert_eq!(res.status(), 201, "{:?}", res.text());
+        res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string()
+    };
+    // Temporary residence online: the online amount only.
+    let residence =
+        new_draft("1.004194", json!({"address": "12 Hàng Bạc", "commune_code": "00070", "from_date": "2026-12-01"}));
+    let fees = fees_of(&residence);
+    assert_eq!(fees["due_before"], 7_000, "{fees}");
+    assert_eq!(fees["items"].as_array().unwrap().len(), 1);
+    assert_eq!(fees["items"][0]["channel"], "online");
+    // Certified copies: 5 pages, 2 copies = (2 × 2,000 + 3 × 1,000) × 2.
+    let copies = new_draft("2.000815", json!({"document_title": "Bằng tốt nghiệp", "pages": 5, "copies": 2}));
+    let fees = fees_of(&copies);
+    assert_eq!(fees["due_before"], 14_000, "{fees}");
+    assert_eq!(fees["items"][0]["quantity"], 10);
+    assert_eq!(fees["items"][0]["owed_vnd"], 14_000);
+    // A thick document reaches the cap for each copy.
+    let res = app
+        .with_token(app.client.patch(app.url(&format!("/api/v1/dossiers/{copies}"))), &a.citizen)
+        .json(&json!({"form_data": {"document_title": "Hồ sơ thiết kế", "pages": 400, "copies": 2}}))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 200, "{:?}", res.text());
+    assert_eq!(fees_of(&copies)["due_before"], 400_000);
+    // At the police's counter, the in-person amount.
+    let procedure = app.get_json("/api/v1/procedures/1.004194");
+    let police = &procedure["agencies"][0];
+    let (id, secret) = crate::integration::client(&app, &admin, "Một cửa công an", &[police["id"].as_str().unwrap()]);
+    let token = crate::integration::token(&app, &id, &secret);
+    let code = format!("{}-261120-0077", police["code"].as_str().unwrap());
+    let res = app
+        .with_token(app.client.put(app.url(&format!("/api/v1/integration/dossiers/{code}"))), &token)
+        .json(&json!({"procedure_id": procedure["id"], "channel": "counter",
+                      "applicant": {"full_name": "Lê Văn Tám", "id_number": "001099012345"}}))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 201, "{:?}", res.text());
+    let registered: Value = res.json().unwrap();
+    assert_eq!(registered["fees"]["due_before"], 15_000, "{registered}");
+}
+
+on_both_backends!(fees_follow_the_channel_and_the_pages);

@@ -56,7 +56,7 @@ pub fn public_view(rows: Vec<TrackingRow>, today: NaiveDate) -> Result<Option<Pu
         ApiError::internal()
     })?;
     let snap = &snap;
-    let fees = FeeState::of(snap, first.paid_before, first.paid_after);
+    let fees = FeeState::of(&snap.fees, first.paid_before, first.paid_after);
     let status = first.status.0;
     // Overdue as in the dossier's own deadline view: its clock runs and the due date has passed.
     let running = status.clock_running() && first.clock_started_on.is_some();

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use dvc_domain::calendar::Calendar;
+use dvc_domain::catalogue::{FeeItem, FeeMode};
 use dvc_domain::dossier::{national_code, Dossier, FeeState, ProcedureSnapshot};
-use dvc_domain::payment::{totals, FeePhase, PaymentStatus};
+use dvc_domain::payment::{FeePhase, PaymentStatus};
 use dvc_domain::workflow::{allowed_actions, DossierAction, DossierStatus, Side};
 use dvc_persistence::files::{self as f, AttachmentRow, FileRow};
 use dvc_persistence::payments::PaymentRow;
@@ -124,8 +125,8 @@ pub struct DossierView {
     pub updated_at: String,
 }
 
-/// What a dossier owes and has paid, from its procedure version and its payments.
-pub fn fees_against(procedure: &ProcedureSnapshot, payments: &[PaymentRow]) -> FeeState {
+/// What a dossier owes and has paid, from its fees and its payments.
+pub fn fees_against(fees: &[FeeItem], payments: &[PaymentRow]) -> FeeState {
     let (mut before, mut after) = (0, 0);
     for p in payments.iter().filter(|p| p.status.0 == PaymentStatus::Paid) {
         match p.phase.0 {
@@ -133,21 +134,21 @@ pub fn fees_against(procedure: &ProcedureSnapshot, payments: &[PaymentRow]) -> F
             FeePhase::After => after += p.amount_vnd,
         }
     }
-    FeeState::of(procedure, before, after)
+    FeeState::of(fees, before, after)
 }
 
-/// Payments exist only for dossiers whose procedure charges something.
+/// Payments exist only for dossiers whose procedure charges something (in any channel).
 fn charges(procedure: &ProcedureSnapshot) -> bool {
-    let t = totals(&procedure.fees);
-    t.before + t.after > 0
+    procedure.fees.iter().any(|f| matches!(f.mode, FeeMode::Before | FeeMode::After) && f.owed() > 0)
 }
 
 /// The fees of one dossier, reading its payments only when its procedure charges.
 pub fn fee_state(conn: &mut DbConn, d: &Dossier) -> Result<FeeState, ApiError> {
+    let fees = d.fee_items();
     if !charges(&d.procedure) {
-        return Ok(fees_against(&d.procedure, &[]));
+        return Ok(fees_against(&fees, &[]));
     }
-    Ok(fees_against(&d.procedure, &dvc_persistence::payments::of_dossier(conn, d.id.as_str())?))
+    Ok(fees_against(&fees, &dvc_persistence::payments::of_dossier(conn, d.id.as_str())?))
 }
 
 pub fn view(
@@ -209,7 +210,7 @@ fn build_view(
     let attachments: Vec<AttachmentView> = attachments.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
     let results = results.into_iter().map(|(a, f)| attachment_view(a, f)).collect();
     let missing = d.procedure.missing_documents(attachments.iter().map(|a| a.document_id.as_str()));
-    let fees = fees_against(&d.procedure, payments);
+    let fees = fees_against(&d.fee_items(), payments);
     let side = if access == Access::Owner { Side::Applicant } else { Side::Agency };
     let mut actions = allowed_actions(d.status, side);
     if side == Side::Applicant && d.status == DossierStatus::SupplementRequested {

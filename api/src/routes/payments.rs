@@ -106,9 +106,10 @@ pub async fn dossier_fees(
             Ok((row, fee_state, payments))
         })
         .await?;
+    let items = row.fee_items();
     let code = row.code.unwrap_or_default();
     let payments = payments.into_iter().map(|p| payment_view(&state, p, &code, None)).collect();
-    Ok(web::Json(FeesView { items: row.procedure.fees, state: fee_state, payments }))
+    Ok(web::Json(FeesView { items, state: fee_state, payments }))
 }
 
 /// Which gateway to pay through.

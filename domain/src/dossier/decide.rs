@@ -318,6 +318,12 @@ pub fn decide(
                 }
                 next.code = Some(facts.code.clone().ok_or(Refusal::CodeNotAllocated)?);
                 next.submitted_at = Some(at.now);
+                // What it owes is fixed now, for its channel and what its form declares.
+                let assessed = crate::payment::assess(&next.procedure.fees, d.channel, &d.form_value());
+                if assessed != next.procedure.fees {
+                    next.procedure.fees = assessed;
+                    procedure_changed = true;
+                }
                 next.fee_vnd = next.procedure.fees_owed();
             }
         }
@@ -332,7 +338,7 @@ pub fn decide(
     next.updated_at = at.now;
     // The fees the next step waits for show as national status 6.
     let fees = match command {
-        Command::Submit if d.status == DossierStatus::Draft => FeeState::of(&next.procedure, 0, 0),
+        Command::Submit if d.status == DossierStatus::Draft => FeeState::of(&next.procedure.fees, 0, 0),
         _ => facts.fees,
     };
     let national = national_code(to, &fees);

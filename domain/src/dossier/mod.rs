@@ -165,6 +165,23 @@ pub struct Dossier {
     pub fee_vnd: i64,
 }
 
+impl Dossier {
+    /// Its fees as it owes them: assessed at submission (for its channel and what its form
+    /// declares) and kept with it; for a draft, as they would be assessed now.
+    pub fn fee_items(&self) -> Vec<FeeItem> {
+        if self.status == DossierStatus::Draft {
+            crate::payment::assess(&self.procedure.fees, self.channel, &self.form_value())
+        } else {
+            self.procedure.fees.clone()
+        }
+    }
+
+    /// The form's content as JSON (null when it does not read).
+    pub fn form_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.form_data.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
 /// What a dossier owes, has paid, and still owes, per phase.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -178,9 +195,9 @@ pub struct FeeState {
 }
 
 impl FeeState {
-    /// The fees of a procedure version against the sums paid before and after processing.
-    pub fn of(procedure: &ProcedureSnapshot, paid_before: i64, paid_after: i64) -> Self {
-        let t = totals(&procedure.fees);
+    /// What fees owe against the sums paid before and after processing.
+    pub fn of(fees: &[FeeItem], paid_before: i64, paid_after: i64) -> Self {
+        let t = totals(fees);
         FeeState {
             due_before: t.before,
             due_after: t.after,

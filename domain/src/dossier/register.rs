@@ -96,6 +96,8 @@ pub fn register(
     let expected_version = d.version;
     d.procedure_id = reg.procedure_id.clone();
     d.procedure = reg.procedure.clone();
+    // The fees of its channel (in person at a counter, or by post).
+    d.procedure.fees = crate::payment::assess(&reg.procedure.fees, reg.channel, &d.form_value());
     d.applicant = reg.applicant.clone();
     d.channel = reg.channel;
     d.status = reg.status;

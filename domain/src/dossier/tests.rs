@@ -270,12 +270,7 @@ fn the_guards_of_each_move() {
 fn a_draft_takes_the_procedure_version_in_force_and_its_code() {
     let when = at("2026-11-18", "10:00");
     let mut now = procedure(5);
-    now.fees = vec![crate::catalogue::FeeItem {
-        kind: FeeKind::Charge,
-        name: "Lệ phí".into(),
-        amount_vnd: 8_000,
-        mode: FeeMode::Before,
-    }];
+    now.fees = vec![crate::catalogue::FeeItem::flat(FeeKind::Charge, "Lệ phí", 8_000, FeeMode::Before)];
     let facts = Facts { procedure_now: Some((now, 2)), ..fine() };
     let decided = run(&dossier(S::Draft), &Command::Submit, Side::Applicant, &facts, when).unwrap();
     let d = &decided.dossier;
