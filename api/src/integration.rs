@@ -23,6 +23,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "payment.paid",
     "payment.refunded",
     "feedback.created",
+    "fine.paid",
 ];
 
 /// How long a delivery is retried before it is given up.

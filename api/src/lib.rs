@@ -26,6 +26,7 @@ pub mod otp;
 pub mod page;
 pub mod payment;
 pub mod ratelimit;
+pub mod receipts;
 pub mod refusals;
 pub mod replica;
 pub mod routes;

@@ -42,10 +42,11 @@ pub trait Provider: Send {
     /// The name clients choose it by.
     fn name(&self) -> &'static str;
 
-    /// Where to send the payer to pay `payment`, if anywhere.
+    /// Where to send the payer to pay `amount_vnd` under `reference`, if anywhere.
     fn redirect_url(
         &self,
-        payment: &dvc_persistence::payments::PaymentRow,
+        reference: &str,
+        amount_vnd: i64,
         order_info: &str,
         ip: &str,
         created: &str,
@@ -60,7 +61,7 @@ impl Provider for Sandbox {
         "sandbox"
     }
 
-    fn redirect_url(&self, _: &dvc_persistence::payments::PaymentRow, _: &str, _: &str, _: &str) -> Option<String> {
+    fn redirect_url(&self, _: &str, _: i64, _: &str, _: &str, _: &str) -> Option<String> {
         None
     }
 }
@@ -75,12 +76,13 @@ impl Provider for Vnpay {
 
     fn redirect_url(
         &self,
-        payment: &dvc_persistence::payments::PaymentRow,
+        reference: &str,
+        amount_vnd: i64,
         order_info: &str,
         ip: &str,
         created: &str,
     ) -> Option<String> {
-        Some(payment_url(&self.0, &payment.reference, payment.amount_vnd, order_info, ip, created))
+        Some(payment_url(&self.0, reference, amount_vnd, order_info, ip, created))
     }
 }
 

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod dossier;
 pub mod error;
 pub mod feedback;
+pub mod fine;
 pub mod identity;
 pub mod page;
 pub mod payment;

@@ -10,6 +10,7 @@ pub mod dossier_writes;
 pub mod dossiers;
 pub mod feedback;
 pub mod files;
+pub mod fines;
 pub mod integration;
 pub mod outbox;
 pub mod payments;

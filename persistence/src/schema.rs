@@ -518,3 +518,73 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    fines (id) {
+        id -> Text,
+        decision_number -> Text,
+        agency_id -> Text,
+        decided_on -> Date,
+        violator_name -> Text,
+        violator_id_number -> Nullable<Text>,
+        plate -> Nullable<Text>,
+        violation -> Text,
+        legal_basis -> Nullable<Text>,
+        amount_vnd -> BigInt,
+        pay_by -> Date,
+        status -> Text,
+        paid_at -> Nullable<Timestamp>,
+        paid_vnd -> Nullable<BigInt>,
+        registered_by -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fine_payments (id) {
+        id -> Text,
+        fine_id -> Text,
+        provider -> Text,
+        fine_vnd -> BigInt,
+        surcharge_vnd -> BigInt,
+        amount_vnd -> BigInt,
+        status -> Text,
+        reference -> Text,
+        provider_txn_no -> Nullable<Text>,
+        bank_code -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    receipts (id) {
+        id -> Text,
+        agency_id -> Text,
+        year -> Integer,
+        number -> Integer,
+        series -> Text,
+        payment_kind -> Text,
+        payment_id -> Text,
+        payer_name -> Text,
+        content -> Text,
+        amount_vnd -> BigInt,
+        issued_at -> Timestamp,
+        verification_code -> Text,
+    }
+}
+
+diesel::table! {
+    receipt_counters (agency_id, year) {
+        agency_id -> Text,
+        year -> Integer,
+        last_number -> Integer,
+    }
+}
+
+diesel::joinable!(fine_payments -> fines (fine_id));
+diesel::joinable!(fines -> agencies (agency_id));
+diesel::allow_tables_to_appear_in_same_query!(fines, fine_payments, agencies);

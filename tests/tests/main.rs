@@ -15,6 +15,7 @@ mod crash;
 mod docs_browser;
 mod dossiers;
 mod feedback;
+mod fines;
 mod integration;
 mod lists;
 mod migrations;

@@ -25,19 +25,28 @@ fn app_with_vnpay(backend: Backend) -> TestApp {
     app
 }
 
-struct Case {
-    citizen: String,
+pub(crate) struct Case {
+    pub(crate) citizen: String,
     officer: String,
-    dossier: Value,
+    pub(crate) dossier: Value,
 }
 
 /// A submitted marital-status dossier (3,000 đồng due before processing).
-fn submitted_with_fee(app: &TestApp) -> Case {
+pub(crate) fn submitted_with_fee(app: &TestApp) -> Case {
     let procedure = app.get_json("/api/v1/procedures/1.004873");
     let agency_id = procedure["agencies"][0]["id"].as_str().unwrap().to_string();
     register_citizen(app, "001099012345", "0912345678");
     let citizen = app.sign_in("001099012345", PASSWORD);
     let officer = app.officer_token("canbo.hotich", Some(&agency_id));
+    let dossier = submit_with_fee(app, &citizen);
+    Case { citizen, officer, dossier }
+}
+
+/// Another marital-status dossier of the citizen, submitted.
+pub(crate) fn submit_with_fee(app: &TestApp, citizen: &str) -> Value {
+    let procedure = app.get_json("/api/v1/procedures/1.004873");
+    let agency_id = procedure["agencies"][0]["id"].as_str().unwrap().to_string();
+    let citizen = citizen.to_string();
     let form = json!({"full_name": "Nguyễn Văn An", "date_of_birth": "1999-05-01", "residence": "Hoàn Kiếm, Hà Nội",
                       "marital_status": "Chưa đăng ký kết hôn", "purpose": "Đăng ký kết hôn"});
     let body = json!({"procedure_id": procedure["id"], "agency_id": agency_id, "form_data": form, "delivery": {"method": "post", "address": "Số 1 Tràng Tiền, Hà Nội"}});
@@ -52,8 +61,18 @@ fn submitted_with_fee(app: &TestApp) -> Case {
         Some(("tk.pdf", pdf("tk"))),
     );
     assert_eq!(res.status(), 201);
-    let dossier: Value = app.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(&citizen)).json().unwrap();
-    Case { citizen, officer, dossier }
+    app.post(&format!("/api/v1/dossiers/{id}/submit"), &json!({}), Some(&citizen)).json().unwrap()
+}
+
+/// Pays a submitted dossier's fees in the sandbox; the payment as read afterwards.
+pub(crate) fn paid_in_sandbox(app: &TestApp, citizen: &str, dossier: &Value) -> Value {
+    let id = dossier["id"].as_str().unwrap();
+    let res = app.post(&format!("/api/v1/dossiers/{id}/payments"), &json!({"provider": "sandbox"}), Some(citizen));
+    assert_eq!(res.status(), 201, "{:?}", res.text());
+    let pid = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+    let res = app.post(&format!("/api/v1/payments/{pid}/sandbox-complete"), &json!({}), Some(citizen));
+    assert_eq!(res.status(), 200, "{:?}", res.text());
+    app.get_json_with(&format!("/api/v1/payments/{pid}"), citizen)
 }
 
 fn pay(app: &TestApp, case: &Case, provider: &str, key: Option<&str>) -> reqwest::blocking::Response {

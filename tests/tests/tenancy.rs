@@ -82,6 +82,8 @@ fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
         "feedback_events",
         "fields",
         "files",
+        "fine_payments",
+        "fines",
         "holidays",
         "idempotency_keys",
         "integration_clients",
@@ -93,7 +95,9 @@ fn row_counts(app: &TestApp) -> Vec<(String, i64)> {
         "procedure_agencies",
         "procedures",
         "ratings",
+        "receipts",
         "registrations",
+        "search_synonyms",
         "webhook_deliveries",
         "webhooks",
     ]
@@ -197,6 +201,15 @@ fn every_route_refuses_every_outsider(backend: Backend) {
         &client_token,
     );
     let delivery_id = deliveries["items"][0]["id"].as_str().expect("a delivery of the submission").to_string();
+    // A fine decision of the owner agency, registered by its client.
+    let fine = json!({"decided_on": "2026-11-20", "violator": {"full_name": "Nguyễn Văn An", "id_number": "001099012345"},
+                      "plate": "30A-123.45", "violation": "Vượt đèn đỏ", "amount_vnd": 4_000_000, "pay_by": "2026-11-30"});
+    let res = app
+        .with_token(app.client.put(app.url("/api/v1/integration/fines/12345%2FQ%C4%90-XPHC")), &client_token)
+        .json(&fine)
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 201, "{:?}", res.text());
     let fields = app.get_json("/api/v1/fields");
     let field_id = fields.get("items").unwrap_or(&fields)[0]["id"].as_str().unwrap().to_string();
     let resolve = |path: &str| -> String {
@@ -218,6 +231,7 @@ fn every_route_refuses_every_outsider(backend: Backend) {
                 ("{aid}", _) | ("{rid}", _) => d["attachments"][0]["id"].as_str().unwrap().to_string(),
                 ("{delivery_id}", _) => delivery_id.clone(),
                 ("{date}", _) => "2026-09-02".to_string(),
+                ("{decision_number}", _) => "12345%2FQ%C4%90-XPHC".to_string(),
                 (p, _) if p.starts_with('{') => panic!("no value for {p} in {path}: add one"),
                 (p, _) => p.to_string(),
             };
@@ -238,6 +252,7 @@ fn every_route_refuses_every_outsider(backend: Backend) {
                 "applicant": {"full_name": "Lê Văn Bình", "id_number": "001099012399"}})
             }
             ("put", p) if p.starts_with("/api/v1/admin/holidays/") => json!({"name": "Quốc khánh"}),
+            ("put", "/api/v1/integration/fines/{decision_number}") => fine.clone(),
             ("put", "/api/v1/admin/search/synonyms") => json!({"entries": [{"kind": "stop", "terms": ["giúp"]}]}),
             ("put", "/api/v1/admin/fields/{id}") => fields.get("items").unwrap_or(&fields)[0].clone(),
             ("put", p) if p.starts_with("/api/v1/admin/") => app.get_json(&format!(

@@ -16,16 +16,16 @@ use crate::on_both_backends;
 use crate::support::{assert_problem, Backend, TestApp};
 
 /// A request a receiver got: headers (lower-case names), body, and the status it answered.
-type Received = (HashMap<String, String>, String, u16);
+pub(crate) type Received = (HashMap<String, String>, String, u16);
 
 /// A webhook receiver: records each request; answers 500 to the first `failures`, then 200.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     requests: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Receiver {
-    fn start(failures: usize) -> Receiver {
+    pub(crate) fn start(failures: usize) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/hooks/dvc", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -63,7 +63,7 @@ impl Receiver {
         Receiver { url, requests }
     }
 
-    fn wait_for(&self, n: usize) -> Vec<Received> {
+    pub(crate) fn wait_for(&self, n: usize) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if self.requests.lock().unwrap().len() >= n {

@@ -35,8 +35,14 @@ fn ipn(conn: &mut DbConn, secret: &str, params: &BTreeMap<String, String>) -> Re
     let outcome = if !valid {
         answer("97", "Invalid signature")
     } else {
-        match reference.as_deref().map(|r| p::find_by_reference(conn, r)).transpose()?.flatten() {
-            None => answer("01", "Order not found"),
+        let found = reference.as_deref().map(|r| p::find_by_reference(conn, r)).transpose()?.flatten();
+        let fine_payment = match (&found, reference.as_deref()) {
+            (None, Some(r)) => dvc_persistence::fines::payment_by_reference(conn, r)?,
+            _ => None,
+        };
+        match found {
+            // Not a dossier's payment: perhaps a fine's.
+            None => fine_ipn(conn, fine_payment, params)?,
             Some(payment) => {
                 let amount = params.get("vnp_Amount").and_then(|a| a.parse::<i64>().ok());
                 if amount != Some(payment.amount_vnd * 100) {
@@ -79,6 +85,33 @@ fn ipn(conn: &mut DbConn, secret: &str, params: &BTreeMap<String, String>) -> Re
         },
     )?;
     Ok(outcome)
+}
+
+/// VNPay's IPN for the payment of a fine.
+fn fine_ipn(
+    conn: &mut DbConn,
+    payment: Option<dvc_persistence::fines::FinePaymentRow>,
+    params: &BTreeMap<String, String>,
+) -> Result<IpnAnswer, ApiError> {
+    let answer = |code: &'static str, message: &'static str| IpnAnswer { rsp_code: code, message };
+    let Some(payment) = payment else { return Ok(answer("01", "Order not found")) };
+    let amount = params.get("vnp_Amount").and_then(|a| a.parse::<i64>().ok());
+    if amount != Some(payment.amount_vnd * 100) {
+        return Ok(answer("04", "Invalid amount"));
+    }
+    if payment.status.0 != PaymentStatus::Pending {
+        return Ok(answer("02", "Order already confirmed"));
+    }
+    let success = params.get("vnp_ResponseCode").map(String::as_str) == Some("00")
+        && params.get("vnp_TransactionStatus").map(String::as_str) == Some("00");
+    let txn = params.get("vnp_TransactionNo").map(String::as_str);
+    let bank = params.get("vnp_BankCode").map(String::as_str);
+    if success {
+        crate::routes::fines::settle(conn, &payment, txn, bank)?;
+    } else {
+        dvc_persistence::fines::settle_payment(conn, &payment.id, PaymentStatus::Cancelled, txn, bank, now())?;
+    }
+    Ok(answer("00", "Confirm Success"))
 }
 
 fn query_params(req: &HttpRequest) -> BTreeMap<String, String> {
@@ -170,7 +203,7 @@ pub struct ReconciliationQuery {
     pub date: String,
 }
 
-/// Totals of one provider and state.
+/// Totals of one provider and state (fines' payments apart, as `<provider> (fines)`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReconciliationGroup {
     pub provider: String,
@@ -248,6 +281,17 @@ pub async fn reconciliation(
                         reference: Some(pay.reference.clone()),
                         payment_id: Some(pay.id.clone()),
                     });
+                }
+            }
+            for pay in dvc_persistence::fines::payments_created_between(conn, from, to)? {
+                let status = pay.status.0.as_str().to_string();
+                let provider = format!("{} (fines)", pay.provider);
+                match groups.iter_mut().find(|g| g.provider == provider && g.status == status) {
+                    Some(g) => {
+                        g.count += 1;
+                        g.amount_vnd += pay.amount_vnd;
+                    }
+                    None => groups.push(ReconciliationGroup { provider, status, count: 1, amount_vnd: pay.amount_vnd }),
                 }
             }
             for cb in callbacks.iter().filter(|c| c.signature_valid && c.outcome == "01") {

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod dossiers;
 pub mod feedback;
+pub mod fines;
 pub mod gateway;
 pub mod integration;
 pub mod me;
@@ -176,6 +177,12 @@ where
             .service(gateway::callback_get)
             .service(gateway::callback_post)
             .service(payments::refund)
+            .service(fines::register_fine)
+            .service(fines::lookup_fine)
+            .service(fines::pay_fine)
+            .service(fines::sandbox_complete)
+            .service(fines::get_receipt)
+            .service(fines::receipt_pdf)
             .service(gateway::reconciliation)
             .service(feedback::public)
             .service(feedback::create)

@@ -42,9 +42,12 @@ pub struct PaymentView {
     pub refunded_at: Option<String>,
     pub refund_reason: Option<String>,
     pub created_at: String,
+    /// The electronic receipt, once paid (on a payment read by itself or with its dossier's fees).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<crate::receipts::ReceiptView>,
 }
 
-fn vietqr(state: &AppState, amount: i64, purpose: &str) -> String {
+pub(crate) fn vietqr(state: &AppState, amount: i64, purpose: &str) -> String {
     dvc_domain::vietqr::Transfer {
         bank_bin: state.config.vietqr_bin.clone(),
         account: state.config.vietqr_account.clone(),
@@ -71,7 +74,20 @@ pub(crate) fn payment_view(state: &AppState, row: PaymentRow, code: &str, redire
         refunded_at: row.refunded_at.map(rfc3339),
         refund_reason: row.refund_reason,
         created_at: rfc3339(row.created_at),
+        receipt: None,
     }
+}
+
+/// Adds their receipts to payment views.
+pub(crate) fn with_receipts(conn: &mut DbConn, views: &mut [PaymentView]) -> Result<(), ApiError> {
+    let ids: Vec<String> = views.iter().map(|v| v.id.clone()).collect();
+    for receipt in dvc_persistence::fines::receipts_of_payments(conn, &ids)? {
+        let agency = dvc_persistence::fines::agency_of(conn, &receipt.agency_id)?.unwrap_or_default();
+        if let Some(v) = views.iter_mut().find(|v| v.id == receipt.payment_id) {
+            v.receipt = Some(crate::receipts::view(&receipt, agency));
+        }
+    }
+    Ok(())
 }
 
 /// A dossier's fees and payments.
@@ -98,18 +114,21 @@ pub async fn dossier_fees(
 ) -> ApiResult<web::Json<FeesView>> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
     let caller = me.caller();
-    let (row, fee_state, payments) = state
+    let shared = state.clone();
+    let view = state
         .db(move |conn| {
             let (row, _) = svc::load(conn, &caller, &id)?;
             let fee_state = svc::fee_state(conn, &row)?;
             let payments = p::of_dossier(conn, row.id.as_str())?;
-            Ok((row, fee_state, payments))
+            let items = row.fee_items();
+            let code = row.code.unwrap_or_default();
+            let mut payments: Vec<PaymentView> =
+                payments.into_iter().map(|p| payment_view(&shared, p, &code, None)).collect();
+            with_receipts(conn, &mut payments)?;
+            Ok(FeesView { items, state: fee_state, payments })
         })
         .await?;
-    let items = row.fee_items();
-    let code = row.code.unwrap_or_default();
-    let payments = payments.into_iter().map(|p| payment_view(&state, p, &code, None)).collect();
-    Ok(web::Json(FeesView { items, state: fee_state, payments }))
+    Ok(web::Json(view))
 }
 
 /// Which gateway to pay through.
@@ -230,7 +249,13 @@ pub async fn create_payment(
             p::insert(conn, &payment)?;
             let code = row.code.clone().unwrap_or_default();
             let created = t.and_utc().with_timezone(&crate::calendar::vietnam()).format("%Y%m%d%H%M%S").to_string();
-            let redirect = gateway.redirect_url(&payment, &format!("Thanh toan ho so {code}"), &ip, &created);
+            let redirect = gateway.redirect_url(
+                &payment.reference,
+                payment.amount_vnd,
+                &format!("Thanh toan ho so {code}"),
+                &ip,
+                &created,
+            );
             let view = payment_view(&shared, payment, &code, redirect);
             let json = serde_json::to_string(&view).map_err(|_| ApiError::internal())?;
             if let Some(i) = &idem {
@@ -266,8 +291,17 @@ pub async fn get_payment(
     id: web::Path<String>,
 ) -> ApiResult<web::Json<PaymentView>> {
     let id = path_key(id.into_inner(), "khoản thanh toán", "Payment")?;
-    let (payment, row, _) = state.db(move |conn| load_payment(conn, &me, &id)).await?;
-    Ok(web::Json(payment_view(&state, payment, row.code.as_deref().unwrap_or_default(), None)))
+    let shared = state.clone();
+    let view = state
+        .db(move |conn| {
+            let (payment, row, _) = load_payment(conn, &me, &id)?;
+            let mut views = [payment_view(&shared, payment, row.code.as_deref().unwrap_or_default(), None)];
+            with_receipts(conn, &mut views)?;
+            let [view] = views;
+            Ok(view)
+        })
+        .await?;
+    Ok(web::Json(view))
 }
 
 /// The VietQR of a payment as a PNG image, for a bank app to scan.
@@ -309,6 +343,23 @@ pub(crate) fn settle(
             actor_role,
             serde_json::json!({"payment_id": payment.id, "amount_vnd": payment.amount_vnd, "provider": payment.provider}),
         ),
+    )?;
+    let payer = serde_json::from_str::<serde_json::Value>(dossier.applicant.get())
+        .ok()
+        .and_then(|a| a.get("full_name").and_then(|n| n.as_str()).map(str::to_string))
+        .unwrap_or_default();
+    let code = dossier.code.as_deref().unwrap_or_default();
+    crate::receipts::issue(
+        conn,
+        crate::receipts::Paid {
+            agency_id: dossier.agency_id.as_str(),
+            kind: "dossier",
+            payment_id: &payment.id,
+            payer_name: &payer,
+            content: format!("Phí, lệ phí hồ sơ {code}: {}", dossier.procedure.name),
+            amount_vnd: payment.amount_vnd,
+            at: now(),
+        },
     )?;
     crate::integration::emit(
         conn,

@@ -372,7 +372,7 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
 }
 
 /// The integration client behind a token: active, and the token issued after its last rotation.
-async fn caller(state: &AppState, me: &Principal) -> Result<ClientRow, ApiError> {
+pub(crate) async fn caller(state: &AppState, me: &Principal) -> Result<ClientRow, ApiError> {
     if me.role() != Role::Integration {
         return Err(ApiError::forbidden());
     }
