@@ -61,6 +61,20 @@ impl FromRequest for Principal {
     }
 }
 
+/// Any signed-in principal, people and integration clients alike (for what both may read, such as
+/// a dossier's one-stop documents).
+#[derive(Debug, Clone)]
+pub struct PersonOrClient(pub Principal);
+
+impl FromRequest for PersonOrClient {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal_of(req).map(PersonOrClient))
+    }
+}
+
 /// The token of an integration client (`/integration` routes); people's tokens get 403.
 #[derive(Debug, Clone)]
 pub struct IntegrationToken(pub Principal);

@@ -13,6 +13,7 @@ mod catalogue;
 mod conditional;
 mod crash;
 mod docs_browser;
+mod documents;
 mod dossiers;
 mod feedback;
 mod fines;

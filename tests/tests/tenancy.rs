@@ -53,6 +53,8 @@ fn must_refuse(role: Role, path: &str) -> bool {
         "admin" => role != Admin,
         "integration" => !integration || (role == OtherClient && names_resource),
         "agency" => !matches!(role, Officer | OtherOfficer | Admin),
+        // The handling agency's one-stop system reads a dossier's documents.
+        "dossiers" if rest.contains("/documents/") => matches!(role, Stranger | OtherOfficer | OtherClient),
         "dossiers" | "payments" | "feedback" if names_resource => {
             matches!(role, Stranger | OtherOfficer | Client | OtherClient)
         }
@@ -231,6 +233,7 @@ fn every_route_refuses_every_outsider(backend: Backend) {
                 ("{aid}", _) | ("{rid}", _) => d["attachments"][0]["id"].as_str().unwrap().to_string(),
                 ("{delivery_id}", _) => delivery_id.clone(),
                 ("{date}", _) => "2026-09-02".to_string(),
+                ("{kind}", "documents") => "receipt".to_string(),
                 ("{decision_number}", _) => "12345%2FQ%C4%90-XPHC".to_string(),
                 (p, _) if p.starts_with('{') => panic!("no value for {p} in {path}: add one"),
                 (p, _) => p.to_string(),

@@ -3,5 +3,6 @@
 
 pub mod forms;
 pub mod pdf;
+pub mod slips;
 
 pub use pdf::{Layout, PdfError, Style};

@@ -22,7 +22,7 @@ integration for ministry and provincial one-stop systems.\n\nErrors are `applica
         version = "0.1.0"
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, ProblemField, AttachmentUpload, ResultUpload, VnpayNotification)),
+    components(schemas(Problem, ProblemField, AttachmentUpload, ResultUpload, VnpayNotification, crate::documents::slips::Kind)),
     tags(
         (name = "catalogue", description = "Thủ tục hành chính: procedures, fields, agencies, administrative units"),
         (name = "accounts", description = "Tài khoản: registration and the applicant's profile"),

@@ -62,8 +62,7 @@ impl ProcedureQuery {
             errors.append(&mut e);
             PageRequest::default()
         });
-        let query = self.q.unwrap_or_default();
-        check_query(&query, &mut errors);
+        let query = check_query(self.q.unwrap_or_default(), &mut errors);
         let tier = code_param("tier", self.tier, Tier::parse_field, &mut errors);
         let online = code_param("online", self.online, OnlineMode::parse_field, &mut errors);
         let audience = code_param("audience", self.audience, Audience::parse_field, &mut errors);
@@ -83,11 +82,16 @@ impl ProcedureQuery {
     }
 }
 
-fn check_query(query: &str, errors: &mut Vec<FieldError>) {
+/// The query as search reads it: control characters (a pasted tab or line break) separate words
+/// like spaces; a query over [`MAX_QUERY_CHARS`] is refused.
+fn check_query(query: String, errors: &mut Vec<FieldError>) -> String {
     if query.chars().count() > MAX_QUERY_CHARS {
         errors.push(FieldError::too_long("q", MAX_QUERY_CHARS));
-    } else if dvc_domain::text::has_control_chars(query) {
-        errors.push(FieldError::new("q", "control_chars", "Có ký tự điều khiển", "Holds control characters"));
+    }
+    if query.chars().any(char::is_control) {
+        query.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    } else {
+        query
     }
 }
 
@@ -191,9 +195,8 @@ pub async fn suggest_procedures(
     state: web::Data<AppState>,
     query: web::Query<SuggestQuery>,
 ) -> ApiResult<HttpResponse> {
-    let text = query.into_inner().q.unwrap_or_default();
     let mut errors = Vec::new();
-    check_query(&text, &mut errors);
+    let text = check_query(query.into_inner().q.unwrap_or_default(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }

@@ -332,7 +332,7 @@ pub async fn register_fine(
 #[derive(Debug, Clone, Deserialize, IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
 pub struct FineLookup {
-    #[param(example = "12345/QĐ-XPHC")]
+    #[param(example = "12345/QĐ-XPHC", required = true)]
     #[schema(example = "12345/QĐ-XPHC")]
     pub decision_number: Option<String>,
     #[param(example = "30A-123.45")]

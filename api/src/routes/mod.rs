@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod catalogue;
+pub mod documents;
 pub mod dossiers;
 pub mod feedback;
 pub mod fines;
@@ -164,6 +165,7 @@ where
             .service(dossiers::submit)
             .service(dossiers::withdraw)
             .service(tracking::history)
+            .service(documents::dossier_document)
             .service(agency::inbox)
             .service(agency::transition)
             .service(agency::upload_result)
