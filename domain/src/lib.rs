@@ -11,6 +11,7 @@ pub mod error;
 pub mod feedback;
 pub mod fine;
 pub mod identity;
+pub mod index766;
 pub mod page;
 pub mod payment;
 pub mod registration;

@@ -11,6 +11,7 @@ pub mod dossiers;
 pub mod feedback;
 pub mod files;
 pub mod fines;
+pub mod index766;
 pub mod integration;
 pub mod outbox;
 pub mod payments;

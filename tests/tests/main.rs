@@ -17,6 +17,7 @@ mod documents;
 mod dossiers;
 mod feedback;
 mod fines;
+mod index766;
 mod integration;
 mod lists;
 mod migrations;

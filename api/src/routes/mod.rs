@@ -11,6 +11,7 @@ pub mod dossiers;
 pub mod feedback;
 pub mod fines;
 pub mod gateway;
+pub mod index766;
 pub mod integration;
 pub mod me;
 pub mod my_dossiers;
@@ -216,6 +217,8 @@ where
             .service(statistics::summary)
             .service(statistics::agency_report)
             .service(statistics::chart)
+            .service(index766::index766_chart)
+            .service(index766::index766)
             .service(my_dossiers::my_dossiers)
             .service(my_dossiers::my_summary)
             .service(my_dossiers::my_documents)

@@ -129,7 +129,7 @@ fn parse_day(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Op
 }
 
 /// The reporting period in stored (UTC) time; the days are Vietnamese business days.
-fn period(q: &StatisticsQuery, today: NaiveDate) -> Result<(NaiveDate, NaiveDate, Period), ApiError> {
+pub(crate) fn period(q: &StatisticsQuery, today: NaiveDate) -> Result<(NaiveDate, NaiveDate, Period), ApiError> {
     let mut errors = Vec::new();
     let from = parse_day("from", q.from.as_deref(), &mut errors);
     let to = parse_day("to", q.to.as_deref(), &mut errors);
@@ -303,7 +303,7 @@ fn report(
     Ok(StatisticsReport { from, to, agency_id: agency, group_by: grouping_name(grouping), totals, groups })
 }
 
-fn wants_csv(req: &HttpRequest) -> bool {
+pub(crate) fn wants_csv(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -311,7 +311,7 @@ fn wants_csv(req: &HttpRequest) -> bool {
 }
 
 /// A CSV cell: quoted when needed, and never read as a formula by a spreadsheet.
-fn cell(value: &str) -> String {
+pub(crate) fn cell(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
@@ -390,7 +390,7 @@ pub async fn summary(
 }
 
 /// The id of the agency named by id or by code.
-fn known_agency(conn: &mut DbConn, key: &str) -> Result<String, ApiError> {
+pub(crate) fn known_agency(conn: &mut DbConn, key: &str) -> Result<String, ApiError> {
     dvc_persistence::catalogue::find_agency(conn, key)?
         .map(|a| a.id)
         .ok_or_else(|| ApiError::not_found("cơ quan", "Agency"))
