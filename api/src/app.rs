@@ -198,7 +198,11 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     let data = web::Data::new(state);
     let json_limit = config.max_json_bytes;
     let origins = config.cors_origins.clone();
-    let body_idle = crate::slow::BodyIdleTimeout(config.body_idle_timeout);
+    let body_idle = crate::slow::BodyLimits {
+        idle: config.body_idle_timeout,
+        min_rate: config.body_min_rate,
+        grace: config.body_rate_grace,
+    };
     let mut server = HttpServer::new(move || {
         let app = App::new()
             .app_data(data.clone())

@@ -57,6 +57,10 @@ pub struct Config {
     pub header_timeout: Duration,
     /// Longest silence allowed while a request body arrives.
     pub body_idle_timeout: Duration,
+    /// The slowest average a request body may arrive at, in bytes per second, after
+    /// `body_rate_grace` (0: no such limit): each byte received buys `1 / body_min_rate` seconds.
+    pub body_min_rate: u64,
+    pub body_rate_grace: Duration,
     /// How many batches of one kind of request (lookups, list pages) run at once, each on a
     /// connection of its own (see `batch.rs`).
     pub batch_lanes: usize,
@@ -103,6 +107,8 @@ impl Default for Config {
             replica_max_lag: Duration::from_secs(5),
             header_timeout: Duration::from_secs(5),
             body_idle_timeout: Duration::from_secs(15),
+            body_min_rate: 1024,
+            body_rate_grace: Duration::from_secs(10),
             batch_lanes: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8),
             list_cache_bytes: 16 * 1024 * 1024,
         }
@@ -185,6 +191,8 @@ impl Config {
         c.replica_max_lag = Duration::from_millis(parse(&get, "DVC_REPLICA_MAX_LAG_MS", 5_000u64)?);
         c.header_timeout = Duration::from_millis(parse(&get, "DVC_HEADER_TIMEOUT_MS", 5_000u64)?.max(100));
         c.body_idle_timeout = Duration::from_millis(parse(&get, "DVC_BODY_IDLE_TIMEOUT_MS", 15_000u64)?.max(100));
+        c.body_min_rate = parse(&get, "DVC_BODY_MIN_RATE", c.body_min_rate)?;
+        c.body_rate_grace = Duration::from_millis(parse(&get, "DVC_BODY_RATE_GRACE_MS", 10_000u64)?.max(100));
         c.batch_lanes = parse(&get, "DVC_BATCH_LANES", c.batch_lanes)?.max(1);
         c.list_cache_bytes = parse(&get, "DVC_LIST_CACHE_BYTES", c.list_cache_bytes)?;
         c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));

@@ -1,7 +1,7 @@
 //! What ministry and provincial one-stop systems get: the change feed, written in the same
 //! transaction as each change, and signed webhook deliveries with retries.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, NaiveDateTime};
@@ -139,25 +139,63 @@ pub fn signature(secret: &str, unix: i64, body: &str) -> String {
     format!("t={unix},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Whether an address is one a webhook may not reach when private ranges are denied.
-fn private(ip: IpAddr) -> bool {
+/// Whether an IPv4 address is public: not in any special-purpose range (this network, private,
+/// shared CGNAT, loopback, link-local, IETF protocol assignments, documentation, the 6to4 relay
+/// anycast, benchmarking, multicast, reserved, broadcast).
+fn public_v4(v4: Ipv4Addr) -> bool {
+    let [a, b, c, _] = v4.octets();
+    !(a == 0
+        || a == 10
+        || a == 127
+        || a >= 224
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 169 && b == 254)
+        || (a == 172 && (16..32).contains(&b))
+        || (a == 192 && b == 168)
+        || (a == 192 && b == 0 && (c == 0 || c == 2))
+        || (a == 192 && b == 88 && c == 99)
+        || (a == 198 && (b == 18 || b == 19))
+        || (a == 198 && b == 51 && c == 100)
+        || (a == 203 && b == 0 && c == 113))
+}
+
+/// The IPv4 address an IPv6 address carries, where it is only a way of writing one: mapped
+/// (`::ffff:a.b.c.d`), compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`) and 6to4 (`2002::/16`).
+fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let o = v6.octets();
+    let tail = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    if s[..6].iter().all(|&x| x == 0) && !(s[6] == 0 && s[7] <= 1) {
+        return Some(tail);
+    }
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2..6].iter().all(|&x| x == 0) {
+        return Some(tail);
+    }
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
+    None
+}
+
+/// Whether a webhook may be sent to an address: global unicast only. An IPv6 address that
+/// carries an IPv4 one is judged by that; otherwise it must lie in 2000::/3 outside the IETF
+/// protocol assignments (2001::/23, with Teredo and benchmarking), documentation (2001:db8::/32,
+/// 3fff::/20), and so never unique-local, site-local, link-local, multicast or loopback.
+pub fn public_address(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-                || v4.octets()[0] == 0
-        }
+        IpAddr::V4(v4) => public_v4(v4),
         IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| private(IpAddr::V4(v4)))
+            if let Some(v4) = embedded_v4(v6) {
+                return public_v4(v4);
+            }
+            let s = v6.segments();
+            (s[0] & 0xe000) == 0x2000
+                && !(s[0] == 0x2001 && s[1] < 0x0200)
+                && !(s[0] == 0x2001 && s[1] == 0x0db8)
+                && !(s[0] == 0x3fff && s[1] < 0x1000)
         }
     }
 }
@@ -186,11 +224,11 @@ pub fn check_url(raw: &str, deny_private: bool) -> Result<(String, Vec<SocketAdd
     if addrs.is_empty() {
         return Err(url_error("unresolvable", "Không phân giải được tên máy", "The host does not resolve"));
     }
-    if deny_private && addrs.iter().any(|a| private(a.ip())) {
+    if deny_private && addrs.iter().any(|a| !public_address(a.ip())) {
         return Err(url_error(
             "private_address",
-            "Không gửi webhook tới địa chỉ nội bộ",
-            "Webhooks may not target private, loopback or link-local addresses",
+            "Webhook chỉ được gửi tới địa chỉ công cộng",
+            "Webhooks may reach public (global unicast) addresses only",
         ));
     }
     Ok((bare.to_string(), addrs))
@@ -355,5 +393,60 @@ mod tests {
         let fifth = backoff(base, 5).num_milliseconds();
         assert!((80_000..240_000).contains(&fifth), "{fifth}");
         assert!(backoff(base, 30).num_milliseconds() <= 5_400_000);
+    }
+
+    #[test]
+    fn webhooks_reach_global_unicast_addresses_only() {
+        let public = |s: &str| public_address(s.parse().expect("an address"));
+        for ok in
+            ["8.8.8.8", "203.0.114.1", "2606:4700::1111", "2a00:1450:4001::1", "64:ff9b::808:808", "2002:808:808::1"]
+        {
+            assert!(public(ok), "{ok} is public");
+        }
+        for refused in [
+            "10.1.2.3",
+            "172.20.0.1",
+            "192.168.1.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "192.0.0.8",
+            "192.0.2.1",
+            "192.88.99.1",
+            "224.0.0.251",
+            "240.0.0.1",
+            "255.255.255.255",
+            "0.0.0.0",
+            // IPv4 written as IPv6: mapped, compatible, NAT64, 6to4.
+            "::ffff:10.0.0.1",
+            "::ffff:127.0.0.1",
+            "::10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:a00:1::1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            // IPv6 ranges that are not global unicast.
+            "::",
+            "::1",
+            "64:ff9b:1::1",
+            "100::1",
+            "2001::1",
+            "2001:2::1",
+            "2001:db8::1",
+            "3fff::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "fec0::1",
+            "ff02::1",
+            "ff05::2",
+        ] {
+            assert!(!public(refused), "{refused} is refused");
+        }
     }
 }

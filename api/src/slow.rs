@@ -1,6 +1,7 @@
-//! Slow clients: a request body that stops arriving for longer than the configured idle time ends
-//! the request with 408 problem+json and closes the connection. (The time allowed for the request
-//! line and headers is the server's `client_request_timeout`.)
+//! Slow clients: a request body that stops arriving for longer than the configured idle time, or
+//! that arrives slower on average than the minimum rate once its grace has passed, ends the request
+//! with 408 problem+json and closes the connection. (The time allowed for the request line and
+//! headers is the server's `client_request_timeout`.)
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,9 +21,14 @@ use futures_util::Stream;
 
 use crate::error::{ApiError, Msg};
 
-/// The idle limit for request bodies, as application data.
+/// The limits of request bodies, as application data: the longest silence, and the slowest
+/// average rate (bytes per second, 0 for none) once `grace` has passed.
 #[derive(Clone, Copy)]
-pub struct BodyIdleTimeout(pub Duration);
+pub struct BodyLimits {
+    pub idle: Duration,
+    pub min_rate: u64,
+    pub grace: Duration,
+}
 
 fn has_body(req: &ServiceRequest) -> bool {
     let headers = req.headers();
@@ -46,11 +52,16 @@ pub fn timed_out() -> ApiError {
     )
 }
 
-/// A request body whose chunks must each arrive within `idle` of the previous one.
+/// A request body whose chunks must each arrive within `idle` of the previous one, and whose
+/// bytes must keep up with the minimum rate: the body may take `grace` plus one second for each
+/// `min_rate` bytes received so far.
 struct IdleLimited {
     inner: Payload,
     idle: Duration,
     timer: Pin<Box<actix_web::rt::time::Sleep>>,
+    /// When the body has run out of time at the minimum rate, when there is one.
+    budget: Option<(Pin<Box<actix_web::rt::time::Sleep>>, actix_web::rt::time::Instant, u64, Duration)>,
+    received: u64,
     expired: Arc<AtomicBool>,
     done: bool,
 }
@@ -67,37 +78,54 @@ impl Stream for IdleLimited {
             Poll::Ready(Some(chunk)) => {
                 let next = actix_web::rt::time::Instant::now() + this.idle;
                 this.timer.as_mut().reset(next);
+                if let (Ok(bytes), Some((budget, started, rate, grace))) = (&chunk, this.budget.as_mut()) {
+                    this.received += bytes.len() as u64;
+                    let bought = Duration::from_secs_f64(this.received as f64 / *rate as f64);
+                    budget.as_mut().reset(*started + *grace + bought);
+                }
                 Poll::Ready(Some(chunk))
             }
             Poll::Ready(None) => {
                 this.done = true;
                 Poll::Ready(None)
             }
-            Poll::Pending => match this.timer.as_mut().poll(cx) {
-                Poll::Ready(()) => {
+            Poll::Pending => {
+                let idle = this.timer.as_mut().poll(cx).is_ready();
+                let slow = this.budget.as_mut().is_some_and(|(budget, ..)| budget.as_mut().poll(cx).is_ready());
+                if idle || slow {
                     this.done = true;
                     this.expired.store(true, Ordering::Release);
-                    let error = std::io::Error::new(std::io::ErrorKind::TimedOut, "request body idle");
+                    let why = if idle { "request body idle" } else { "request body below the minimum rate" };
+                    let error = std::io::Error::new(std::io::ErrorKind::TimedOut, why);
                     Poll::Ready(Some(Err(PayloadError::Io(error))))
+                } else {
+                    Poll::Pending
                 }
-                Poll::Pending => Poll::Pending,
-            },
+            }
         }
     }
 }
 
-/// Wraps the body so that each chunk must arrive within the idle limit.
+/// Wraps the body so that each chunk must arrive within the idle limit, and the whole at the
+/// minimum rate.
 pub async fn body_deadline(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let idle = req.app_data::<BodyIdleTimeout>().map(|t| t.0);
+    let limits = req.app_data::<BodyLimits>().copied();
     let expired = Arc::new(AtomicBool::new(false));
-    if let Some(idle) = idle.filter(|_| has_body(&req)) {
+    if let Some(limits) = limits.filter(|_| has_body(&req)) {
+        let started = actix_web::rt::time::Instant::now();
+        let budget = (limits.min_rate > 0).then(|| {
+            let sleep = Box::pin(actix_web::rt::time::sleep_until(started + limits.grace));
+            (sleep, started, limits.min_rate, limits.grace)
+        });
         let limited = IdleLimited {
             inner: req.take_payload(),
-            idle,
-            timer: Box::pin(actix_web::rt::time::sleep(idle)),
+            idle: limits.idle,
+            timer: Box::pin(actix_web::rt::time::sleep(limits.idle)),
+            budget,
+            received: 0,
             expired: expired.clone(),
             done: false,
         };

@@ -106,3 +106,58 @@ fn slow_clients_are_cut_off(backend: Backend) {
 }
 
 on_both_backends!(slow_clients_are_cut_off);
+
+/// A body that never pauses long but arrives slower than the minimum rate (one byte every 300 ms
+/// against 100 bytes a second after a second's grace) is cut off with 408, while one that keeps up
+/// goes through.
+fn bodies_below_the_minimum_rate_are_cut_off(backend: Backend) {
+    let app = TestApp::seeded_with(backend, |c| {
+        c.body_idle_timeout = Duration::from_secs(5);
+        c.body_min_rate = 100;
+        c.body_rate_grace = Duration::from_secs(1);
+    });
+    let a = actors(&app);
+    let before = my_dossier_count(&app, &a.citizen);
+    let body = json!({"procedure_id": a.procedure_id, "agency_id": a.agency_id, "form_data": birth_form(),
+                      "delivery": {"method": "online"}})
+    .to_string();
+    let head = format!(
+        "POST /api/v1/dossiers HTTP/1.1\r\nHost: dvc\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        a.citizen,
+        body.len()
+    );
+    let mut s = connect(&app);
+    s.write_all(head.as_bytes()).unwrap();
+    let mut reader = s.try_clone().unwrap();
+    let answer = std::thread::spawn(move || read_to_close(&mut reader));
+    let mut sent = 0;
+    for byte in body.as_bytes() {
+        if answer.is_finished() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        if s.write_all(&[*byte]).is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    let answer = answer.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "a trickle below the rate: {answer:?}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    assert!(sent < body.len() / 4, "cut off early: {sent} of {} bytes sent", body.len());
+    assert_eq!(my_dossier_count(&app, &a.citizen), before, "the slow request created nothing");
+
+    // At the rate, the same body is accepted.
+    let mut s = connect(&app);
+    s.write_all(head.as_bytes()).unwrap();
+    for piece in body.as_bytes().chunks(50) {
+        std::thread::sleep(Duration::from_millis(100));
+        s.write_all(piece).unwrap();
+    }
+    let answer = read_to_close(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 201"), "a body at the rate: {answer:?}");
+    assert_eq!(my_dossier_count(&app, &a.citizen), before + 1);
+}
+
+on_both_backends!(bodies_below_the_minimum_rate_are_cut_off);

@@ -162,6 +162,40 @@ fn webhooks_are_signed_and_retried(backend: Backend) {
 
 on_both_backends!(webhooks_are_signed_and_retried);
 
+/// Targets that are not global unicast are refused when a webhook is registered, however the
+/// address is written (the unit tests of `public_address` show which are accepted). Registering
+/// sends nothing: the test checks the decision only.
+fn webhook_targets_are_public_addresses(backend: Backend) {
+    let Setup { app, token_a, .. } = setup(TestApp::seeded(backend));
+    let register = |url: &str| {
+        app.post(
+            "/api/v1/integration/webhooks",
+            &json!({"url": url, "events": ["dossier.submitted"], "secret": SECRET}),
+            Some(&token_a),
+        )
+    };
+    for url in [
+        "http://10.0.0.1/hook",
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/latest",
+        "http://198.18.0.1/hook",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://[64:ff9b::a00:1]/hook",
+        "http://[64:ff9b::7f00:1]/hook",
+        "http://[2002:a00:1::1]/hook",
+        "http://[::127.0.0.1]/hook",
+        "http://[fec0::1]/hook",
+        "http://[ff05::2]/hook",
+        "http://[fd00::1]/hook",
+        "http://[2001:db8::1]/hook",
+    ] {
+        let body = assert_problem(register(url), 400, "validation_failed");
+        assert_eq!(body["errors"][0]["code"], "private_address", "{url}");
+    }
+}
+
+on_both_backends!(webhook_targets_are_public_addresses);
+
 /// Two instances on one PostgreSQL deliver each event exactly once.
 #[test]
 fn two_instances_deliver_each_event_once_postgres() {
