@@ -131,7 +131,7 @@ PY
 start_server() { # database url [env...]
   local db=$1
   shift
-  env "$@" DVC_DATABASE_URL="$db" DVC_LISTEN=127.0.0.1:18080 DVC_SANDBOX=1 DVC_AUTH_RATE_PER_MINUTE=0 RUST_LOG=warn \
+  env "$@" DVC_DATABASE_URL="$db" DVC_LISTEN=127.0.0.1:18080 DVC_SANDBOX=1 DVC_AUTH_RATE_PER_MINUTE=0 DVC_LOOKUP_RATE_PER_MINUTE=0 RUST_LOG=warn \
     DVC_DB_POOL_SIZE=${BENCH_POOL:-24} DVC_DATA_DIR="$work/files" $dvc serve >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && return; sleep 0.1; done

@@ -218,6 +218,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .wrap(from_fn(crate::slow::body_deadline))
             .wrap(from_fn(language_and_request_id))
             .wrap(from_fn(record_metrics))
+            .wrap(from_fn(crate::headers::security_headers))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(tracing_actix_web::TracingLogger::default());
         let (app, _) = register(app.into_utoipa_app()).split_for_parts();

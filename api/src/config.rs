@@ -14,6 +14,11 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub data_dir: PathBuf,
     pub auth_rate_per_minute: u32,
+    /// Public lookups by code per minute per client address, per instance (0: no limit).
+    pub lookup_rate_per_minute: u32,
+    /// How many trusted proxies stand in front when `trust_forwarded` is on: the client address
+    /// is the one that many entries from the right of `X-Forwarded-For`.
+    pub trusted_proxy_hops: usize,
     pub pool_size: u32,
     pub db_timeout: Duration,
     pub cors_origins: Vec<String>,
@@ -82,6 +87,8 @@ impl Default for Config {
             access_token_ttl: Duration::from_secs(15 * 60),
             data_dir: PathBuf::from("data/files"),
             auth_rate_per_minute: 60,
+            lookup_rate_per_minute: 300,
+            trusted_proxy_hops: 1,
             pool_size: 16,
             db_timeout: Duration::from_secs(5),
             cors_origins: Vec::new(),
@@ -147,6 +154,8 @@ impl Config {
             c.data_dir = PathBuf::from(v);
         }
         c.auth_rate_per_minute = parse(&get, "DVC_AUTH_RATE_PER_MINUTE", c.auth_rate_per_minute)?;
+        c.lookup_rate_per_minute = parse(&get, "DVC_LOOKUP_RATE_PER_MINUTE", c.lookup_rate_per_minute)?;
+        c.trusted_proxy_hops = parse(&get, "DVC_TRUSTED_PROXY_HOPS", c.trusted_proxy_hops)?.max(1);
         c.pool_size = parse(&get, "DVC_DB_POOL_SIZE", c.pool_size)?.max(1);
         c.db_timeout = Duration::from_millis(parse(&get, "DVC_DB_TIMEOUT_MS", 5000u64)?);
         c.max_json_bytes = parse(&get, "DVC_MAX_JSON_BYTES", c.max_json_bytes)?;

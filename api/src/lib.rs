@@ -17,6 +17,7 @@ pub mod dossier;
 pub mod error;
 pub mod extract;
 pub mod guards;
+pub mod headers;
 pub mod idempotency;
 pub mod integration;
 pub mod metrics;

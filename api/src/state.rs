@@ -29,6 +29,8 @@ pub struct AppState {
     pub dossiers: Arc<crate::dossier::Dossiers>,
     /// The catalogue's search index.
     pub search: Arc<crate::search::Search>,
+    /// The per-address limit of public lookups by code.
+    pub lookups: Arc<crate::ratelimit::AddressLimiter>,
 }
 
 impl AppState {
@@ -114,9 +116,11 @@ impl AppState {
             writers,
             config.list_cache_bytes,
         );
+        let lookups = Arc::new(crate::ratelimit::AddressLimiter::new(config.lookup_rate_per_minute));
         Ok(Self {
             pool,
             database,
+            lookups,
             config: Arc::new(config),
             keys: Arc::new(keys),
             metrics,

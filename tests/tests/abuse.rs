@@ -175,4 +175,40 @@ fn every_dossier_route_refuses_strangers(backend: Backend) {
     assert_eq!(after, before, "nothing changed");
 }
 
-on_both_backends!(forged_tokens_are_refused, bodies_beyond_reason_are_refused, every_dossier_route_refuses_strangers);
+/// The public lookup by code is limited per client address: past the quota 429 with
+/// `Retry-After`, while another address is still served. Behind a trusted proxy the address is
+/// the one the proxy appended, so a client cannot pose as another by writing its own.
+fn lookups_are_limited_per_address(backend: Backend) {
+    let app = TestApp::seeded_with(backend, |c| {
+        c.lookup_rate_per_minute = 5;
+        c.trust_forwarded = true;
+        c.trusted_proxy_hops = 1;
+    });
+    let a = actors(&app);
+    let code = submitted(&app, &a)["code"].as_str().unwrap().to_string();
+    let lookup = |forwarded: &str| {
+        app.client
+            .get(app.url(&format!("/api/v1/dossiers/lookup?code={code}")))
+            .header("x-forwarded-for", forwarded)
+            .send()
+            .unwrap()
+    };
+    for i in 0..5 {
+        // The client writes a different address of its own each time: it changes nothing.
+        let res = lookup(&format!("10.9.8.{i}, 198.51.100.7"));
+        assert_eq!(res.status(), 200, "lookup {i}");
+    }
+    let res = lookup("10.9.8.99, 198.51.100.7");
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_problem(res, 429, "rate_limited");
+    // Another client, as the proxy saw it, is served.
+    assert_eq!(lookup("198.51.100.8").status(), 200);
+}
+
+on_both_backends!(
+    forged_tokens_are_refused,
+    bodies_beyond_reason_are_refused,
+    every_dossier_route_refuses_strangers,
+    lookups_are_limited_per_address
+);

@@ -83,4 +83,34 @@ fn readiness_reports_a_missing_database(backend: Backend) {
     }
 }
 
-on_both_backends!(operations_endpoints, readiness_reports_a_missing_database);
+/// Every answer forbids content sniffing; personal answers are kept by no cache; the Swagger UI
+/// pages load only their own files and cannot be framed.
+fn security_headers(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let header = |res: &reqwest::blocking::Response, name: &str| {
+        res.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    };
+    for path in ["/healthz", "/api/v1/procedures", "/api/v1/nothing-here", "/docs/", "/api-docs/openapi.json"] {
+        let res = app.get(path);
+        assert_eq!(header(&res, "x-content-type-options"), "nosniff", "{path}");
+    }
+    assert!(header(&app.get("/api/v1/procedures"), "cache-control").starts_with("public"), "the catalogue is public");
+
+    let a = crate::dossiers::actors(&app);
+    let res = app.post("/api/v1/auth/token", &serde_json::json!({"username": "admin", "password": "sai"}), None);
+    assert_eq!(header(&res, "cache-control"), "no-store", "a sign-in answer");
+    let res = app.with_token(app.client.get(app.url("/api/v1/me")), &a.citizen).send().unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "cache-control"), "no-store", "the profile");
+    let res = app.with_token(app.client.get(app.url("/api/v1/me/dossiers")), &a.citizen).send().unwrap();
+    assert!(header(&res, "cache-control").contains("no-store"), "a personal list");
+
+    let docs = app.get("/docs/");
+    assert_eq!(docs.status(), 200);
+    let policy = header(&docs, "content-security-policy");
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self'"), "{policy}");
+    assert_eq!(header(&docs, "x-frame-options"), "DENY");
+    assert!(header(&app.get("/api/v1/procedures"), "content-security-policy").is_empty(), "JSON answers need none");
+}
+
+on_both_backends!(operations_endpoints, readiness_reports_a_missing_database, security_headers);

@@ -115,6 +115,7 @@ impl TestApp {
             workers: Some(2),
             pool_size: 4,
             auth_rate_per_minute: 0,
+            lookup_rate_per_minute: 0,
             ..Config::default()
         };
         adjust(&mut config);

@@ -71,9 +71,15 @@ pub struct LookupQuery {
     (status = 200, description = "The dossier's progress", body = PublicDossier),
     (status = 400, description = "No code given", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No dossier with this code", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many lookups from this address", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/dossiers/lookup")]
-pub async fn lookup(state: web::Data<AppState>, query: web::Query<LookupQuery>) -> ApiResult<web::Json<PublicDossier>> {
+pub async fn lookup(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    query: web::Query<LookupQuery>,
+) -> ApiResult<web::Json<PublicDossier>> {
+    state.lookups.check(crate::ratelimit::client_address(&req, state.config.trust_forwarded))?;
     let code = query.into_inner().code.trim().to_string();
     if code.is_empty() {
         return Err(ApiError::field(FieldError::required("code")));
