@@ -10,7 +10,7 @@ fi
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export DVC_DATABASE_URL="sqlite://$work/dvc.sqlite3" DVC_LISTEN="127.0.0.1:$port" DVC_SANDBOX=1 DVC_DATA_DIR="$work/files"
-export DVC_AUTH_RATE_PER_MINUTE=0 DVC_LOOKUP_RATE_PER_MINUTE=0 RUST_LOG=warn
+export DVC_AUTH_RATE_PER_MINUTE=0 DVC_LOOKUP_RATE_PER_MINUTE=0 DVC_CALLBACK_RATE_PER_MINUTE=0 RUST_LOG=warn
 dvc=target/debug/dvc
 $dvc seed --demo >/dev/null
 $dvc admin create --username admin --password 'Quantri@2026' >/dev/null

@@ -16,6 +16,8 @@ pub struct Config {
     pub auth_rate_per_minute: u32,
     /// Public lookups by code per minute per client address, per instance (0: no limit).
     pub lookup_rate_per_minute: u32,
+    /// Payment notifications per minute per client address, per instance (0: no limit).
+    pub callback_rate_per_minute: u32,
     /// How many trusted proxies stand in front when `trust_forwarded` is on: the client address
     /// is the one that many entries from the right of `X-Forwarded-For`.
     pub trusted_proxy_hops: usize,
@@ -88,6 +90,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data/files"),
             auth_rate_per_minute: 60,
             lookup_rate_per_minute: 300,
+            callback_rate_per_minute: 120,
             trusted_proxy_hops: 1,
             pool_size: 16,
             db_timeout: Duration::from_secs(5),
@@ -155,6 +158,7 @@ impl Config {
         }
         c.auth_rate_per_minute = parse(&get, "DVC_AUTH_RATE_PER_MINUTE", c.auth_rate_per_minute)?;
         c.lookup_rate_per_minute = parse(&get, "DVC_LOOKUP_RATE_PER_MINUTE", c.lookup_rate_per_minute)?;
+        c.callback_rate_per_minute = parse(&get, "DVC_CALLBACK_RATE_PER_MINUTE", c.callback_rate_per_minute)?;
         c.trusted_proxy_hops = parse(&get, "DVC_TRUSTED_PROXY_HOPS", c.trusted_proxy_hops)?.max(1);
         c.pool_size = parse(&get, "DVC_DB_POOL_SIZE", c.pool_size)?.max(1);
         c.db_timeout = Duration::from_millis(parse(&get, "DVC_DB_TIMEOUT_MS", 5000u64)?);

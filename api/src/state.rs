@@ -31,6 +31,8 @@ pub struct AppState {
     pub search: Arc<crate::search::Search>,
     /// The per-address limit of public lookups by code.
     pub lookups: Arc<crate::ratelimit::AddressLimiter>,
+    /// The per-address limit of payment gateways' notifications.
+    pub callbacks: Arc<crate::ratelimit::AddressLimiter>,
 }
 
 impl AppState {
@@ -117,10 +119,12 @@ impl AppState {
             config.list_cache_bytes,
         );
         let lookups = Arc::new(crate::ratelimit::AddressLimiter::new(config.lookup_rate_per_minute));
+        let callbacks = Arc::new(crate::ratelimit::AddressLimiter::new(config.callback_rate_per_minute));
         Ok(Self {
             pool,
             database,
             lookups,
+            callbacks,
             config: Arc::new(config),
             keys: Arc::new(keys),
             metrics,

@@ -206,7 +206,72 @@ fn lookups_are_limited_per_address(backend: Backend) {
     assert_eq!(lookup("198.51.100.8").status(), 200);
 }
 
+/// Sends the head of an upload and the first bytes of its body, and reads the answer the server
+/// gives without waiting for the rest.
+fn answer_to_a_partial_upload(app: &TestApp, path: &str, token: &str, declared: usize) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(app.base.trim_start_matches("http://")).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: dvc\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\
+         Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: {declared}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let part = "--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\n\
+                Content-Type: application/pdf\r\n\r\n%PDF-1.7\n";
+    stream.write_all(part.as_bytes()).unwrap();
+    stream.write_all(&[b'x'; 4096]).unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).expect("an answer before the body is sent");
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+/// What one upload can cost is bounded before it is read: a stranger's upload is refused from its
+/// head, a body declared over the limit at once; parts an operation does not name, more parts
+/// than allowed and a second file are refused.
+fn uploads_are_refused_before_they_are_read(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let a = actors(&app);
+    let d = crate::dossiers::draft(&app, &a);
+    let id = d["id"].as_str().unwrap();
+    register_citizen(&app, "079099012345", "0987654321");
+    let stranger = app.sign_in("079099012345", PASSWORD);
+    let path = format!("/api/v1/dossiers/{id}/attachments");
+    // Nine MiB announced, four KiB sent: the answer comes without the rest.
+    let answer = answer_to_a_partial_upload(&app, &path, &stranger, 9 << 20);
+    assert!(answer.starts_with("HTTP/1.1 404"), "a stranger's upload: {answer}");
+    let answer = answer_to_a_partial_upload(&app, &format!("/api/v1/dossiers/{id}/results"), &a.citizen, 9 << 20);
+    assert!(answer.starts_with("HTTP/1.1 403"), "a result from the applicant: {answer}");
+    let answer = answer_to_a_partial_upload(&app, &path, &a.citizen, 200 << 20);
+    assert!(answer.starts_with("HTTP/1.1 413"), "two hundred MiB announced: {answer}");
+
+    let send = |form: reqwest::blocking::multipart::Form| {
+        app.with_token(app.client.post(app.url(&path)), &a.citizen).multipart(form).send().unwrap()
+    };
+    let file = || reqwest::blocking::multipart::Part::bytes(crate::dossiers::pdf("x")).file_name("x.pdf");
+    let form = reqwest::blocking::multipart::Form::new().text("document_id", "TK-KS").part("evil", file());
+    let body = assert_problem(send(form), 400, "validation_failed");
+    assert_eq!(body["errors"][0]["code"], "unknown_part");
+    let mut form = reqwest::blocking::multipart::Form::new();
+    for _ in 0..9 {
+        form = form.text("document_id", "TK-KS");
+    }
+    let body = assert_problem(send(form), 400, "validation_failed");
+    assert_eq!(body["errors"][0]["code"], "too_many_parts");
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("document_id", "TK-KS")
+        .part("file", file())
+        .part("file", file());
+    let body = assert_problem(send(form), 400, "validation_failed");
+    assert_eq!(body["errors"][0]["code"], "one_file");
+    let form = reqwest::blocking::multipart::Form::new().text("document_id", "TK-KS").part("file", file());
+    assert_eq!(send(form).status(), 201, "a proper upload still goes through");
+    let own = app.get_json_with(&format!("/api/v1/dossiers/{id}"), &a.citizen);
+    assert_eq!(own["attachments"].as_array().unwrap().len(), 1, "only the proper upload was kept");
+}
+
 on_both_backends!(
+    uploads_are_refused_before_they_are_read,
     forged_tokens_are_refused,
     bodies_beyond_reason_are_refused,
     every_dossier_route_refuses_strangers,

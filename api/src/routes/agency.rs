@@ -114,6 +114,25 @@ pub async fn transition(
     Ok(web::Json(view))
 }
 
+/// The dossier, when the caller is its handling agency and it is being processed or processed.
+fn may_upload_result(
+    conn: &mut dvc_persistence::DbConn,
+    caller: &crate::auth::Caller,
+    id: &str,
+) -> Result<dvc_domain::dossier::Dossier, ApiError> {
+    let (row, access) = svc::load(conn, caller, id)?;
+    if access == Access::Owner {
+        return Err(ApiError::forbidden());
+    }
+    if !matches!(row.status, DossierStatus::Processing | DossierStatus::Completed) {
+        return Err(ApiError::conflict(crate::error::Msg::new(
+            "Chỉ tải kết quả khi hồ sơ đang xử lý hoặc đã xử lý xong",
+            "Results are uploaded while the dossier is processed",
+        )));
+    }
+    Ok(row)
+}
+
 /// Upload a result document.
 ///
 /// Upload a result document (multipart `file`) while the dossier is processed or completed.
@@ -133,11 +152,16 @@ pub async fn transition(
 pub async fn upload_result(
     state: web::Data<AppState>,
     me: Principal,
+    req: actix_web::HttpRequest,
     id: web::Path<String>,
     payload: Multipart,
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
-    let upload = crate::upload::read(payload, state.config.max_file_bytes).await?;
+    // The caller's right to the dossier first: nobody else's upload is read at all.
+    crate::upload::check_length(&req, state.config.max_file_bytes)?;
+    let (check_caller, check_id) = (me.caller(), id.clone());
+    state.db(move |conn| may_upload_result(conn, &check_caller, &check_id).map(|_| ())).await?;
+    let upload = crate::upload::read(payload, state.config.max_file_bytes, &["file"]).await?;
     let (filename, bytes) = upload.file.ok_or_else(|| ApiError::field(FieldError::required("file")))?;
     let content_type = crate::storage::sniff(&bytes)?;
     let dir = state.config.data_dir.clone();
@@ -146,16 +170,7 @@ pub async fn upload_result(
     let caller = me.caller();
     let view = state
         .tx(move |conn| {
-            let (row, access) = svc::load(conn, &caller, &id)?;
-            if access == Access::Owner {
-                return Err(ApiError::forbidden());
-            }
-            if !matches!(row.status, DossierStatus::Processing | DossierStatus::Completed) {
-                return Err(ApiError::conflict(crate::error::Msg::new(
-                    "Chỉ tải kết quả khi hồ sơ đang xử lý hoặc đã xử lý xong",
-                    "Results are uploaded while the dossier is processed",
-                )));
-            }
+            let row = may_upload_result(conn, &caller, &id)?;
             let file = FileRow {
                 id: new_id(),
                 owner_id: row.applicant_id.as_ref().map(|a| a.0.clone()),

@@ -32,11 +32,21 @@ use crate::state::AppState;
 pub async fn upload_attachment(
     state: web::Data<AppState>,
     me: Principal,
+    req: actix_web::HttpRequest,
     id: web::Path<String>,
     payload: Multipart,
 ) -> ApiResult<HttpResponse> {
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
-    let upload = crate::upload::read(payload, state.config.max_file_bytes).await?;
+    // The caller's right to the dossier first: nobody else's upload is read at all.
+    crate::upload::check_length(&req, state.config.max_file_bytes)?;
+    let (check_caller, check_id) = (me.caller(), id.clone());
+    state
+        .db(move |conn| {
+            let (row, access) = svc::load(conn, &check_caller, &check_id)?;
+            owner_editable(&row, access)
+        })
+        .await?;
+    let upload = crate::upload::read(payload, state.config.max_file_bytes, &["document_id", "file", "file_id"]).await?;
     let document_id = upload
         .text("document_id")
         .map(str::to_string)

@@ -9,7 +9,9 @@ use dvc_domain::FieldError;
 use dvc_persistence::dossiers as d;
 use dvc_persistence::payments::{self as p, CallbackRow};
 use dvc_persistence::{new_id, now, DbConn};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, Msg, Problem};
@@ -71,7 +73,15 @@ fn ipn(conn: &mut DbConn, secret: &str, params: &BTreeMap<String, String>) -> Re
             }
         }
     };
-    let payload = serde_json::to_string(params).unwrap_or_default();
+    // A forged or broken notification is kept as evidence, not whole: its size and digest.
+    let payload = if valid {
+        serde_json::to_string(params).unwrap_or_default()
+    } else {
+        let whole = serde_json::to_string(params).unwrap_or_default();
+        serde_json::json!({"kept": "digest", "bytes": whole.len(), "sha256": hex::encode(Sha256::digest(whole.as_bytes()))})
+            .to_string()
+    };
+    let reference = reference.map(|r| r.chars().take(64).collect());
     p::record_callback(
         conn,
         &CallbackRow {
@@ -118,6 +128,22 @@ fn query_params(req: &HttpRequest) -> BTreeMap<String, String> {
     form_urlencoded::parse(req.query_string().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
+/// The largest notification body read: VNPay's are a few hundred bytes.
+const MAX_CALLBACK_BYTES: usize = 16 * 1024;
+
+/// The body of a posted notification, 413 past [`MAX_CALLBACK_BYTES`].
+async fn small_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request(Msg::new("Nội dung lỗi", "Broken body")))?;
+        if body.len() + chunk.len() > MAX_CALLBACK_BYTES {
+            return Err(ApiError::payload_too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 async fn handle_ipn(
     state: &AppState,
     provider: &str,
@@ -136,6 +162,7 @@ async fn handle_ipn(
 #[utoipa::path(operation_id = "paymentCallbackGet", tag = "payments", params(("provider" = String, Path, description = "`vnpay`")), responses(
     (status = 200, description = "The gateway's answer", body = IpnAnswer),
     (status = 404, description = "Unknown or disabled provider", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many notifications from this address", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/payments/callback/{provider}")]
 pub async fn callback_get(
@@ -143,6 +170,7 @@ pub async fn callback_get(
     provider: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<web::Json<IpnAnswer>> {
+    state.callbacks.check(crate::ratelimit::client_address(&req, state.config.trust_forwarded))?;
     handle_ipn(&state, &provider, query_params(&req)).await
 }
 
@@ -154,14 +182,18 @@ pub async fn callback_get(
     responses(
     (status = 200, description = "The gateway's answer", body = IpnAnswer),
     (status = 404, description = "Unknown or disabled provider", body = Problem, content_type = "application/problem+json"),
+    (status = 413, description = "A body over 16 KiB", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many notifications from this address", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/payments/callback/{provider}")]
 pub async fn callback_post(
     state: web::Data<AppState>,
     provider: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<web::Json<IpnAnswer>> {
+    state.callbacks.check(crate::ratelimit::client_address(&req, state.config.trust_forwarded))?;
+    let body = small_body(payload).await?;
     let mut params = query_params(&req);
     params.extend(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
     handle_ipn(&state, &provider, params).await
