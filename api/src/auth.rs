@@ -22,6 +22,10 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// An integration client's token: the version of the secret it was obtained with (when the
+    /// secret was last rotated, in milliseconds; 0 if never), so that a rotation stops it at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sv: Option<i64>,
 }
 
 /// HMAC keys by key id: the current one signs, older ones still verify during a rotation.
@@ -83,10 +87,32 @@ impl TokenKeys {
             iat: now,
             exp: now + ttl_secs,
             jti: uuid::Uuid::new_v4().to_string(),
+            sv: None,
         };
+        self.sign(&claims)
+    }
+
+    /// Signs an integration client's token, bound to the version of its secret.
+    pub fn issue_client(&self, client_id: &str, secret_version: i64, ttl_secs: i64) -> Result<String, ApiError> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: client_id.to_string(),
+            role: Role::Integration,
+            account_type: AccountType::Organization,
+            assurance: Assurance::High,
+            agency_id: None,
+            iat: now,
+            exp: now + ttl_secs,
+            jti: uuid::Uuid::new_v4().to_string(),
+            sv: Some(secret_version),
+        };
+        self.sign(&claims)
+    }
+
+    fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current_kid.clone());
-        encode(&header, &claims, &self.encoding).map_err(|e| {
+        encode(&header, claims, &self.encoding).map_err(|e| {
             tracing::error!(error = %e, "cannot sign a token");
             ApiError::internal()
         })

@@ -62,6 +62,14 @@ pub struct Config {
     pub replica_max_lag: Duration,
     /// Time a client has to send a request's line and headers.
     pub header_timeout: Duration,
+    /// Heavy work (statistics, their exports and charts): how many run at once (0 switches them
+    /// off), how many more may wait, and how long a statement of it may take on PostgreSQL.
+    pub heavy_running: usize,
+    pub heavy_queue: usize,
+    pub heavy_statement_timeout: Duration,
+    /// Password hashes computed at once (each takes 19 MiB), and how many may wait.
+    pub hashing_running: usize,
+    pub hashing_queue: usize,
     /// Longest silence allowed while a request body arrives.
     pub body_idle_timeout: Duration,
     /// The slowest average a request body may arrive at, in bytes per second, after
@@ -117,6 +125,11 @@ impl Default for Config {
             replica_max_lag: Duration::from_secs(5),
             header_timeout: Duration::from_secs(5),
             body_idle_timeout: Duration::from_secs(15),
+            heavy_running: 4,
+            heavy_queue: 16,
+            heavy_statement_timeout: Duration::from_secs(10),
+            hashing_running: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            hashing_queue: 32,
             body_min_rate: 1024,
             body_rate_grace: Duration::from_secs(10),
             batch_lanes: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8),
@@ -205,6 +218,11 @@ impl Config {
         c.header_timeout = Duration::from_millis(parse(&get, "DVC_HEADER_TIMEOUT_MS", 5_000u64)?.max(100));
         c.body_idle_timeout = Duration::from_millis(parse(&get, "DVC_BODY_IDLE_TIMEOUT_MS", 15_000u64)?.max(100));
         c.body_min_rate = parse(&get, "DVC_BODY_MIN_RATE", c.body_min_rate)?;
+        c.heavy_running = parse(&get, "DVC_HEAVY_RUNNING", (c.pool_size as usize / 4).max(1))?;
+        c.heavy_queue = parse(&get, "DVC_HEAVY_QUEUE", c.heavy_queue)?;
+        c.hashing_running = parse(&get, "DVC_HASHING_RUNNING", c.hashing_running)?;
+        c.hashing_queue = parse(&get, "DVC_HASHING_QUEUE", c.hashing_queue)?;
+        c.heavy_statement_timeout = Duration::from_millis(parse(&get, "DVC_HEAVY_STATEMENT_TIMEOUT_MS", 10_000u64)?);
         c.body_rate_grace = Duration::from_millis(parse(&get, "DVC_BODY_RATE_GRACE_MS", 10_000u64)?.max(100));
         c.batch_lanes = parse(&get, "DVC_BATCH_LANES", c.batch_lanes)?.max(1);
         c.list_cache_bytes = parse(&get, "DVC_LIST_CACHE_BYTES", c.list_cache_bytes)?;
@@ -222,6 +240,12 @@ impl Config {
         }
         if !self.sandbox && (self.jwt_secret == SANDBOX_JWT_SECRET || self.jwt_secret.len() < 32) {
             return Err("DVC_JWT_SECRET must be at least 32 characters and not the sandbox default".into());
+        }
+        // An older secret still verifies tokens: it obeys the same rules.
+        if !self.sandbox && self.jwt_previous_secrets.iter().any(|s| s == SANDBOX_JWT_SECRET || s.len() < 32) {
+            return Err(
+                "each of DVC_JWT_PREVIOUS_SECRETS must be at least 32 characters and not the sandbox default".into()
+            );
         }
         Ok(())
     }
@@ -256,4 +280,28 @@ pub struct VnpayConfig {
     pub hash_secret: String,
     pub pay_url: String,
     pub return_url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production(secret: &str, previous: &[&str]) -> Config {
+        Config {
+            sandbox: false,
+            jwt_secret: secret.into(),
+            jwt_previous_secrets: previous.iter().map(|s| s.to_string()).collect(),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn previous_secrets_obey_the_rules_of_the_current_one() {
+        let good = "a-production-secret-of-forty-characters-00";
+        let older = "an-older-production-secret-of-enough-length";
+        assert!(production(good, &[older]).check_secret().is_ok());
+        assert!(production(good, &["short"]).check_secret().is_err(), "a short previous secret");
+        assert!(production(good, &[older, SANDBOX_JWT_SECRET]).check_secret().is_err(), "the sandbox's");
+        assert!(production("short", &[]).check_secret().is_err());
+    }
 }

@@ -270,6 +270,8 @@ impl From<diesel::result::Error> for ApiError {
                 "A concurrent request conflicted; try again",
             )),
             E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => ApiError::unavailable(),
+            // Heavy work past its statement timeout: shed, to be tried again.
+            E::DatabaseError(_, info) if info.message().contains("statement timeout") => crate::bulkhead::busy(5),
             // Text the database cannot store (NUL bytes, bad encodings) is bad input, not a fault.
             E::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => ApiError::bad_request(
                 Msg::new("Dữ liệu chứa ký tự không hợp lệ", "The input contains characters that cannot be stored"),

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod batch;
+pub mod bulkhead;
 pub mod cache;
 pub mod calendar;
 pub mod catalogue;

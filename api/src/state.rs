@@ -33,6 +33,10 @@ pub struct AppState {
     pub lookups: Arc<crate::ratelimit::AddressLimiter>,
     /// The per-address limit of payment gateways' notifications.
     pub callbacks: Arc<crate::ratelimit::AddressLimiter>,
+    /// The share of the server heavy work may take.
+    pub heavy: Arc<crate::bulkhead::Bulkhead>,
+    /// Password hashing (argon2id, 19 MiB each): about one per core at once, a short queue.
+    pub hashing: Arc<crate::bulkhead::Bulkhead>,
 }
 
 impl AppState {
@@ -66,6 +70,30 @@ impl AppState {
         T: Send + 'static,
     {
         self.database.read(f).await
+    }
+
+    /// Hashes a password within the hashing share (503 with `Retry-After` beyond it).
+    pub async fn hash_password(&self, password: String) -> Result<String, ApiError> {
+        let _place = self.hashing.enter().await?;
+        actix_web::web::block(move || crate::auth::hash_password(&password)).await?
+    }
+
+    /// Checks a password against its hash within the hashing share.
+    pub async fn verify_password(&self, password: String, hash: String) -> Result<bool, ApiError> {
+        let _place = self.hashing.enter().await?;
+        Ok(actix_web::web::block(move || crate::auth::verify_password(&password, &hash)).await?)
+    }
+
+    /// Heavy read-only work (statistics): within the heavy share of the server (503 beyond it),
+    /// each statement limited to the heavy statement timeout on PostgreSQL.
+    pub async fn heavy<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: Fn(&mut DbConn) -> Result<T, ApiError> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let _place = self.heavy.enter().await?;
+        let millis = self.config.heavy_statement_timeout.as_millis() as u64;
+        self.database.read(move |conn| dvc_persistence::db::with_statement_timeout(conn, millis, &f)).await
     }
 }
 
@@ -120,7 +148,13 @@ impl AppState {
         );
         let lookups = Arc::new(crate::ratelimit::AddressLimiter::new(config.lookup_rate_per_minute));
         let callbacks = Arc::new(crate::ratelimit::AddressLimiter::new(config.callback_rate_per_minute));
+        let heavy =
+            Arc::new(crate::bulkhead::Bulkhead::new(config.heavy_running, config.heavy_queue, config.db_timeout));
+        let hashing =
+            Arc::new(crate::bulkhead::Bulkhead::new(config.hashing_running, config.hashing_queue, config.db_timeout));
         Ok(Self {
+            heavy,
+            hashing,
             pool,
             database,
             lookups,

@@ -267,6 +267,24 @@ where
     })
 }
 
+/// Runs `f` in a read transaction whose statements PostgreSQL cancels past `millis` milliseconds
+/// (the limit ends with the transaction). SQLite has no such limit: `f` runs as it is.
+pub fn with_statement_timeout<T, E, F>(conn: &mut DbConn, millis: u64, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if conn.kind() == BackendKind::Sqlite || millis == 0 {
+        return f(conn);
+    }
+    conn.transaction(|conn| {
+        diesel::sql_query("SELECT set_config('statement_timeout', $1, true)")
+            .bind::<diesel::sql_types::Text, _>(millis.to_string())
+            .execute(conn)?;
+        f(conn)
+    })
+}
+
 /// Like [`build_pool`], without connecting first: for servers that may be down at start
 /// (replicas), whose connections are checked before each use.
 pub fn build_pool_lazy(url: &str, options: &PoolOptions) -> Result<Pool, DbError> {

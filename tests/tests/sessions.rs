@@ -242,7 +242,18 @@ fn staff_accounts(backend: Backend) {
     assert!(started["id"].is_string());
 }
 
+/// Password hashing has a share of its own: beyond it sign-in answers 503 with `Retry-After` at
+/// once instead of queueing hashes of 19 MiB each without end; the rest of the service answers.
+fn password_hashing_is_shed_beyond_its_share(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| c.hashing_running = 0);
+    let res = token_request(&app, "001099012345", PASSWORD);
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 503, "busy");
+    assert_eq!(app.get("/healthz").status(), 200);
+}
+
 on_both_backends!(
+    password_hashing_is_shed_beyond_its_share,
     lockout_after_five_failures,
     auth_endpoints_are_rate_limited,
     refresh_rotation_reuse_and_logout,

@@ -210,3 +210,49 @@ fn an_apologised_dossier_finished_late_stays_late(backend: Backend) {
 }
 
 on_both_backends!(an_apologised_dossier_finished_late_stays_late);
+
+/// Heavy work has a share of its own: with no place for it, every statistics answer is 503 with
+/// `Retry-After`, and the rest of the service answers as before.
+fn statistics_are_shed_beyond_their_share(backend: Backend) {
+    let app = TestApp::seeded_with(backend, |c| c.heavy_running = 0);
+    let a = actors(&app);
+    let code = submitted(&app, &a)["code"].as_str().unwrap().to_string();
+    for path in [
+        "/api/v1/statistics/summary".to_string(),
+        format!("/api/v1/statistics/agencies/{}", a.agency_id),
+        format!("/api/v1/statistics/agencies/{}/chart.svg", a.agency_id),
+        "/api/v1/statistics/index766".to_string(),
+        "/api/v1/statistics/index766/chart.svg".to_string(),
+    ] {
+        let res = app.get(&path);
+        assert!(res.headers().contains_key("retry-after"), "{path}");
+        assert_problem(res, 503, "busy");
+    }
+    assert_eq!(app.get(&format!("/api/v1/dossiers/lookup?code={code}")).status(), 200);
+    assert_eq!(app.get("/api/v1/procedures/1.001193").status(), 200);
+    assert_eq!(app.get_json_with("/api/v1/me/dossiers", &a.citizen)["total"], 1);
+}
+
+on_both_backends!(statistics_are_shed_beyond_their_share);
+
+/// On PostgreSQL a heavy statement past its time is cancelled, and the answer is 503 to try again.
+#[test]
+fn heavy_statements_time_out_postgres() {
+    let app = TestApp::start_with(Backend::Postgres, |_| {});
+    let mut conn = app.conn();
+    let conn: &mut dvc_persistence::DbConn = &mut conn;
+    let slow = dvc_persistence::db::with_statement_timeout(conn, 50, |c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT pg_sleep(2)").execute(c)
+    });
+    let error = slow.expect_err("cancelled");
+    assert!(error.to_string().contains("statement timeout"), "{error}");
+    let answer = dvc_api::error::ApiError::from(error);
+    assert_eq!((answer.status.as_u16(), answer.code, answer.retry_after), (503, "busy", Some(5)));
+    // The limit ended with its transaction.
+    let fine: Result<usize, diesel::result::Error> = {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT pg_sleep(0.2)").execute(conn)
+    };
+    assert!(fine.is_ok());
+}

@@ -11,7 +11,7 @@ use dvc_persistence::{new_id, now, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{dummy_hash, random_token, verify_password};
+use crate::auth::{dummy_hash, random_token};
 use crate::error::{ApiError, ApiResult, Msg, Problem};
 use crate::extract::Body;
 use crate::otp;
@@ -101,6 +101,7 @@ fn issue_tokens(
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Too many password checks at once: try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/token")]
 pub async fn token(
@@ -120,7 +121,7 @@ pub async fn token(
         return Err(locked(until));
     }
     let hash = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
-    let ok = web::block(move || verify_password(&password, &hash)).await?;
+    let ok = state.verify_password(password, hash).await?;
     let Some(account) = account else {
         return Err(bad_credentials());
     };
@@ -316,6 +317,7 @@ pub struct PasswordResetConfirm {
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Too many password checks at once: try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/password-reset/confirm")]
 pub async fn password_reset_confirm(
@@ -365,7 +367,7 @@ pub async fn password_reset_confirm(
         ApiError::field(e)
     })?;
     let password = input.new_password;
-    account.password_hash = web::block(move || crate::auth::hash_password(&password)).await??;
+    account.password_hash = state.hash_password(password).await?;
     state
         .tx(move |conn| {
             let t = now();

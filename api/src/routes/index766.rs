@@ -125,7 +125,7 @@ async fn report(state: &AppState, q: Index766Query) -> Result<Index766Report, Ap
     let (from, to, p) = period(&query, state.clock.today())?;
     let agency_key = q.agency_id;
     let (agency, counts) = state
-        .read(move |conn| {
+        .heavy(move |conn| {
             let agency = match &agency_key {
                 Some(key) => {
                     let id = known_agency(conn, key)?;
@@ -195,6 +195,7 @@ fn csv(r: &Index766Report) -> String {
 #[utoipa::path(operation_id = "getIndex766", tag = "statistics", params(Index766Query), responses(
     (status = 200, description = "The index", content((Index766Report = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid period", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Too many statistics requests at once: try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/statistics/index766")]
@@ -255,6 +256,7 @@ fn svg(r: &Index766Report) -> String {
 #[utoipa::path(operation_id = "getIndex766Chart", tag = "statistics", params(Index766Query), responses(
     (status = 200, description = "An SVG image", body = String, content_type = "image/svg+xml"),
     (status = 400, description = "Invalid period", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Too many statistics requests at once: try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/statistics/index766/chart.svg")]

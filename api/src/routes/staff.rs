@@ -99,7 +99,7 @@ pub async fn create_staff(
         return Err(ApiError::validation(errors));
     }
     let password = input.password.clone();
-    let hash = web::block(move || crate::auth::hash_password(&password)).await??;
+    let hash = state.hash_password(password).await?;
     let row = state
         .tx(move |conn| {
             // An agency named by id or by code.

@@ -375,6 +375,7 @@ fn respond(req: &HttpRequest, report: StatisticsReport, filename: &str) -> HttpR
 #[utoipa::path(operation_id = "getStatisticsSummary", tag = "statistics", params(StatisticsQuery), responses(
     (status = 200, description = "The report", content((StatisticsReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid period or grouping", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Too many statistics requests at once: try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/statistics/summary")]
 pub async fn summary(
@@ -385,7 +386,7 @@ pub async fn summary(
     let q = query.into_inner();
     let period = period(&q, state.clock.today())?;
     let grouping = grouping(q.group_by.as_deref(), Grouping::Agency)?;
-    let report = state.read(move |conn| report(conn, period, None, grouping)).await?;
+    let report = state.heavy(move |conn| report(conn, period, None, grouping)).await?;
     Ok(respond(&req, report, "thong-ke-tong-hop"))
 }
 
@@ -403,6 +404,7 @@ pub(crate) fn known_agency(conn: &mut DbConn, key: &str) -> Result<String, ApiEr
 #[utoipa::path(operation_id = "getAgencyStatistics", tag = "statistics", params(("id" = String, Path, description = "Agency id"), StatisticsQuery), responses(
     (status = 200, description = "The report", content((StatisticsReport = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Invalid period or grouping", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Too many statistics requests at once: try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/statistics/agencies/{id}")]
@@ -417,7 +419,7 @@ pub async fn agency_report(
     let period = period(&q, state.clock.today())?;
     let grouping = grouping(q.group_by.as_deref(), Grouping::All)?;
     let report = state
-        .read(move |conn| {
+        .heavy(move |conn| {
             let id = known_agency(conn, &id)?;
             report(conn, period, Some(id), grouping)
         })
@@ -441,6 +443,7 @@ pub struct ChartQuery {
 #[utoipa::path(operation_id = "getAgencyStatisticsChart", tag = "statistics", params(("id" = String, Path, description = "Agency id"), ChartQuery), responses(
     (status = 200, description = "An SVG image", body = String, content_type = "image/svg+xml"),
     (status = 400, description = "Invalid period", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Too many statistics requests at once: try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/statistics/agencies/{id}/chart.svg")]
@@ -453,7 +456,7 @@ pub async fn chart(
     let q = query.into_inner();
     let (from, to, period) = period(&StatisticsQuery { from: q.from, to: q.to, group_by: None }, state.clock.today())?;
     let (name, months) = state
-        .read(move |conn| {
+        .heavy(move |conn| {
             let agency = dvc_persistence::catalogue::find_agency(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("cơ quan", "Agency"))?;
             Ok((agency.name, st::monthly(conn, period, Some(&agency.id))?))

@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
-use dvc_domain::auth::{AccountType, Assurance, Role};
+use dvc_domain::auth::Role;
 use dvc_domain::dossier::{national_code, Actor, Dossier};
 use dvc_domain::workflow::DossierStatus;
 use dvc_domain::FieldError;
@@ -114,11 +114,7 @@ pub async fn create_client(state: web::Data<AppState>, admin: Admin, body: Body<
         return Err(ApiError::validation(errors));
     }
     let secret = new_secret();
-    let hash = web::block({
-        let secret = secret.clone();
-        move || crate::auth::hash_password(&secret)
-    })
-    .await??;
+    let hash = state.hash_password(secret.clone()).await?;
     let t = state.clock.now();
     let row = state
         .tx(move |conn| {
@@ -191,11 +187,7 @@ pub async fn rotate_secret(
 ) -> ApiResult<web::Json<ClientCredentials>> {
     let id = path_key(id.into_inner(), "ứng dụng tích hợp", "Integration client")?;
     let secret = new_secret();
-    let hash = web::block({
-        let secret = secret.clone();
-        move || crate::auth::hash_password(&secret)
-    })
-    .await??;
+    let hash = state.hash_password(secret.clone()).await?;
     let row = state
         .tx(move |conn| {
             let mut row = ig::find_client(conn, &id)?.ok_or_else(client_not_found)?;
@@ -309,6 +301,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     (status = 400, description = "invalid_request or unsupported_grant_type", body = OAuthError),
     (status = 401, description = "invalid_client", body = OAuthError),
     (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Too many password checks at once: try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/oauth/token")]
 pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
@@ -352,14 +345,13 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         None
     };
     let hash = found.as_ref().map(|c| c.secret_hash.clone()).unwrap_or_else(|| crate::auth::dummy_hash().to_string());
-    let valid = web::block(move || crate::auth::verify_password(&client_secret, &hash)).await?;
+    let valid = state.verify_password(client_secret, hash).await?;
     let client = match found {
         Some(c) if valid && c.active => c,
         _ => return Ok(oauth_error(401, "invalid_client", "Unknown client, wrong secret, or revoked")),
     };
     let ttl = state.config.integration_token_ttl.as_secs() as i64;
-    let access_token =
-        state.keys.issue_for(&client.id, Role::Integration, AccountType::Organization, Assurance::High, None, ttl)?;
+    let access_token = state.keys.issue_client(&client.id, secret_version(&client), ttl)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
@@ -371,16 +363,21 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         }))
 }
 
-/// The integration client behind a token: active, and the token issued after its last rotation.
+/// The version of a client's secret: when it was last rotated, in milliseconds (0 if never).
+fn secret_version(client: &ClientRow) -> i64 {
+    client.secret_rotated_at.map_or(0, |r| r.and_utc().timestamp_millis())
+}
+
+/// The integration client behind a token: active, and the token obtained with its present secret.
 pub(crate) async fn caller(state: &AppState, me: &Principal) -> Result<ClientRow, ApiError> {
     if me.role() != Role::Integration {
         return Err(ApiError::forbidden());
     }
     let id = me.id().to_string();
-    let issued = me.0.iat;
+    let version = me.0.sv;
     let client = state.db(move |conn| Ok(ig::find_client(conn, &id)?)).await?;
     match client {
-        Some(c) if c.active && c.secret_rotated_at.is_none_or(|r| issued >= r.and_utc().timestamp()) => Ok(c),
+        Some(c) if c.active && version == Some(secret_version(&c)) => Ok(c),
         _ => Err(ApiError::unauthorized(Msg::new(
             "Ứng dụng tích hợp đã bị thu hồi hoặc đổi khóa",
             "The integration client was revoked or its secret rotated",

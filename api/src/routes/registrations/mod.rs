@@ -357,6 +357,7 @@ pub struct AccountCreated {
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "Too many password checks at once: try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/registrations/{id}/complete")]
 pub async fn complete(
@@ -375,7 +376,7 @@ pub async fn complete(
             .flatten()
             .collect();
     check_password(&password, &identifiers).map_err(ApiError::field)?;
-    let hash = web::block(move || crate::auth::hash_password(&password)).await??;
+    let hash = state.hash_password(password).await?;
     let created = state
         .tx(move |conn| {
             let mut row = open_registration(conn, &row.id, RegistrationStatus::Verified)?;
