@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the tests need beyond the Rust toolchain, installed when missing: PostgreSQL running,
 # Debian's chromium and chromium-driver (the Swagger UI test), poppler-utils (PDFs read back with
-# pdftotext) and jq (the README walkthrough). `make test` runs this first, so a fresh clone needs
-# nothing done by hand.
+# pdftotext), jq (the README walkthrough), and s3s-fs, an S3-compatible server from crates.io
+# that the file-storage tests start on loopback (built once into ${DVC_TOOLS:-~/.cache/dvc}).
+# `make test` runs this first, so a fresh clone needs nothing done by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +20,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+tools=${DVC_TOOLS:-$HOME/.cache/dvc}
+if [ ! -x "$tools/s3s/bin/s3s-fs" ]; then
+  echo "building s3s-fs into $tools/s3s (once) ..."
+  cargo install --quiet --locked s3s-fs --version 0.14.1 --features binary --root "$tools/s3s"
 fi

@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# The file-storage tests start this S3-compatible server (scripts/test-deps.sh builds it).
+export DVC_S3S_FS=${DVC_S3S_FS:-${DVC_TOOLS:-$HOME/.cache/dvc}/s3s/bin/s3s-fs}
 # The crash tests run the real binary as a child process.
 cargo build --bin dvc
 cargo test --workspace --all-targets "$@" 2>&1 | tee "$log"

@@ -36,6 +36,18 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Uploaded files: copy those kept in DVC_DATA_DIR into the object store of DVC_STORAGE_URL.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Copy every file the database records from DVC_DATA_DIR into the object store, keeping its
+    /// key (files already there are left); servers started with DVC_STORAGE_URL then find them.
+    Import,
 }
 
 #[derive(Args)]
@@ -146,6 +158,19 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             let mut conn = state.pool.get().map_err(|e| e.to_string())?;
             let created = create_admin(&mut conn, &username, &password, &full_name)?;
             println!("{} administrator {username}", if created { "created" } else { "reset the password of" });
+            Ok(())
+        }
+        Command::Storage { command: StorageCommand::Import } => {
+            let dir = config.data_dir.clone();
+            let state = AppState::open(config)?;
+            let keys = {
+                let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+                dvc_persistence::files::all_storage_keys(&mut conn).map_err(|e| e.to_string())?
+            };
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            let (copied, present) = runtime.block_on(state.storage.import_local(&dir, &keys))?;
+            println!("{copied} files copied into the object store, {present} were there already");
             Ok(())
         }
         Command::Serve => serve(config),

@@ -13,6 +13,8 @@ pub struct Config {
     pub jwt_previous_secrets: Vec<String>,
     pub access_token_ttl: Duration,
     pub data_dir: PathBuf,
+    /// Uploaded files in S3-compatible object storage instead of `data_dir` (`DVC_STORAGE_URL=s3://bucket`).
+    pub s3: Option<crate::storage::S3Settings>,
     pub auth_rate_per_minute: u32,
     /// Public lookups by code per minute per client address, per instance (0: no limit).
     pub lookup_rate_per_minute: u32,
@@ -96,6 +98,7 @@ impl Default for Config {
             jwt_previous_secrets: Vec::new(),
             access_token_ttl: Duration::from_secs(15 * 60),
             data_dir: PathBuf::from("data/files"),
+            s3: None,
             auth_rate_per_minute: 60,
             lookup_rate_per_minute: 300,
             callback_rate_per_minute: 120,
@@ -168,6 +171,21 @@ impl Config {
         }
         if let Some(v) = get("DVC_DATA_DIR") {
             c.data_dir = PathBuf::from(v);
+        }
+        if let Some(url) = get("DVC_STORAGE_URL").filter(|u| !u.trim().is_empty()) {
+            let bucket = url
+                .trim()
+                .strip_prefix("s3://")
+                .map(|b| b.trim_end_matches('/'))
+                .filter(|b| !b.is_empty() && !b.contains('/'))
+                .ok_or_else(|| format!("DVC_STORAGE_URL: expected s3://bucket, got {url}"))?;
+            c.s3 = Some(crate::storage::S3Settings {
+                bucket: bucket.to_string(),
+                endpoint: get("DVC_S3_ENDPOINT"),
+                region: get("DVC_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: get("DVC_S3_ACCESS_KEY_ID"),
+                secret_access_key: get("DVC_S3_SECRET_ACCESS_KEY"),
+            });
         }
         c.auth_rate_per_minute = parse(&get, "DVC_AUTH_RATE_PER_MINUTE", c.auth_rate_per_minute)?;
         c.lookup_rate_per_minute = parse(&get, "DVC_LOOKUP_RATE_PER_MINUTE", c.lookup_rate_per_minute)?;

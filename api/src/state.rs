@@ -37,6 +37,8 @@ pub struct AppState {
     pub heavy: Arc<crate::bulkhead::Bulkhead>,
     /// Password hashing (argon2id, 19 MiB each): about one per core at once, a short queue.
     pub hashing: Arc<crate::bulkhead::Bulkhead>,
+    /// Where uploaded files are kept.
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {
@@ -152,9 +154,14 @@ impl AppState {
             Arc::new(crate::bulkhead::Bulkhead::new(config.heavy_running, config.heavy_queue, config.db_timeout));
         let hashing =
             Arc::new(crate::bulkhead::Bulkhead::new(config.hashing_running, config.hashing_queue, config.db_timeout));
+        let storage = match &config.s3 {
+            Some(s3) => crate::storage::Storage::s3(s3)?,
+            None => crate::storage::Storage::Local(config.data_dir.clone()),
+        };
         Ok(Self {
             heavy,
             hashing,
+            storage,
             pool,
             database,
             lookups,

@@ -100,3 +100,8 @@ pub fn attached_bytes(conn: &mut DbConn, dossier_id: &str) -> QueryResult<i64> {
         .load(conn)?;
     Ok(sizes.into_iter().sum())
 }
+
+/// The storage key of every file the database records.
+pub fn all_storage_keys(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    files::table.select(files::storage_key).order(files::created_at).load(conn)
+}

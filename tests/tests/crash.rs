@@ -14,7 +14,7 @@ use crate::on_both_backends;
 use crate::support::{Backend, TestDb};
 
 /// The `dvc` binary next to the test binary (`target/<profile>/dvc`).
-fn dvc() -> std::path::PathBuf {
+pub(crate) fn dvc() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test binary");
     let bin = exe.parent().and_then(|deps| deps.parent()).expect("target dir").join("dvc");
     assert!(bin.exists(), "{} is missing: build it with cargo build --bin dvc", bin.display());

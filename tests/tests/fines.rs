@@ -115,8 +115,17 @@ fn a_fine_is_registered_looked_up_and_paid_once(backend: Backend) {
     assert_eq!(fine["receipt"]["verification_code"], receipt["verification_code"]);
 
     // The issuing system learns of it: the change feed and the webhook.
-    let feed = get_ok(&app, "/api/v1/integration/events?limit=100", &issuer);
-    let event = feed["items"].as_array().unwrap().iter().find(|e| e["type"] == "fine.paid").cloned().unwrap();
+    // The feed shows an event once no older writing transaction is still running (a webhook
+    // worker's claim may be): read it as a client does, until it comes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let event = loop {
+        let feed = get_ok(&app, "/api/v1/integration/events?limit=100", &issuer);
+        if let Some(e) = feed["items"].as_array().unwrap().iter().find(|e| e["type"] == "fine.paid") {
+            break e.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "fine.paid in the feed: {feed}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert_eq!(event["data"]["decision_number"], NUMBER);
     assert_eq!(event["data"]["amount_vnd"], 5_025_000);
     let delivered = receiver.wait_for(1);

@@ -1,7 +1,6 @@
 //! Integration of one-stop systems: client credentials and their scope, pull with cursors,
 //! idempotent push, counter registrations and the change feed (webhooks: `webhooks.rs`).
 
-
 use diesel::connection::SimpleConnection;
 use serde_json::{json, Value};
 

@@ -16,6 +16,7 @@ mod docs_browser;
 mod documents;
 mod dossiers;
 mod feedback;
+mod files;
 mod fines;
 mod index766;
 mod integration;

@@ -153,6 +153,11 @@ impl TestApp {
         Self::start_configured(db, adjust)
     }
 
+    /// The database this server uses.
+    pub fn database_url(&self) -> String {
+        self._db.url.clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -164,8 +164,7 @@ pub async fn upload_result(
     let upload = crate::upload::read(payload, state.config.max_file_bytes, &["file"]).await?;
     let (filename, bytes) = upload.file.ok_or_else(|| ApiError::field(FieldError::required("file")))?;
     let content_type = crate::storage::sniff(&bytes)?;
-    let dir = state.config.data_dir.clone();
-    let stored = web::block(move || crate::storage::store(&dir, &bytes)).await??;
+    let stored = state.storage.put(bytes).await?;
     let (key, sha256, size) = (stored.key.clone(), stored.sha256.clone(), stored.size);
     let caller = me.caller();
     let view = state

@@ -55,9 +55,7 @@ pub async fn upload_attachment(
     let stored = match (&upload.file, &reuse) {
         (Some((_, bytes)), None) => {
             let content_type = crate::storage::sniff(bytes)?;
-            let dir = state.config.data_dir.clone();
-            let bytes = bytes.clone();
-            Some((web::block(move || crate::storage::store(&dir, &bytes)).await??, content_type))
+            Some((state.storage.put(bytes.clone()).await?, content_type))
         }
         (None, Some(_)) => None,
         _ => {
@@ -179,9 +177,7 @@ pub async fn download(
                 .ok_or_else(|| ApiError::not_found("tệp", "File"))
         })
         .await?;
-    let dir = state.config.data_dir.clone();
-    let key = file.storage_key.clone();
-    let bytes = web::block(move || crate::storage::read(&dir, &key)).await??;
+    let content = state.storage.get(&file.storage_key).await?;
     let ascii: String = file
         .filename
         .chars()
@@ -191,7 +187,8 @@ pub async fn download(
         .insert_header((header::CONTENT_TYPE, file.content_type))
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"")))
         .insert_header(("X-Content-SHA256", file.sha256))
-        .body(bytes))
+        .insert_header((header::CONTENT_LENGTH, file.size.to_string()))
+        .streaming(content))
 }
 
 /// Remove an attachment while the dossier is editable.
