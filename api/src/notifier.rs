@@ -59,6 +59,7 @@ pub fn drain(conn: &mut dvc_persistence::DbConn, sender: &dyn Sender) -> Result<
     }
     let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
     outbox::prune_rate_limits(conn, an_hour_ago)?;
+    dvc_persistence::accounts::prune_sign_in_failures(conn, dvc_persistence::now() - chrono::Duration::days(1))?;
     Ok(sent)
 }
 

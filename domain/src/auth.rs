@@ -80,3 +80,26 @@ mod tests {
         assert_eq!(e.code, "password_contains_identifier");
     }
 }
+
+/// How long a (username, client address) pair waits after its `failures`-th wrong password in a
+/// row: nothing for the first three, then one second doubling with each failure, at most fifteen
+/// minutes. The account is never locked: its owner signs in from elsewhere, and an attacker's
+/// guesses from one address slow to four an hour.
+pub fn sign_in_delay(failures: i32) -> chrono::Duration {
+    if failures < 3 {
+        return chrono::Duration::zero();
+    }
+    let exponent = (failures - 3).min(10) as u32;
+    chrono::Duration::seconds((1i64 << exponent).min(900))
+}
+
+#[cfg(test)]
+mod sign_in_tests {
+    use super::sign_in_delay;
+
+    #[test]
+    fn delays_grow_and_stop_at_fifteen_minutes() {
+        let secs: Vec<i64> = (1..=16).map(|n| sign_in_delay(n).num_seconds()).collect();
+        assert_eq!(secs, [0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900, 900]);
+    }
+}

@@ -178,3 +178,40 @@ pub fn insert_batch(conn: &mut DbConn, rows: &[AccountRow]) -> QueryResult<usize
         DbConn::Sqlite(c) => diesel::insert_into(accounts::table).values(rows).execute(c),
     }
 }
+
+/// Until when a (username, client address) pair must wait before its next sign-in, if it must.
+pub fn sign_in_blocked_until(conn: &mut DbConn, key: &str) -> QueryResult<Option<NaiveDateTime>> {
+    use crate::schema::sign_in_failures::dsl as f;
+    f::sign_in_failures.find(key).select(f::blocked_until).first(conn).optional()
+}
+
+/// Counts a wrong password of a (username, client address) pair; answers until when it waits.
+pub fn record_sign_in_failure(conn: &mut DbConn, key: &str, at: NaiveDateTime) -> QueryResult<NaiveDateTime> {
+    use crate::schema::sign_in_failures::dsl as f;
+    crate::db::write_transaction(conn, |conn| {
+        let before: Option<i32> = f::sign_in_failures.find(key).select(f::failures).first(conn).optional()?;
+        let failures = before.unwrap_or(0) + 1;
+        let until = at + dvc_domain::auth::sign_in_delay(failures);
+        match before {
+            Some(_) => diesel::update(f::sign_in_failures.find(key))
+                .set((f::failures.eq(failures), f::blocked_until.eq(until)))
+                .execute(conn)?,
+            None => diesel::insert_into(f::sign_in_failures)
+                .values((f::key.eq(key), f::failures.eq(failures), f::blocked_until.eq(until)))
+                .execute(conn)?,
+        };
+        Ok(until)
+    })
+}
+
+/// Forgets the failures of a pair after a successful sign-in.
+pub fn forget_sign_in_failures(conn: &mut DbConn, key: &str) -> QueryResult<()> {
+    use crate::schema::sign_in_failures::dsl as f;
+    diesel::delete(f::sign_in_failures.find(key)).execute(conn).map(|_| ())
+}
+
+/// Forgets pairs whose wait ended before `before`.
+pub fn prune_sign_in_failures(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    use crate::schema::sign_in_failures::dsl as f;
+    diesel::delete(f::sign_in_failures.filter(f::blocked_until.lt(before))).execute(conn)
+}

@@ -173,6 +173,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sign_in_failures (key) {
+        key -> Text,
+        failures -> Integer,
+        blocked_until -> Timestamp,
+    }
+}
+
 diesel::joinable!(procedures -> fields (field_id));
 diesel::joinable!(procedure_agencies -> procedures (procedure_id));
 diesel::joinable!(procedure_agencies -> agencies (agency_id));

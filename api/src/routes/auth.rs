@@ -17,10 +17,6 @@ use crate::extract::Body;
 use crate::otp;
 use crate::state::AppState;
 
-/// Failed sign-ins after which an account is locked.
-const MAX_FAILED_LOGINS: i32 = 5;
-/// How long the lock lasts.
-const LOCK_MINUTES: i64 = 15;
 /// Lifetime of a refresh token.
 const REFRESH_TTL_DAYS: i64 = 30;
 
@@ -50,13 +46,19 @@ fn bad_credentials() -> ApiError {
     ApiError::unauthorized(Msg::new("Tên đăng nhập hoặc mật khẩu không đúng", "Wrong username or password"))
 }
 
-fn locked(until: chrono::NaiveDateTime) -> ApiError {
-    let mut e = ApiError::unauthorized(Msg::new(
-        "Tài khoản tạm khóa 15 phút do đăng nhập sai nhiều lần",
-        "The account is locked for 15 minutes after repeated failed sign-ins",
-    ));
-    e.code = "account_locked";
-    e.retry_after = Some((until - now()).num_seconds().max(1) as u64);
+/// 429 until a (username, address) pair's wait after repeated wrong passwords is over.
+fn wait_before_trying(until: chrono::NaiveDateTime) -> ApiError {
+    let mut e = ApiError::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        Msg::new("Đăng nhập sai nhiều lần", "Repeated failed sign-ins"),
+        Msg::new(
+            "Đăng nhập sai nhiều lần liên tiếp; vui lòng thử lại sau thời gian chờ",
+            "Repeated wrong passwords for this username from this address; try again after the wait",
+        ),
+    );
+    // Whole seconds, rounded up: the wait is over when they have passed.
+    e.retry_after = Some(((until - now()).num_milliseconds() + 999).div_euclid(1000).max(1) as u64);
     e
 }
 
@@ -93,11 +95,13 @@ fn issue_tokens(
 
 /// Sign in with a username (ID number, tax code, phone, or staff name) and password.
 ///
-/// Five wrong passwords lock the account for 15 minutes.
+/// After three wrong passwords in a row for one username from one address, that pair waits
+/// before its next try: 1 second, doubling with each failure up to 15 minutes (429 with
+/// `Retry-After`). The account is never locked, and the answers are the same whether it exists.
 #[utoipa::path(operation_id = "signIn", tag = "auth", request_body = TokenRequest, responses(
     (status = 200, description = "Signed in", body = TokenResponse),
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Wrong credentials, disabled or locked account", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Wrong credentials or disabled account", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
@@ -116,28 +120,35 @@ pub async fn token(
         return Err(bad_credentials());
     }
     let phone = PhoneNumber::parse("username", &username).ok().map(|p| p.as_str().to_string());
-    let account = state.db(move |conn| Ok(accounts::find_for_sign_in(conn, &username, phone.as_deref())?)).await?;
-    if let Some(until) = account.as_ref().and_then(|a| a.locked_until).filter(|u| *u > now()) {
-        return Err(locked(until));
+    // Failures count per (username, client address), whether or not the username is anyone's.
+    let pair =
+        format!("{}|{}", username.to_lowercase(), crate::ratelimit::client_address(&req, state.config.trust_forwarded));
+    let (account, blocked) = {
+        let pair = pair.clone();
+        state
+            .db(move |conn| {
+                let blocked = accounts::sign_in_blocked_until(conn, &pair)?;
+                Ok((accounts::find_for_sign_in(conn, &username, phone.as_deref())?, blocked))
+            })
+            .await?
+    };
+    if let Some(until) = blocked.filter(|u| *u > now()) {
+        return Err(wait_before_trying(until));
     }
     let hash = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
     let ok = state.verify_password(password, hash).await?;
-    let Some(account) = account else {
-        return Err(bad_credentials());
-    };
     let shared = state.clone();
     let tokens = state
-        .db(move |conn| {
-            if !ok {
-                let lock_until = now() + Duration::minutes(LOCK_MINUTES);
-                accounts::record_failed_login(conn, &account.id, MAX_FAILED_LOGINS, lock_until)?;
-                return Err(bad_credentials());
+        .db(move |conn| match account {
+            Some(account) if ok && !account.disabled => {
+                accounts::forget_sign_in_failures(conn, &pair)?;
+                accounts::record_successful_login(conn, &account.id)?;
+                issue_tokens(conn, &shared, &account, None)
             }
-            if account.disabled {
-                return Err(bad_credentials());
+            _ => {
+                accounts::record_sign_in_failure(conn, &pair, now())?;
+                Err(bad_credentials())
             }
-            accounts::record_successful_login(conn, &account.id)?;
-            issue_tokens(conn, &shared, &account, None)
         })
         .await?;
     Ok(web::Json(tokens))
