@@ -48,9 +48,11 @@ impl AddressLimiter {
         Self { limiter: NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n))) }
     }
 
-    /// Counts one request of `client`; 429 with `Retry-After` past the limit.
-    pub fn check(&self, client: String) -> Result<(), ApiError> {
+    /// Counts one request of the client of `req`; 429 with `Retry-After` past the limit. Without
+    /// a limit, nothing is looked at.
+    pub fn check(&self, req: &HttpRequest, trust_forwarded: bool) -> Result<(), ApiError> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
+        let client = client_address(req, trust_forwarded);
         if limiter.len() > 100_000 {
             limiter.retain_recent();
         }

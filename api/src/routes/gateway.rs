@@ -170,7 +170,7 @@ pub async fn callback_get(
     provider: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<web::Json<IpnAnswer>> {
-    state.callbacks.check(crate::ratelimit::client_address(&req, state.config.trust_forwarded))?;
+    state.callbacks.check(&req, state.config.trust_forwarded)?;
     handle_ipn(&state, &provider, query_params(&req)).await
 }
 
@@ -192,7 +192,7 @@ pub async fn callback_post(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<web::Json<IpnAnswer>> {
-    state.callbacks.check(crate::ratelimit::client_address(&req, state.config.trust_forwarded))?;
+    state.callbacks.check(&req, state.config.trust_forwarded)?;
     let body = small_body(payload).await?;
     let mut params = query_params(&req);
     params.extend(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));

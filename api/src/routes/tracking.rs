@@ -79,7 +79,7 @@ pub async fn lookup(
     req: actix_web::HttpRequest,
     query: web::Query<LookupQuery>,
 ) -> ApiResult<web::Json<PublicDossier>> {
-    state.lookups.check(crate::ratelimit::client_address(&req, state.config.trust_forwarded))?;
+    state.lookups.check(&req, state.config.trust_forwarded)?;
     let code = query.into_inner().code.trim().to_string();
     if code.is_empty() {
         return Err(ApiError::field(FieldError::required("code")));
