@@ -300,7 +300,7 @@ pub async fn download_form(state: web::Data<AppState>, path: web::Path<(String, 
         })
         .await?;
     let file_name = crate::catalogue::pdf_file_name(&form.file_name);
-    let pdf = web::block(move || {
+    crate::documents::pdf_answer("a form", &file_name, "attachment", move || {
         let schema: Option<serde_json::Value> = row.form_schema.as_deref().and_then(|s| serde_json::from_str(s).ok());
         crate::documents::forms::render(&crate::documents::forms::FormSheet {
             title: &form.name,
@@ -310,15 +310,7 @@ pub async fn download_form(state: web::Data<AppState>, path: web::Path<(String, 
             notes: Some(&form.content),
         })
     })
-    .await?
-    .map_err(|e| {
-        tracing::error!(error = ?e, "a form does not render");
-        ApiError::internal()
-    })?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/pdf"))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")))
-        .body(pdf))
+    .await
 }
 
 /// All fields (lĩnh vực).

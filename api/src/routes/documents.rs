@@ -161,12 +161,5 @@ pub async fn dossier_document(
         })
         .await?;
     let name = format!("{}-{}.pdf", kind.file_stem(), slip.dossier_code);
-    let pdf = web::block(move || slips::render(&slip)).await?.map_err(|e| {
-        tracing::error!(error = %e.0, "cannot render a one-stop document");
-        ApiError::internal()
-    })?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header(("Content-Disposition", format!("inline; filename=\"{name}\"")))
-        .body(pdf))
+    crate::documents::pdf_answer("a one-stop document", &name, "inline", move || slips::render(&slip)).await
 }

@@ -686,12 +686,5 @@ pub async fn receipt_pdf(state: web::Data<AppState>, code: web::Path<String>) ->
         .await?;
     let url = format!("{}/api/v1/receipts/{}", state.config.public_url, row.verification_code);
     let name = format!("bien-lai-{}-{}.pdf", row.year, dvc_domain::fine::receipt_number(row.number));
-    let pdf = web::block(move || crate::receipts::pdf(&row, &agency, &url)).await?.map_err(|e| {
-        tracing::error!(error = %e.0, "cannot render a receipt");
-        ApiError::internal()
-    })?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header(("Content-Disposition", format!("inline; filename=\"{name}\"")))
-        .body(pdf))
+    crate::documents::pdf_answer("a receipt", &name, "inline", move || crate::receipts::pdf(&row, &agency, &url)).await
 }
