@@ -9,6 +9,7 @@ mod admin_catalogue;
 mod auth;
 mod batches;
 mod calendar;
+mod callbacks;
 mod catalogue;
 mod conditional;
 mod crash;
