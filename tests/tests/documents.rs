@@ -15,7 +15,9 @@ fn text_of(app: &TestApp, token: &str, id: &str, kind: &str) -> String {
     let res = document(app, token, id, kind);
     assert_eq!(res.status(), 200, "{kind}: {:?}", res.text());
     assert_eq!(res.headers()["content-type"], "application/pdf");
-    pdf_text(&res.bytes().unwrap())
+    let text = pdf_text(&res.bytes().unwrap());
+    assert!(!text.contains("::"), "each label once: {text}");
+    text
 }
 
 fn day(iso: &str) -> String {
@@ -75,8 +77,8 @@ fn one_stop_documents_come_out_as_pdf(backend: Backend) {
     let control = text_of(&app, &a.officer, id, "control_sheet");
     for expected in [
         "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
-        "Nộp hồ sơ",
-        "Tiếp nhận",
+        "Nộp hồ sơ (người nộp)",
+        "Tiếp nhận (cán bộ)",
         "Yêu cầu bổ sung",
         "Bổ sung hồ sơ",
         "Xin lỗi, hẹn lại",

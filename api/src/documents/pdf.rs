@@ -143,6 +143,7 @@ impl Layout {
 
     /// A label followed by its value on the same line (wrapped when long).
     pub fn field(&mut self, label: &str, value: &str) {
+        let label = label.trim_end_matches(':');
         self.text(&format!("{label}: {value}"), Style::BODY);
     }
 

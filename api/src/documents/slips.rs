@@ -186,6 +186,19 @@ pub fn render(s: &Slip) -> Result<Vec<u8>, PdfError> {
     page.finish()
 }
 
+/// How the control sheet names who acted (the role or side the history records).
+pub fn actor_label(role: &str) -> &str {
+    use dvc_domain::auth::Role;
+    use dvc_domain::workflow::Side;
+    match (Role::parse(role), Side::parse(role)) {
+        (Some(Role::Citizen | Role::Business | Role::Organization), _) | (_, Some(Side::Applicant)) => "người nộp",
+        (Some(Role::Officer), _) | (_, Some(Side::Agency)) => "cán bộ",
+        (Some(Role::Admin), _) => "quản trị",
+        (Some(Role::Integration), _) => "hệ thống một cửa",
+        _ => role,
+    }
+}
+
 /// How the control sheet names an action.
 pub fn action_label(action: &str) -> &'static str {
     match action {

@@ -101,7 +101,7 @@ fn slip(conn: &mut DbConn, dossier: &Dossier, kind: Kind, tracking_url: String) 
             .map(|e| slips::Step {
                 at: e.at,
                 action: slips::action_label(e.action.0.as_str()).to_string(),
-                actor: e.actor_role.clone(),
+                actor: slips::actor_label(&e.actor_role).to_string(),
                 note: e.note.clone(),
             })
             .collect(),
