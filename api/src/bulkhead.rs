@@ -19,7 +19,7 @@ pub struct Bulkhead {
 
 /// 503 with `Retry-After`: heavy work is shed, not queued without end.
 pub fn busy(retry_after: u64) -> ApiError {
-    let mut e = ApiError::new(
+    ApiError::later(
         actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
         "busy",
         Msg::new("Hệ thống đang bận", "Busy"),
@@ -27,9 +27,8 @@ pub fn busy(retry_after: u64) -> ApiError {
             "Có nhiều yêu cầu loại này cùng lúc; vui lòng thử lại sau ít giây",
             "Many requests of this kind are being served; try again in a few seconds",
         ),
-    );
-    e.retry_after = Some(retry_after);
-    e
+        retry_after,
+    )
 }
 
 impl Bulkhead {

@@ -110,6 +110,13 @@ impl ApiError {
         Self(Box::new(ErrorData { status, code, title, detail, errors: Vec::new(), retry_after: None }))
     }
 
+    /// An answer to come back to later: 429 or 503 with `Retry-After` in seconds.
+    pub fn later(status: StatusCode, code: &'static str, title: Msg, detail: Msg, retry_after: u64) -> Self {
+        let mut e = Self::new(status, code, title, detail);
+        e.retry_after = Some(retry_after);
+        e
+    }
+
     /// Invalid input, with one entry per field.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let mut e = Self::new(

@@ -64,7 +64,7 @@ impl AddressLimiter {
 }
 
 fn too_many(retry_after: u64) -> ApiError {
-    let mut e = ApiError::new(
+    ApiError::later(
         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
         Msg::new("Quá nhiều yêu cầu", "Too many requests"),
@@ -72,9 +72,8 @@ fn too_many(retry_after: u64) -> ApiError {
             "Bạn gửi quá nhiều yêu cầu; vui lòng thử lại sau",
             "Too many requests from this address; try again later",
         ),
-    );
-    e.retry_after = Some(retry_after);
-    e
+        retry_after,
+    )
 }
 
 /// Counts one request of the client against `group`; 429 with `Retry-After` past the limit.

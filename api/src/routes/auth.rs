@@ -48,7 +48,9 @@ fn bad_credentials() -> ApiError {
 
 /// 429 until a (username, address) pair's wait after repeated wrong passwords is over.
 fn wait_before_trying(until: chrono::NaiveDateTime) -> ApiError {
-    let mut e = ApiError::new(
+    // Whole seconds, rounded up: the wait is over when they have passed.
+    let wait = ((until - now()).num_milliseconds() + 999).div_euclid(1000).max(1) as u64;
+    ApiError::later(
         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
         "too_many_attempts",
         Msg::new("Đăng nhập sai nhiều lần", "Repeated failed sign-ins"),
@@ -56,10 +58,8 @@ fn wait_before_trying(until: chrono::NaiveDateTime) -> ApiError {
             "Đăng nhập sai nhiều lần liên tiếp; vui lòng thử lại sau thời gian chờ",
             "Repeated wrong passwords for this username from this address; try again after the wait",
         ),
-    );
-    // Whole seconds, rounded up: the wait is over when they have passed.
-    e.retry_after = Some(((until - now()).num_milliseconds() + 999).div_euclid(1000).max(1) as u64);
-    e
+        wait,
+    )
 }
 
 /// Issues an access token and a new refresh token (in `family`, or a new family).
