@@ -91,22 +91,35 @@ impl FromRequest for IntegrationToken {
     }
 }
 
-/// A signed-in administrator; other principals get 403.
+/// A signed-in administrator whose account is still an active administrator's (checked on every
+/// request, not trusted to the token's role claim); other principals get 403, a disabled or
+/// demoted administrator's token 401.
 #[derive(Debug, Clone)]
 pub struct Admin(pub Principal);
 
 impl FromRequest for Admin {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req).and_then(|p| {
-            if p.role() == Role::Admin {
-                Ok(Admin(p))
-            } else {
-                Err(ApiError::forbidden())
+        let principal = principal_of(req).and_then(|p| match p.role() {
+            Role::Admin => Ok(p),
+            _ => Err(ApiError::forbidden()),
+        });
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let principal = principal?;
+            let state = state.ok_or_else(ApiError::internal)?;
+            let id = principal.id().to_string();
+            let account = state.db(move |conn| Ok(dvc_persistence::accounts::find(conn, &id)?)).await?;
+            match account {
+                Some(a) if !a.disabled && a.role == Role::Admin.as_str() => Ok(Admin(principal)),
+                _ => Err(ApiError::unauthorized(Msg::new(
+                    "Tài khoản quản trị không còn hiệu lực",
+                    "The administrator account is no longer active",
+                ))),
             }
-        }))
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! Staff sign-in and the token checks every protected endpoint relies on.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::on_both_backends;
 use crate::support::{assert_problem, Backend, TestApp, ADMIN_PASSWORD};
@@ -41,11 +41,13 @@ fn staff_sign_in_and_token_checks(backend: Backend) {
         String::from_utf8(base64url_decode(parts[1])).unwrap().replace("\"role\":\"admin\"", "\"role\":\"admin\" ");
     assert_problem(post(&format!("{}.{}.{}", parts[0], base64url(claims.as_bytes()), parts[2])), 401, "unauthorized");
 
-    // Expired: a token issued with a negative lifetime.
+    // Expired: a token issued with a negative lifetime, for the administrator's own account.
+    let me: Value = app.with_token(app.client.get(app.url("/api/v1/me")), &token).send().unwrap().json().unwrap();
+    let admin_id = me["id"].as_str().unwrap().to_string();
     let keys = dvc_api::auth::TokenKeys::new("test-secret-for-the-dvc-test-suite-0123456789", &[], -120);
     let expired = keys
         .issue(
-            "x",
+            &admin_id,
             dvc_domain::auth::Role::Admin,
             dvc_domain::auth::AccountType::Staff,
             dvc_domain::auth::Assurance::High,
@@ -56,7 +58,7 @@ fn staff_sign_in_and_token_checks(backend: Backend) {
     // The same key with a normal lifetime works: the check above failed for expiry alone.
     let fresh = dvc_api::auth::TokenKeys::new("test-secret-for-the-dvc-test-suite-0123456789", &[], 600)
         .issue(
-            "x",
+            &admin_id,
             dvc_domain::auth::Role::Admin,
             dvc_domain::auth::AccountType::Staff,
             dvc_domain::auth::Assurance::High,
@@ -64,6 +66,18 @@ fn staff_sign_in_and_token_checks(backend: Backend) {
         )
         .unwrap();
     assert_eq!(post(&fresh).status(), 201);
+    // A well-signed administrator's token for no administrator's account is refused: the role
+    // claim alone is not trusted.
+    let nobody = dvc_api::auth::TokenKeys::new("test-secret-for-the-dvc-test-suite-0123456789", &[], 600)
+        .issue(
+            "x",
+            dvc_domain::auth::Role::Admin,
+            dvc_domain::auth::AccountType::Staff,
+            dvc_domain::auth::Assurance::High,
+            None,
+        )
+        .unwrap();
+    assert_problem(post(&nobody), 401, "unauthorized");
 
     // English on request.
     let res = app

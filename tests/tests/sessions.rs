@@ -274,7 +274,33 @@ fn password_hashing_is_shed_beyond_its_share(backend: Backend) {
     assert_eq!(app.get("/healthz").status(), 200);
 }
 
+/// An administrator's token is checked against the account on every request: once the account is
+/// disabled, the token it still holds can neither read nor re-enable it nor create anyone.
+fn a_disabled_administrator_is_refused_at_once(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let admin = app.admin_token();
+    let body = json!({"username": "quantri.hai", "full_name": "Quản trị hai", "role": "admin", "password": PASSWORD});
+    let res = app.post("/api/v1/admin/staff", &body, Some(&admin));
+    assert_eq!(res.status(), 201, "{:?}", res.text());
+    let id = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+    let second = app.sign_in("quantri.hai", PASSWORD);
+    let list = |token: &str| app.with_token(app.client.get(app.url("/api/v1/admin/staff")), token).send().unwrap();
+    assert_eq!(list(&second).status(), 200);
+    let res = app.post(&format!("/api/v1/admin/staff/{id}/disable"), &json!({}), Some(&admin));
+    assert_eq!(res.json::<Value>().unwrap()["disabled"], true);
+    assert_problem(list(&second), 401, "unauthorized");
+    assert_problem(
+        app.post(&format!("/api/v1/admin/staff/{id}/enable"), &json!({}), Some(&second)),
+        401,
+        "unauthorized",
+    );
+    let another = json!({"username": "quantri.ba", "full_name": "Quản trị ba", "role": "admin", "password": PASSWORD});
+    assert_problem(app.post("/api/v1/admin/staff", &another, Some(&second)), 401, "unauthorized");
+    assert_eq!(list(&admin).status(), 200, "the other administrator is served");
+}
+
 on_both_backends!(
+    a_disabled_administrator_is_refused_at_once,
     password_hashing_is_shed_beyond_its_share,
     failures_slow_the_sender_and_lock_out_nobody,
     auth_endpoints_are_rate_limited,
