@@ -2,7 +2,8 @@
 # What the tests need beyond the Rust toolchain, installed when missing: PostgreSQL running,
 # Debian's chromium and chromium-driver (the Swagger UI test), poppler-utils (PDFs read back with
 # pdftotext), jq (the README walkthrough), and s3s-fs, an S3-compatible server from crates.io
-# that the file-storage tests start on loopback (built once into ${DVC_TOOLS:-~/.cache/dvc}).
+# that the file-storage tests start on loopback (built once into ${DVC_TOOLS:-~/.cache/dvc}), and
+# aiosmtpd, the SMTP server from PyPI that the e-mail tests start on loopback.
 # `make test` runs this first, so a fresh clone needs nothing done by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +27,10 @@ tools=${DVC_TOOLS:-$HOME/.cache/dvc}
 if [ ! -x "$tools/s3s/bin/s3s-fs" ]; then
   echo "building s3s-fs into $tools/s3s (once) ..."
   cargo install --quiet --locked s3s-fs --version 0.14.1 --features binary --root "$tools/s3s"
+fi
+
+if [ ! -x "$tools/smtp/bin/aiosmtpd" ]; then
+  echo "installing aiosmtpd into $tools/smtp (once) ..."
+  python3 -m venv "$tools/smtp"
+  "$tools/smtp/bin/pip" install -q 'aiosmtpd>=1.4,<2'
 fi

@@ -7,6 +7,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # The file-storage tests start this S3-compatible server (scripts/test-deps.sh builds it).
 export DVC_S3S_FS=${DVC_S3S_FS:-${DVC_TOOLS:-$HOME/.cache/dvc}/s3s/bin/s3s-fs}
+# The e-mail tests start this SMTP server (scripts/test-deps.sh installs it).
+export DVC_AIOSMTPD=${DVC_AIOSMTPD:-${DVC_TOOLS:-$HOME/.cache/dvc}/smtp/bin/aiosmtpd}
 # The crash tests run the real binary as a child process.
 cargo build --bin dvc
 cargo test --workspace --all-targets "$@" 2>&1 | tee "$log"

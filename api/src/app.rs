@@ -188,7 +188,7 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
 
 /// Starts the HTTP server on a bound listener; the returned future runs until shutdown.
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
-    crate::notifier::spawn(state.clone());
+    crate::notify::spawn(state.clone());
     crate::integration::spawn_worker(state.pool.clone(), state.config.clone());
     crate::cache::spawn_poller(state.cache.clone(), state.database.clone(), state.config.cache_poll);
     crate::replica::spawn_checker(state.replicas.clone(), state.pool.clone());

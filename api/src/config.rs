@@ -83,6 +83,8 @@ pub struct Config {
     pub batch_lanes: usize,
     /// Memory for rendered pages of applicants' lists and inboxes (0 turns the cache off).
     pub list_cache_bytes: u64,
+    /// Channels that carry OTPs and notices (SMS, Zalo, e-mail).
+    pub notify: crate::notify::NotifyConfig,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -137,6 +139,7 @@ impl Default for Config {
             body_rate_grace: Duration::from_secs(10),
             batch_lanes: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8),
             list_cache_bytes: 16 * 1024 * 1024,
+            notify: crate::notify::NotifyConfig::default(),
         }
     }
 }
@@ -244,6 +247,7 @@ impl Config {
         c.body_rate_grace = Duration::from_millis(parse(&get, "DVC_BODY_RATE_GRACE_MS", 10_000u64)?.max(100));
         c.batch_lanes = parse(&get, "DVC_BATCH_LANES", c.batch_lanes)?.max(1);
         c.list_cache_bytes = parse(&get, "DVC_LIST_CACHE_BYTES", c.list_cache_bytes)?;
+        c.notify = crate::notify::NotifyConfig::from_env(&get)?;
         c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));
         if c.sandbox && c.jwt_secret.is_empty() {
             c.jwt_secret = SANDBOX_JWT_SECRET.to_string();

@@ -22,7 +22,7 @@ pub mod headers;
 pub mod idempotency;
 pub mod integration;
 pub mod metrics;
-pub mod notifier;
+pub mod notify;
 pub mod openapi;
 pub mod otp;
 pub mod page;

@@ -10,6 +10,7 @@ pub struct Metrics {
     latency: HistogramVec,
     reads: IntCounterVec,
     batches: HistogramVec,
+    messages: IntCounterVec,
 }
 
 impl Metrics {
@@ -37,11 +38,21 @@ impl Metrics {
             &["kind"],
         )
         .expect("static metric definition");
+        let messages = IntCounterVec::new(
+            Opts::new(
+                "dvc_messages_total",
+                "Message attempts by channel, purpose and outcome (delivered, accepted, temporary_failure, \
+                 permanent_failure), and messages no channel delivered (undelivered)",
+            ),
+            &["channel", "purpose", "outcome"],
+        )
+        .expect("static metric definition");
+        registry.register(Box::new(messages.clone())).expect("register once");
         registry.register(Box::new(batches.clone())).expect("register once");
         registry.register(Box::new(reads.clone())).expect("register once");
         registry.register(Box::new(requests.clone())).expect("register once");
         registry.register(Box::new(latency.clone())).expect("register once");
-        Self { registry, requests, latency, reads, batches }
+        Self { registry, requests, latency, reads, batches, messages }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -57,6 +68,11 @@ impl Metrics {
     /// Records the size of one batch of requests (see `batch.rs`).
     pub fn batch(&self, kind: &str, requests: usize) {
         self.batches.with_label_values(&[kind]).observe(requests as f64);
+    }
+
+    /// Counts one message attempt's outcome, or a message given up on.
+    pub fn message(&self, channel: &str, purpose: &str, outcome: &str) {
+        self.messages.with_label_values(&[channel, purpose, outcome]).inc();
     }
 
     /// The text exposition format.

@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod fine;
 pub mod identity;
 pub mod index766;
+pub mod notify;
 pub mod page;
 pub mod payment;
 pub mod registration;

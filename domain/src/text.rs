@@ -59,7 +59,7 @@ pub fn search_tokens(query: &str, max: usize) -> Vec<String> {
 }
 
 /// The letter a Vietnamese character is written on, without its marks.
-fn base_letter(ch: char) -> char {
+pub(crate) fn base_letter(ch: char) -> char {
     const GROUPS: &[(&str, char)] = &[
         ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
         ("ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ", 'A'),

@@ -1,80 +1,233 @@
-//! The notification outbox (SMS, e-mail) and the shared rate-limit counters.
+//! The notification outbox (SMS, Zalo, e-mail) with each message's delivery status, providers'
+//! shared access tokens, and the shared rate-limit counters.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use dvc_domain::notify::{Channel, Language, NoticeStatus, Purpose};
 
-use crate::schema::{notifications, rate_limits};
+use crate::codes::Code;
+use crate::schema::{notifications, provider_tokens, rate_limits};
 use crate::DbConn;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = notifications)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = notifications, treat_none_as_null = true)]
 pub struct NotificationRow {
     pub id: String,
-    /// `sms` or `email`.
-    pub channel: String,
+    /// The channel being tried (`plan[step]`).
+    pub channel: Code<Channel>,
+    /// The address on that channel (a phone in E.164 or an e-mail address).
     pub recipient: String,
-    /// What the message is for (`registration_otp`, `password_reset_otp`, ...), for caps and audits.
-    pub purpose: String,
+    pub purpose: Code<Purpose>,
+    /// The message as written at the time it was queued (an OTP's code is masked once done).
     pub body: String,
-    /// `pending`, `sending`, `sent` or `failed`.
-    pub status: String,
+    pub status: Code<NoticeStatus>,
+    /// Attempts on every channel.
     pub attempts: i32,
     pub created_at: NaiveDateTime,
+    /// When a provider accepted it.
     pub sent_at: Option<NaiveDateTime>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// Channels to try, in order, comma-separated.
+    pub plan: String,
+    pub step: i32,
+    pub channel_attempts: i32,
+    /// What the template is filled with (a JSON object of strings).
+    pub params: String,
+    pub language: Code<Language>,
+    pub provider_id: Option<String>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub updated_at: Option<NaiveDateTime>,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+impl NotificationRow {
+    /// The planned channels.
+    pub fn channels(&self) -> Vec<Channel> {
+        self.plan.split(',').filter_map(Channel::parse).collect()
+    }
 }
 
 pub fn enqueue(conn: &mut DbConn, row: &NotificationRow) -> QueryResult<()> {
     diesel::insert_into(notifications::table).values(row).execute(conn).map(|_| ())
 }
 
-/// How many messages of a purpose went to a recipient since a time (for daily caps).
-pub fn count_sent_since(conn: &mut DbConn, recipient: &str, purpose: &str, since: NaiveDateTime) -> QueryResult<i64> {
-    notifications::table
-        .filter(notifications::recipient.eq(recipient))
-        .filter(notifications::purpose.eq(purpose))
-        .filter(notifications::created_at.ge(since))
+/// How many messages of a purpose went to an address (on any channel) since a time (for daily caps).
+pub fn count_sent_since(conn: &mut DbConn, address: &str, purpose: Purpose, since: NaiveDateTime) -> QueryResult<i64> {
+    use notifications::dsl as n;
+    n::notifications
+        .filter(n::recipient.eq(address).or(n::phone.eq(address)).or(n::email.eq(address)))
+        .filter(n::purpose.eq(Code(purpose)))
+        .filter(n::created_at.ge(since))
         .count()
         .get_result(conn)
 }
 
-/// Oldest pending messages, to be claimed one by one.
-pub fn pending(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<NotificationRow>> {
-    notifications::table
-        .filter(notifications::status.eq("pending"))
-        .order(notifications::created_at)
+/// Claims messages that are due (new, waiting to retry, or left half-sent by a sender whose claim
+/// ran out) for this sender until `lease_until`; run in a write transaction. Several servers may
+/// run it at once: each message is claimed by one of them.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<NotificationRow>> {
+    use notifications::dsl as n;
+    let waiting = Code::all(&[NoticeStatus::Created, NoticeStatus::TemporaryFailure]);
+    let due = n::notifications
+        .filter(n::status.eq_any(waiting).or(n::status.eq(Code(NoticeStatus::Sending)).and(n::provider_id.is_null())))
+        .filter(n::next_attempt_at.le(now))
+        .order(n::next_attempt_at)
         .limit(limit)
+        .select(n::id);
+    let ids: Vec<String> = match conn {
+        DbConn::Postgres(c) => due.for_update().skip_locked().load(c)?,
+        DbConn::Sqlite(c) => due.load(c)?,
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(n::notifications.filter(n::id.eq_any(&ids)))
+        .set((
+            n::status.eq(Code(NoticeStatus::Sending)),
+            n::attempts.eq(n::attempts + 1),
+            n::channel_attempts.eq(n::channel_attempts + 1),
+            n::next_attempt_at.eq(lease_until),
+            n::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    n::notifications.filter(n::id.eq_any(&ids)).select(NotificationRow::as_select()).load(conn)
+}
+
+/// Saves what an attempt or a receipt made of a message.
+pub fn save(conn: &mut DbConn, row: &NotificationRow) -> QueryResult<()> {
+    diesel::update(notifications::table.find(&row.id)).set(row).execute(conn).map(|_| ())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<NotificationRow>> {
+    notifications::table.find(id).select(NotificationRow::as_select()).first(conn).optional()
+}
+
+/// The message a provider knows by `provider_id` on `channel`.
+pub fn find_by_provider(
+    conn: &mut DbConn,
+    channel: Channel,
+    provider_id: &str,
+) -> QueryResult<Option<NotificationRow>> {
+    use notifications::dsl as n;
+    n::notifications
+        .filter(n::channel.eq(Code(channel)))
+        .filter(n::provider_id.eq(provider_id))
+        .select(NotificationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Messages for operators, newest first, with the total that matches.
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<NoticeStatus>,
+    channel: Option<Channel>,
+    purpose: Option<Purpose>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<NotificationRow>, i64)> {
+    use notifications::dsl as n;
+    let filtered = || {
+        let mut q = n::notifications.into_boxed::<crate::db::MultiBackend>();
+        if let Some(s) = status {
+            q = q.filter(n::status.eq(Code(s)));
+        }
+        if let Some(c) = channel {
+            q = q.filter(n::channel.eq(Code(c)));
+        }
+        if let Some(p) = purpose {
+            q = q.filter(n::purpose.eq(Code(p)));
+        }
+        q
+    };
+    let total = filtered().count().get_result(conn)?;
+    let rows = filtered()
+        .order((n::created_at.desc(), n::id))
+        .offset(offset)
+        .limit(limit)
+        .select(NotificationRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Messages to an address, newest first (tests and support staff read the outbox).
+pub fn for_recipient(conn: &mut DbConn, address: &str) -> QueryResult<Vec<NotificationRow>> {
+    use notifications::dsl as n;
+    n::notifications
+        .filter(n::recipient.eq(address).or(n::phone.eq(address)).or(n::email.eq(address)))
+        .order(n::created_at.desc())
         .select(NotificationRow::as_select())
         .load(conn)
 }
 
-/// Claims a pending message for this process; false when another process took it first.
-pub fn claim(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
-    let n = diesel::update(notifications::table.find(id).filter(notifications::status.eq("pending")))
-        .set((notifications::status.eq("sending"), notifications::attempts.eq(notifications::attempts + 1)))
-        .execute(conn)?;
+/// A provider's access token as every server shares it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = provider_tokens)]
+pub struct ProviderToken {
+    pub provider: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_at: NaiveDateTime,
+    pub refreshing_until: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn token(conn: &mut DbConn, provider: &str) -> QueryResult<Option<ProviderToken>> {
+    provider_tokens::table.find(provider).select(ProviderToken::as_select()).first(conn).optional()
+}
+
+/// Stores the first token of a provider (from configuration) unless one is kept already.
+pub fn seed_token(conn: &mut DbConn, row: &ProviderToken) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::insert_into(provider_tokens::table).values(row).on_conflict_do_nothing().execute(c).map(|_| ())
+        }
+        DbConn::Sqlite(c) => {
+            diesel::insert_into(provider_tokens::table).values(row).on_conflict_do_nothing().execute(c).map(|_| ())
+        }
+    }
+}
+
+/// Takes the right to refresh a provider's token until `until`; false when another server holds it.
+pub fn claim_refresh(conn: &mut DbConn, provider: &str, now: NaiveDateTime, until: NaiveDateTime) -> QueryResult<bool> {
+    use provider_tokens::dsl as t;
+    let n = diesel::update(
+        t::provider_tokens
+            .filter(t::provider.eq(provider))
+            .filter(t::refreshing_until.is_null().or(t::refreshing_until.lt(now))),
+    )
+    .set(t::refreshing_until.eq(until))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
-/// Records the outcome of a send; a sent message's body is replaced (it may hold an OTP).
-pub fn finish(conn: &mut DbConn, id: &str, sent: bool, redacted_body: &str, at: NaiveDateTime) -> QueryResult<()> {
-    let status = if sent { "sent" } else { "pending" };
-    diesel::update(notifications::table.find(id))
+/// Keeps a refreshed token and gives up the right to refresh.
+pub fn store_token(
+    conn: &mut DbConn,
+    provider: &str,
+    access: &str,
+    refresh: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use provider_tokens::dsl as t;
+    diesel::update(t::provider_tokens.find(provider))
         .set((
-            notifications::status.eq(status),
-            notifications::body.eq(redacted_body),
-            notifications::sent_at.eq(sent.then_some(at)),
+            t::access_token.eq(access),
+            t::refresh_token.eq(refresh),
+            t::expires_at.eq(expires_at),
+            t::refreshing_until.eq(None::<NaiveDateTime>),
+            t::updated_at.eq(now),
         ))
         .execute(conn)
         .map(|_| ())
-}
-
-/// Messages of a recipient, newest first (tests and support staff read the outbox).
-pub fn for_recipient(conn: &mut DbConn, recipient: &str) -> QueryResult<Vec<NotificationRow>> {
-    notifications::table
-        .filter(notifications::recipient.eq(recipient))
-        .order(notifications::created_at.desc())
-        .select(NotificationRow::as_select())
-        .load(conn)
 }
 
 /// Counts a hit in a fixed window shared by every server process; returns the hits so far.
@@ -102,4 +255,10 @@ pub fn hit(conn: &mut DbConn, bucket: &str, window_start: i64) -> QueryResult<i3
 /// Forgets windows that ended before `before`.
 pub fn prune_rate_limits(conn: &mut DbConn, before: i64) -> QueryResult<usize> {
     diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(before))).execute(conn)
+}
+
+/// Marks a provider's access token as run out (the provider refused it), so the next use refreshes it.
+pub fn store_token_expired(conn: &mut DbConn, provider: &str, now: NaiveDateTime) -> QueryResult<()> {
+    use provider_tokens::dsl as t;
+    diesel::update(t::provider_tokens.find(provider)).set(t::expires_at.eq(now)).execute(conn).map(|_| ())
 }

@@ -162,6 +162,29 @@ diesel::table! {
         attempts -> Integer,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        plan -> Text,
+        step -> Integer,
+        channel_attempts -> Integer,
+        params -> Text,
+        language -> Text,
+        provider_id -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        updated_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    provider_tokens (provider) {
+        provider -> Text,
+        access_token -> Text,
+        refresh_token -> Text,
+        expires_at -> Timestamp,
+        refreshing_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -349,6 +372,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_resets,
     refresh_tokens,
     notifications,
+    provider_tokens,
     rate_limits,
     holidays,
     dossiers,

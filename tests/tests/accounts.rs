@@ -97,7 +97,7 @@ fn registers_by_otp_methods(backend: Backend) {
     for _ in 0..50 {
         let rows = dvc_persistence::outbox::for_recipient(&mut app.conn(), "+84912345670").unwrap();
         assert!(!rows.is_empty());
-        if rows.iter().all(|r| r.status == "sent") {
+        if rows.iter().all(|r| r.status.0 == dvc_domain::notify::NoticeStatus::Delivered) {
             let longest_digit_run =
                 |body: &str| body.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
             assert!(rows.iter().all(|r| longest_digit_run(&r.body) < 4 && r.body.contains("******")), "codes redacted");

@@ -181,9 +181,8 @@ fn feedback_kinds_and_visibility(backend: Backend) {
     assert_eq!(answered["status"], "answered");
     assert_eq!(answered["answer"], "Đã bỏ yêu cầu bản sao từ 01/12.");
     let sent = dvc_persistence::outbox::for_recipient(&mut app.conn(), "+84912345678").unwrap();
-    assert!(sent
-        .iter()
-        .any(|n| n.purpose == "feedback_answered" && n.body.contains(published["code"].as_str().unwrap())));
+    assert!(sent.iter().any(|n| n.purpose.0 == dvc_domain::notify::Purpose::FeedbackAnswered
+        && n.body.contains(published["code"].as_str().unwrap())));
     assert_problem(app.post(&format!("/api/v1/feedback/{pid}/reopen"), &json!({}), Some(&a.officer)), 403, "forbidden");
     let vid = private["id"].as_str().unwrap();
     let res =

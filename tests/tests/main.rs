@@ -22,6 +22,7 @@ mod fines;
 mod index766;
 mod integration;
 mod lists;
+mod messages;
 mod migrations;
 mod newcomer;
 mod openapi;

@@ -120,7 +120,45 @@ pub fn write(conn: &mut DbConn, decisions: &[Decision]) -> Result<Vec<bool>, Api
         done.iter().map(|d| EventRow::of(new_id(), d.dossier.id.as_str(), d.dossier.updated_at, &d.event)).collect();
     dossier_writes::insert_events(conn, &events)?;
     emit(conn, &done)?;
+    for d in &done {
+        notify_applicant(conn, d)?;
+    }
     Ok(written)
+}
+
+/// Tells the applicant of the moves they must hear of: a supplement request, a rejection, a
+/// result, an apology with a new date.
+fn notify_applicant(conn: &mut DbConn, d: &Decision) -> Result<(), ApiError> {
+    use dvc_domain::dossier::Step;
+    use dvc_domain::notify::Purpose;
+    let purpose = match d.event.step {
+        Step::RequestSupplement => Purpose::SupplementRequested,
+        Step::Reject => Purpose::Rejected,
+        Step::Complete => Purpose::ResultReady,
+        Step::Apologize => Purpose::Apology,
+        _ => return Ok(()),
+    };
+    let Some(applicant) = d.dossier.applicant_id.as_ref() else { return Ok(()) };
+    let text = |key: &str| match d.event.data.get(key) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join("; "),
+        _ => String::new(),
+    };
+    let clock = &d.dossier.clock;
+    let deadline = clock.rescheduled_due_date.or(clock.due_date).map(|day| day.format("%d/%m/%Y").to_string());
+    let params = [
+        ("code", d.dossier.code.clone().unwrap_or_default()),
+        ("procedure", d.dossier.procedure.name.clone()),
+        ("deadline", deadline.unwrap_or_default()),
+        ("missing", text("missing_documents")),
+        ("reason", text("reason")),
+    ]
+    .map(|(k, v)| (k.to_string(), v))
+    .into();
+    if let Some(notice) = crate::notify::to_account(conn, applicant.as_str(), purpose, params)? {
+        crate::notify::enqueue(conn, notice, d.dossier.updated_at)?;
+    }
+    Ok(())
 }
 
 /// Tells the change feed (and webhooks) about decided moves.

@@ -287,7 +287,9 @@ pub async fn password_reset(
             };
             let id = new_id();
             let code = match account.as_ref().and_then(|a| a.phone.clone()) {
-                Some(phone) => crate::routes::registrations::send_otp(conn, &phone, "password_reset_otp")?,
+                Some(phone) => {
+                    crate::routes::registrations::send_otp(conn, &phone, dvc_domain::notify::Purpose::PasswordResetOtp)?
+                }
                 None => otp::generate(),
             };
             let row = PasswordResetRow {

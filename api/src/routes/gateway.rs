@@ -124,7 +124,7 @@ fn fine_ipn(
     Ok(answer("00", "Confirm Success"))
 }
 
-fn query_params(req: &HttpRequest) -> BTreeMap<String, String> {
+pub fn query_params(req: &HttpRequest) -> BTreeMap<String, String> {
     form_urlencoded::parse(req.query_string().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
@@ -132,7 +132,7 @@ fn query_params(req: &HttpRequest) -> BTreeMap<String, String> {
 const MAX_CALLBACK_BYTES: usize = 16 * 1024;
 
 /// The body of a posted notification, 413 past [`MAX_CALLBACK_BYTES`].
-async fn small_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+pub async fn small_body(mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| ApiError::bad_request(Msg::new("Nội dung lỗi", "Broken body")))?;

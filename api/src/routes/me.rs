@@ -3,6 +3,7 @@
 use actix_web::{get, http::header, patch, web, HttpRequest, HttpResponse};
 use dvc_domain::auth::{AccountType, Assurance, Role};
 use dvc_domain::identity::{Email, PhoneNumber};
+use dvc_domain::notify::{Channel, Language};
 use dvc_domain::FieldError;
 use dvc_persistence::accounts::{self, AccountRow};
 use dvc_persistence::catalogue as q;
@@ -36,6 +37,11 @@ pub struct Address {
 struct Profile {
     #[serde(default)]
     address: Option<Address>,
+    /// Channels chosen for notices (OTPs go to the phone regardless); none: any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    notification_channels: Option<Vec<Channel>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<Language>,
 }
 
 /// The signed-in account.
@@ -54,6 +60,11 @@ pub struct MeView {
     pub email: Option<String>,
     pub bhxh_code: Option<String>,
     pub address: Option<Address>,
+    /// The channels notices about dossiers and feedback come by, in no order (the portal's order
+    /// applies); empty: any channel the portal uses. One-time codes always go to the phone.
+    pub notification_channels: Vec<Channel>,
+    /// The language of messages.
+    pub language: Language,
     pub assurance: Assurance,
     pub agency_id: Option<String>,
     /// Which fields came from a verified source and cannot be changed here.
@@ -82,6 +93,8 @@ fn view(a: AccountRow) -> Result<MeView, ApiError> {
         email: a.email,
         bhxh_code: a.bhxh_code,
         address: profile.address,
+        notification_channels: profile.notification_channels.unwrap_or_default(),
+        language: profile.language.unwrap_or(Language::Vi),
         assurance,
         agency_id: a.agency_id,
         verified_fields: vec!["full_name", "id_number", "tax_code", "date_of_birth"],
@@ -126,6 +139,10 @@ pub struct MePatch {
     #[schema(example = "0912345678")]
     pub phone: Option<String>,
     pub address: Option<Address>,
+    /// `sms`, `zalo` and/or `email`; an empty list means any.
+    #[schema(example = json!(["zalo", "email"]))]
+    pub notification_channels: Option<Vec<Channel>>,
+    pub language: Option<Language>,
     /// Refused: verified.
     #[schema(value_type = Option<String>)]
     pub full_name: Option<serde_json::Value>,
@@ -180,7 +197,7 @@ fn check_address(
 
 /// Update the profile.
 ///
-/// Update the profile (email, phone, address). `If-Match` with a stale ETag gives 412.
+/// Update the profile (email, phone, address, the channels and language of notices). `If-Match` with a stale ETag gives 412.
 #[utoipa::path(operation_id = "updateMe", tag = "accounts", request_body = MePatch, security(("bearer" = [])),
     params(("If-Match" = Option<String>, Header, description = "ETag read before")),
     responses(
@@ -226,6 +243,11 @@ pub async fn patch_me(
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
+    if let Some(channels) = &patch.notification_channels {
+        if channels.contains(&Channel::Log) {
+            errors.push(FieldError::one_of("notification_channels", &["sms", "zalo", "email"]));
+        }
+    }
     let precondition = if_match(&req);
     let id = me.id().to_string();
     let account = state
@@ -243,6 +265,19 @@ pub async fn patch_me(
             let mut profile: Profile = serde_json::from_str(&account.profile).unwrap_or_default();
             if let Some(address) = patch.address {
                 profile.address = Some(address);
+            }
+            if let Some(mut channels) = patch.notification_channels {
+                let mut seen = Vec::new();
+                channels.retain(|c| {
+                    !seen.contains(c) && {
+                        seen.push(*c);
+                        true
+                    }
+                });
+                profile.notification_channels = Some(channels);
+            }
+            if let Some(language) = patch.language {
+                profile.language = Some(language);
             }
             if let Some(email) = email {
                 account.email = Some(email.as_str().to_string());

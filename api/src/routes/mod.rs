@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod index766;
 pub mod integration;
 pub mod me;
+pub mod messages;
 pub mod my_dossiers;
 pub mod ops;
 pub mod payments;
@@ -187,6 +188,9 @@ where
             .service(fines::get_receipt)
             .service(fines::receipt_pdf)
             .service(gateway::reconciliation)
+            .service(messages::list)
+            .service(messages::receipt_get)
+            .service(messages::receipt_post)
             .service(feedback::public)
             .service(feedback::create)
             .service(feedback::get_one)

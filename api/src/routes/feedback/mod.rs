@@ -13,8 +13,7 @@ use dvc_persistence::catalogue as cat;
 use dvc_persistence::codes::Code;
 use dvc_persistence::dossiers as d;
 use dvc_persistence::feedback::{self as fb, FeedbackEventRow, FeedbackRow};
-use dvc_persistence::outbox::{self, NotificationRow};
-use dvc_persistence::{accounts, new_id, DbConn};
+use dvc_persistence::{new_id, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

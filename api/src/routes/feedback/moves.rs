@@ -61,26 +61,12 @@ async fn move_feedback(
 }
 
 fn notify_author(conn: &mut DbConn, row: &FeedbackRow, at: chrono::NaiveDateTime) -> Result<(), ApiError> {
-    let Some(author) = accounts::find(conn, &row.author_id)? else { return Ok(()) };
-    let (channel, recipient) = match (author.phone, author.email) {
-        (Some(phone), _) => ("sms", phone),
-        (None, Some(email)) => ("email", email),
-        (None, None) => return Ok(()),
-    };
-    outbox::enqueue(
-        conn,
-        &NotificationRow {
-            id: new_id(),
-            channel: channel.into(),
-            recipient,
-            purpose: "feedback_answered".into(),
-            body: format!("Cổng DVC: {} đã được trả lời. Xem chi tiết trong mục Phản ánh, kiến nghị.", row.code),
-            status: "pending".into(),
-            attempts: 0,
-            created_at: at,
-            sent_at: None,
-        },
-    )?;
+    let params = [("code".to_string(), row.code.clone())].into();
+    if let Some(notice) =
+        crate::notify::to_account(conn, &row.author_id, dvc_domain::notify::Purpose::FeedbackAnswered, params)?
+    {
+        crate::notify::enqueue(conn, notice, at)?;
+    }
     Ok(())
 }
 

@@ -162,7 +162,7 @@ fn rate_limited(detail: Msg, retry_after: u64) -> ApiError {
 }
 
 /// Puts an OTP message to `phone` in the outbox, within the daily cap; returns the code.
-pub fn send_otp(conn: &mut DbConn, phone: &str, purpose: &str) -> Result<String, ApiError> {
+pub fn send_otp(conn: &mut DbConn, phone: &str, purpose: dvc_domain::notify::Purpose) -> Result<String, ApiError> {
     let day_ago = now() - Duration::hours(24);
     if dvc_persistence::outbox::count_sent_since(conn, phone, purpose, day_ago)? >= otp::DAILY_CAP_PER_PHONE {
         return Err(rate_limited(
@@ -174,23 +174,14 @@ pub fn send_otp(conn: &mut DbConn, phone: &str, purpose: &str) -> Result<String,
         ));
     }
     let code = otp::generate();
-    let body = format!(
-        "Ma OTP Cong Dich vu cong cua ban la {code}. Ma co hieu luc trong 5 phut. Khong chia se ma nay voi bat ky ai."
-    );
-    dvc_persistence::outbox::enqueue(
-        conn,
-        &dvc_persistence::outbox::NotificationRow {
-            id: new_id(),
-            channel: "sms".into(),
-            recipient: phone.to_string(),
-            purpose: purpose.to_string(),
-            body,
-            status: "pending".into(),
-            attempts: 0,
-            created_at: now(),
-            sent_at: None,
-        },
-    )?;
+    let notice = crate::notify::Notice {
+        purpose,
+        to: dvc_domain::notify::Addresses { phone: Some(phone.to_string()), email: None },
+        chosen: None,
+        language: dvc_domain::notify::Language::Vi,
+        params: [("otp".to_string(), code.clone())].into(),
+    };
+    crate::notify::enqueue(conn, notice, now())?;
     Ok(code)
 }
 
@@ -248,7 +239,7 @@ pub async fn create(
             let code = match method.proof() {
                 Proof::Otp => {
                     let phone = row.phone.clone().unwrap_or_default();
-                    let code = send_otp(conn, &phone, "registration_otp")?;
+                    let code = send_otp(conn, &phone, dvc_domain::notify::Purpose::RegistrationOtp)?;
                     row.otp_hash = Some(otp::hash(&secret, &row.id, &code));
                     row.otp_expires_at = Some(now() + Duration::seconds(otp::OTP_TTL_SECS));
                     row.otp_last_sent_at = Some(now());
@@ -319,7 +310,8 @@ pub async fn resend_otp(
                     ));
                 }
             }
-            let code = send_otp(conn, row.phone.as_deref().unwrap_or_default(), "registration_otp")?;
+            let code =
+                send_otp(conn, row.phone.as_deref().unwrap_or_default(), dvc_domain::notify::Purpose::RegistrationOtp)?;
             row.otp_hash = Some(otp::hash(&secret, &row.id, &code));
             row.otp_expires_at = Some(now() + Duration::seconds(otp::OTP_TTL_SECS));
             row.otp_last_sent_at = Some(now());
