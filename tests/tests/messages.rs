@@ -411,6 +411,17 @@ fn notices_by_email_in_the_applicants_language(backend: Backend) {
         (Purpose::SupplementRequested, Channel::Email, "email")
     );
     assert_eq!(smtp.messages().len(), 1, "one notice, once");
+    // The registration code had no channel here (e-mail only, and it goes to a phone): it is
+    // given up, visible to operators and counted.
+    let admin = app.admin_token();
+    let failed = app.get_json_with("/api/v1/admin/notifications?status=permanent_failure", &admin);
+    assert_eq!(failed["items"][0]["purpose"], "registration_otp");
+    assert_eq!(failed["items"][0]["last_error"], "no channel set up on this server reaches the recipient");
+    let metrics = app.get("/metrics").text().unwrap();
+    assert!(
+        metrics.contains(r#"dvc_messages_total{channel="none",outcome="undelivered",purpose="registration_otp"} 1"#),
+        "{metrics}"
+    );
 }
 
 fn two_servers_drain_one_outbox_without_duplicates(backend: Backend) {
@@ -441,6 +452,24 @@ fn two_servers_drain_one_outbox_without_duplicates(backend: Backend) {
             dvc_api::notify::enqueue(&mut conn, notice, dvc_persistence::now()).unwrap();
         }
     }
+    // One recipient gets at most its daily share of a kind of notice.
+    {
+        let mut conn = app.conn();
+        let queued = (0..25)
+            .filter(|_| {
+                let notice = dvc_api::notify::Notice {
+                    purpose: Purpose::FeedbackAnswered,
+                    to: Addresses { phone: Some("+84912999999".into()), email: None },
+                    chosen: None,
+                    language: Language::Vi,
+                    params: [("code".to_string(), "PA-1".to_string())].into(),
+                };
+                dvc_api::notify::enqueue(&mut conn, notice, dvc_persistence::now()).unwrap().is_some()
+            })
+            .count();
+        assert_eq!(queued, 20);
+    }
+    let total = total + 20;
     eventually("every message sent", || (gateway.requests("/esms/").len() >= total).then_some(()));
     std::thread::sleep(Duration::from_millis(500));
     let got = gateway.requests("/esms/");
@@ -455,6 +484,7 @@ fn two_servers_drain_one_outbox_without_duplicates(backend: Backend) {
         .iter()
         .map(|g| serde_json::from_str::<Value>(&g.body).unwrap()["Content"].as_str().unwrap().to_string())
         .collect();
+    assert_eq!(bodies.iter().filter(|b| b.contains("PA-1")).count(), 20);
     assert!(bodies.iter().any(|b| b == "Cong DVC: Ho so G01-261203-0007 (Dang ky khai sinh) da co ket qua. Ong/Ba nhan ket qua theo hinh thuc da chon khi nop ho so."), "{bodies:?}");
     drop(other);
 }
