@@ -10,8 +10,6 @@ pub const OTP_TTL_SECS: i64 = 5 * 60;
 pub const MAX_OTP_ATTEMPTS: i32 = 5;
 /// Time between two sends to the same registration.
 pub const RESEND_COOLDOWN_SECS: i64 = 60;
-/// Messages of one purpose a phone may receive in 24 hours.
-pub const DAILY_CAP_PER_PHONE: i64 = 5;
 
 /// A fresh 6-digit code.
 pub fn generate() -> String {

@@ -14,7 +14,6 @@ use crate::catalogue::rfc3339;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::guards::Admin;
 use crate::notify::{ReceiptResult, Senders};
-use crate::page::Page;
 use crate::routes::gateway::{query_params, small_body};
 use crate::state::AppState;
 
@@ -66,6 +65,15 @@ fn view(r: NotificationRow) -> NotificationView {
     }
 }
 
+/// A page of messages.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationPage {
+    pub items: Vec<NotificationView>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
 /// Filters of the message list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -89,7 +97,7 @@ pub struct NotificationQuery {
 /// OTPs and notices with their status, channels tried and provider ids, for operators; a
 /// `permanent_failure` reached no one on any channel. Texts are never shown.
 #[utoipa::path(operation_id = "listNotifications", tag = "admin", params(NotificationQuery), security(("bearer" = [])), responses(
-    (status = 200, description = "A page of messages", body = Page<NotificationView>),
+    (status = 200, description = "A page of messages", body = NotificationPage),
     (status = 400, description = "Invalid filter or paging", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
@@ -99,7 +107,7 @@ pub async fn list(
     state: web::Data<AppState>,
     _admin: Admin,
     query: web::Query<NotificationQuery>,
-) -> ApiResult<web::Json<Page<NotificationView>>> {
+) -> ApiResult<web::Json<NotificationPage>> {
     let q = query.into_inner();
     let mut errors: Vec<FieldError> = Vec::new();
     let page = PageRequest::parse(q.page.as_deref(), q.per_page.as_deref()).map_err(|e| errors.extend(e)).ok();
@@ -114,7 +122,8 @@ pub async fn list(
     let result = state
         .db(move |conn| {
             let (rows, total) = outbox::list(conn, status, channel, purpose, page.offset(), page.per_page)?;
-            Ok(Page::new(rows.into_iter().map(view).collect(), total, page))
+            let items = rows.into_iter().map(view).collect();
+            Ok(NotificationPage { items, total, page: page.page, per_page: page.per_page })
         })
         .await?;
     Ok(web::Json(result))

@@ -164,7 +164,7 @@ fn rate_limited(detail: Msg, retry_after: u64) -> ApiError {
 /// Puts an OTP message to `phone` in the outbox, within the daily cap; returns the code.
 pub fn send_otp(conn: &mut DbConn, phone: &str, purpose: dvc_domain::notify::Purpose) -> Result<String, ApiError> {
     let day_ago = now() - Duration::hours(24);
-    if dvc_persistence::outbox::count_sent_since(conn, phone, purpose, day_ago)? >= otp::DAILY_CAP_PER_PHONE {
+    if dvc_persistence::outbox::count_sent_since(conn, phone, purpose, day_ago)? >= purpose.daily_cap() {
         return Err(rate_limited(
             Msg::new(
                 "Số điện thoại đã nhận quá số mã OTP cho phép trong ngày",
