@@ -85,6 +85,8 @@ pub struct Config {
     pub list_cache_bytes: u64,
     /// Channels that carry OTPs and notices (SMS, Zalo, e-mail).
     pub notify: crate::notify::NotifyConfig,
+    /// Agencies' certificates and keys that sign the results they issue (`DVC_SIGNING_KEYS`).
+    pub signing_keys: Vec<crate::signing::KeyFiles>,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -140,6 +142,7 @@ impl Default for Config {
             batch_lanes: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8),
             list_cache_bytes: 16 * 1024 * 1024,
             notify: crate::notify::NotifyConfig::default(),
+            signing_keys: Vec::new(),
         }
     }
 }
@@ -248,6 +251,9 @@ impl Config {
         c.batch_lanes = parse(&get, "DVC_BATCH_LANES", c.batch_lanes)?.max(1);
         c.list_cache_bytes = parse(&get, "DVC_LIST_CACHE_BYTES", c.list_cache_bytes)?;
         c.notify = crate::notify::NotifyConfig::from_env(&get)?;
+        if let Some(v) = get("DVC_SIGNING_KEYS") {
+            c.signing_keys = crate::signing::parse_key_files(&v)?;
+        }
         c.trust_forwarded = matches!(get("DVC_TRUST_FORWARDED").as_deref(), Some("1" | "true" | "yes"));
         if c.sandbox && c.jwt_secret.is_empty() {
             c.jwt_secret = SANDBOX_JWT_SECRET.to_string();

@@ -39,6 +39,8 @@ pub struct AppState {
     pub hashing: Arc<crate::bulkhead::Bulkhead>,
     /// Where uploaded files are kept.
     pub storage: crate::storage::Storage,
+    /// Agencies' keys for the results they issue.
+    pub signers: Arc<crate::signing::Signers>,
 }
 
 impl AppState {
@@ -158,10 +160,14 @@ impl AppState {
             Some(s3) => crate::storage::Storage::s3(s3)?,
             None => crate::storage::Storage::Local(config.data_dir.clone()),
         };
+        let signers = Arc::new(
+            crate::signing::Signers::load(&config.signing_keys).map_err(|e| format!("DVC_SIGNING_KEYS: {e}"))?,
+        );
         Ok(Self {
             heavy,
             hashing,
             storage,
+            signers,
             pool,
             database,
             lookups,

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod page;
 pub mod payment;
 pub mod registration;
+pub mod result;
 pub mod search;
 pub mod text;
 pub mod time;

@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod payments;
 pub mod prepared;
 pub mod registrations;
+pub mod results;
 pub mod schema;
 pub mod search;
 pub mod statistics;

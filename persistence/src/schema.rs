@@ -178,6 +178,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    signed_results (verification_code) {
+        verification_code -> Text,
+        file_id -> Text,
+        dossier_id -> Text,
+        agency_id -> Text,
+        sha256 -> Text,
+        filename -> Text,
+        holder_name -> Text,
+        issued_at -> Timestamp,
+        signed_text -> Text,
+        algorithm -> Nullable<Text>,
+        signature -> Nullable<Text>,
+        certificate_pem -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revoke_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     provider_tokens (provider) {
         provider -> Text,
         access_token -> Text,
@@ -373,6 +393,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     notifications,
     provider_tokens,
+    signed_results,
     rate_limits,
     holidays,
     dossiers,

@@ -35,5 +35,6 @@ mod slow;
 mod statistics;
 mod synthetic;
 mod tenancy;
+mod verify;
 mod walkthrough;
 mod webhooks;

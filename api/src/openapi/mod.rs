@@ -29,6 +29,7 @@ integration for ministry and provincial one-stop systems.\n\nErrors are `applica
         (name = "auth", description = "Đăng nhập: tokens, refresh, logout, password reset"),
         (name = "dossiers", description = "Hồ sơ: drafts, attachments, submission, tracking"),
         (name = "agency", description = "Cán bộ: the agency's inbox and the legal workflow"),
+        (name = "verification", description = "Xác thực kết quả: anyone checks an issued result by its code or its bytes"),
         (name = "payments", description = "Phí, lệ phí: fees, online payment (sandbox, VNPay), VietQR, refunds"),
         (name = "feedback", description = "Phản ánh, kiến nghị: complaints, reflections, support requests, satisfaction ratings"),
         (name = "statistics", description = "Chỉ số phục vụ: service-quality statistics per agency, procedure and field"),

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::dossier::lists::ListRequest;
-use crate::dossier::{self as svc, Access, AttachmentView, DossierView, TransitionInput};
+use crate::dossier::{self as svc, Access, DossierView, TransitionInput};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
 use crate::guards::{Principal, Staff};
@@ -133,13 +133,28 @@ fn may_upload_result(
     Ok(row)
 }
 
+/// An issued result: the stored file and how anyone verifies it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct IssuedResult {
+    #[serde(flatten)]
+    pub attachment: svc::AttachmentView,
+    #[schema(example = "K7QM-2XRD-9FHT")]
+    pub verification_code: String,
+    /// The public verification address (for the QR code on the document).
+    pub verification_url: String,
+    /// Whether the agency's key signed it (false when no key is configured for the agency).
+    pub signed: bool,
+}
+
 /// Upload a result document.
 ///
-/// Upload a result document (multipart `file`) while the dossier is processed or completed.
+/// Upload a result document (multipart `file`) while the dossier is processed or completed. It is
+/// registered for verification and signed with the agency's key: its verification code and
+/// address come back, to print on the document.
 #[utoipa::path(operation_id = "uploadResult", tag = "agency", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")),
     request_body(content = crate::openapi::ResultUpload, content_type = "multipart/form-data", description = "`file`"),
     responses(
-    (status = 201, description = "Stored", body = AttachmentView),
+    (status = 201, description = "Stored, registered and signed", body = IssuedResult),
     (status = 400, description = "No file", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not staff of the handling agency", body = Problem, content_type = "application/problem+json"),
@@ -167,6 +182,7 @@ pub async fn upload_result(
     let stored = state.storage.put(bytes).await?;
     let (key, sha256, size) = (stored.key.clone(), stored.sha256.clone(), stored.size);
     let caller = me.caller();
+    let (signers, public_url) = (state.signers.clone(), state.config.public_url.clone());
     let view = state
         .tx(move |conn| {
             let row = may_upload_result(conn, &caller, &id)?;
@@ -192,7 +208,14 @@ pub async fn upload_result(
                 created_at: now(),
             };
             f::insert_attachment(conn, &attachment)?;
-            Ok(svc::attachment_view(attachment, file))
+            let registered = crate::routes::verify::register(conn, &signers, &row, &file, now())?;
+            let verification_url = format!("{public_url}/api/v1/verify/{}", registered.verification_code);
+            Ok(IssuedResult {
+                attachment: svc::attachment_view(attachment, file),
+                verification_code: registered.verification_code,
+                verification_url,
+                signed: registered.signature.is_some(),
+            })
         })
         .await?;
     stored.commit();

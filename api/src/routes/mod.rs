@@ -23,6 +23,7 @@ pub mod registrations;
 pub mod staff;
 pub mod statistics;
 pub mod tracking;
+pub mod verify;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::http::header;
@@ -172,6 +173,9 @@ where
             .service(agency::transition)
             .service(agency::upload_result)
             .service(agency::download_result)
+            .service(verify::revoke)
+            .service(verify::verify_code)
+            .service(verify::verify_file)
             .service(payments::dossier_fees)
             .service(payments::create_payment)
             .service(payments::get_payment)

@@ -118,6 +118,8 @@ pub struct MyDocument {
     /// 1 digitised by upload, 3 a result issued to the applicant.
     pub digitization: i32,
     pub created_at: String,
+    /// For a result issued to the applicant: its verification code (`GET /verify/{code}`).
+    pub verification_code: Option<String>,
 }
 
 /// Page parameters.
@@ -147,12 +149,18 @@ pub async fn my_documents(
 ) -> ApiResult<web::Json<Page<MyDocument>>> {
     let page = PageRequest::parse(query.page.as_deref(), query.per_page.as_deref()).map_err(ApiError::validation)?;
     let id = me.id().to_string();
-    let (rows, total) = state
-        .db(move |conn| Ok(dvc_persistence::files::files_of_owner(conn, &id, page.offset(), page.per_page)?))
+    let (rows, total, codes) = state
+        .db(move |conn| {
+            let (rows, total) = dvc_persistence::files::files_of_owner(conn, &id, page.offset(), page.per_page)?;
+            let ids: Vec<String> = rows.iter().map(|f| f.id.clone()).collect();
+            let codes = dvc_persistence::results::codes_of_files(conn, &ids)?;
+            Ok((rows, total, codes))
+        })
         .await?;
     let items = rows
         .into_iter()
         .map(|f| MyDocument {
+            verification_code: codes.iter().find(|(file, _)| *file == f.id).map(|(_, code)| code.clone()),
             file_id: f.id,
             filename: f.filename,
             content_type: f.content_type,
