@@ -26,6 +26,10 @@ pub struct Claims {
     /// secret was last rotated, in milliseconds; 0 if never), so that a rotation stops it at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sv: Option<i64>,
+    /// A person's token: the session it belongs to (its refresh tokens' family). Signing out
+    /// closes the session, and its access tokens stop at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// HMAC keys by key id: the current one signs, older ones still verify during a rotation.
@@ -55,7 +59,7 @@ impl TokenKeys {
         }
     }
 
-    /// Signs an access token for a principal.
+    /// Signs an access token for a person, in a session (its refresh tokens' family).
     pub fn issue(
         &self,
         sub: &str,
@@ -63,20 +67,9 @@ impl TokenKeys {
         account_type: AccountType,
         assurance: Assurance,
         agency_id: Option<String>,
+        session: Option<&str>,
     ) -> Result<String, ApiError> {
-        self.issue_for(sub, role, account_type, assurance, agency_id, self.ttl_secs)
-    }
-
-    /// Signs an access token that lives `ttl_secs`.
-    pub fn issue_for(
-        &self,
-        sub: &str,
-        role: Role,
-        account_type: AccountType,
-        assurance: Assurance,
-        agency_id: Option<String>,
-        ttl_secs: i64,
-    ) -> Result<String, ApiError> {
+        let ttl_secs = self.ttl_secs;
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: sub.to_string(),
@@ -88,6 +81,7 @@ impl TokenKeys {
             exp: now + ttl_secs,
             jti: uuid::Uuid::new_v4().to_string(),
             sv: None,
+            sid: session.map(str::to_string),
         };
         self.sign(&claims)
     }
@@ -105,6 +99,7 @@ impl TokenKeys {
             exp: now + ttl_secs,
             jti: uuid::Uuid::new_v4().to_string(),
             sv: Some(secret_version),
+            sid: None,
         };
         self.sign(&claims)
     }

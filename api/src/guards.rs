@@ -2,6 +2,8 @@
 
 use std::future::{ready, Ready};
 
+use futures_util::future::LocalBoxFuture;
+
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use dvc_domain::auth::Role;
 
@@ -47,17 +49,25 @@ fn principal_of(req: &HttpRequest) -> Result<Principal, ApiError> {
     state.keys.verify(token).map(Principal)
 }
 
+/// The principal of a request once its session is checked (see `sessions.rs`), or why not.
+fn checked(req: &HttpRequest, allowed: fn(Role) -> bool) -> LocalBoxFuture<'static, Result<Principal, ApiError>> {
+    let principal = principal_of(req).and_then(|p| if allowed(p.role()) { Ok(p) } else { Err(ApiError::forbidden()) });
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    Box::pin(async move {
+        let principal = principal?;
+        let state = state.ok_or_else(ApiError::internal)?;
+        crate::sessions::check(&state, principal).await
+    })
+}
+
 /// People's routes: an integration client's token is refused with 403 (it acts for agencies
-/// through `/integration` only).
+/// through `/integration` only). The session is checked on every request.
 impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req).and_then(|p| match p.role() {
-            Role::Integration => Err(ApiError::forbidden()),
-            _ => Ok(p),
-        }))
+        checked(req, |role| role != Role::Integration)
     }
 }
 
@@ -68,10 +78,11 @@ pub struct PersonOrClient(pub Principal);
 
 impl FromRequest for PersonOrClient {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req).map(PersonOrClient))
+        let checked = checked(req, |_| true);
+        Box::pin(async move { checked.await.map(PersonOrClient) })
     }
 }
 
@@ -91,55 +102,32 @@ impl FromRequest for IntegrationToken {
     }
 }
 
-/// A signed-in administrator whose account is still an active administrator's (checked on every
-/// request, not trusted to the token's role claim); other principals get 403, a disabled or
-/// demoted administrator's token 401.
+/// A signed-in administrator whose account is still an active administrator's: the session check
+/// compares the token's role with the account's on every request, so a disabled or demoted
+/// administrator's token gets 401; other principals get 403.
 #[derive(Debug, Clone)]
 pub struct Admin(pub Principal);
 
 impl FromRequest for Admin {
     type Error = ApiError;
-    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let principal = principal_of(req).and_then(|p| match p.role() {
-            Role::Admin => Ok(p),
-            _ => Err(ApiError::forbidden()),
-        });
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let principal = principal?;
-            let state = state.ok_or_else(ApiError::internal)?;
-            let id = principal.id().to_string();
-            let account = state.db(move |conn| Ok(dvc_persistence::accounts::find(conn, &id)?)).await?;
-            match account {
-                Some(a) if !a.disabled && a.role == Role::Admin.as_str() => Ok(Admin(principal)),
-                _ => Err(ApiError::unauthorized(Msg::new(
-                    "Tài khoản quản trị không còn hiệu lực",
-                    "The administrator account is no longer active",
-                ))),
-            }
-        })
+        let checked = checked(req, |role| role == Role::Admin);
+        Box::pin(async move { checked.await.map(Admin) })
     }
 }
 
-/// A signed-in officer or administrator.
+/// A signed-in officer or administrator, checked like any person's session.
 #[derive(Debug, Clone)]
 pub struct Staff(pub Principal);
 
 impl FromRequest for Staff {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal_of(req).and_then(
-            |p| {
-                if p.role().is_staff() {
-                    Ok(Staff(p))
-                } else {
-                    Err(ApiError::forbidden())
-                }
-            },
-        ))
+        let checked = checked(req, Role::is_staff);
+        Box::pin(async move { checked.await.map(Staff) })
     }
 }

@@ -34,6 +34,7 @@ pub mod replica;
 pub mod routes;
 pub mod search;
 pub mod seed;
+pub mod sessions;
 pub mod signing;
 pub mod slow;
 pub mod state;

@@ -41,6 +41,8 @@ pub struct AppState {
     pub storage: crate::storage::Storage,
     /// Agencies' keys for the results they issue.
     pub signers: Arc<crate::signing::Signers>,
+    /// The check of every signed-in person's session, in batches.
+    pub sessions: Arc<crate::sessions::Sessions>,
 }
 
 impl AppState {
@@ -163,11 +165,13 @@ impl AppState {
         let signers = Arc::new(
             crate::signing::Signers::load(&config.signing_keys).map_err(|e| format!("DVC_SIGNING_KEYS: {e}"))?,
         );
+        let sessions = crate::sessions::batcher(batch_lanes);
         Ok(Self {
             heavy,
             hashing,
             storage,
             signers,
+            sessions,
             pool,
             database,
             lookups,

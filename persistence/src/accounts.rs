@@ -215,3 +215,11 @@ pub fn prune_sign_in_failures(conn: &mut DbConn, before: NaiveDateTime) -> Query
     use crate::schema::sign_in_failures::dsl as f;
     diesel::delete(f::sign_in_failures.filter(f::blocked_until.lt(before))).execute(conn)
 }
+
+/// Role and whether disabled, of these accounts (the check of every signed-in request).
+pub fn standing(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String, bool)>> {
+    accounts::table
+        .filter(accounts::id.eq_any(ids))
+        .select((accounts::id, accounts::role, accounts::disabled))
+        .load(conn)
+}

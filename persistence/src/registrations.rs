@@ -126,3 +126,21 @@ pub fn revoke_account(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) ->
     .set(refresh_tokens::revoked_at.eq(at))
     .execute(conn)
 }
+
+/// Of these sessions (refresh-token families), the ones still open: each with its account; a
+/// family with any revoked token is closed (signed out, reused, or the account's sessions ended).
+pub fn open_sessions(conn: &mut DbConn, family_ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    use refresh_tokens::dsl as r;
+    let all: Vec<(String, String)> = r::refresh_tokens
+        .filter(r::family_id.eq_any(family_ids))
+        .select((r::family_id, r::account_id))
+        .distinct()
+        .load(conn)?;
+    let closed: Vec<String> = r::refresh_tokens
+        .filter(r::family_id.eq_any(family_ids))
+        .filter(r::revoked_at.is_not_null())
+        .select(r::family_id)
+        .distinct()
+        .load(conn)?;
+    Ok(all.into_iter().filter(|(f, _)| !closed.contains(f)).collect())
+}

@@ -44,6 +44,9 @@ fn staff_sign_in_and_token_checks(backend: Backend) {
     // Expired: a token issued with a negative lifetime, for the administrator's own account.
     let me: Value = app.with_token(app.client.get(app.url("/api/v1/me")), &token).send().unwrap().json().unwrap();
     let admin_id = me["id"].as_str().unwrap().to_string();
+    // The administrator's own session, as its token names it.
+    let claims: Value = serde_json::from_slice(&base64url_decode(parts[1])).unwrap();
+    let sid = claims["sid"].as_str().unwrap().to_string();
     let keys = dvc_api::auth::TokenKeys::new("test-secret-for-the-dvc-test-suite-0123456789", &[], -120);
     let expired = keys
         .issue(
@@ -52,6 +55,7 @@ fn staff_sign_in_and_token_checks(backend: Backend) {
             dvc_domain::auth::AccountType::Staff,
             dvc_domain::auth::Assurance::High,
             None,
+            Some(&sid),
         )
         .unwrap();
     assert_problem(post(&expired), 401, "unauthorized");
@@ -63,6 +67,7 @@ fn staff_sign_in_and_token_checks(backend: Backend) {
             dvc_domain::auth::AccountType::Staff,
             dvc_domain::auth::Assurance::High,
             None,
+            Some(&sid),
         )
         .unwrap();
     assert_eq!(post(&fresh).status(), 201);
@@ -75,6 +80,7 @@ fn staff_sign_in_and_token_checks(backend: Backend) {
             dvc_domain::auth::AccountType::Staff,
             dvc_domain::auth::Assurance::High,
             None,
+            Some(&sid),
         )
         .unwrap();
     assert_problem(post(&nobody), 401, "unauthorized");

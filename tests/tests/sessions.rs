@@ -299,7 +299,127 @@ fn a_disabled_administrator_is_refused_at_once(backend: Backend) {
     assert_eq!(list(&admin).status(), 200, "the other administrator is served");
 }
 
+/// Every signed-in request checks its session: signing out, signing out everywhere, a password
+/// reset, a disabled account and a changed role stop the access tokens already issued, at once.
+fn sessions_end_when_they_should(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let a = crate::dossiers::actors(&app);
+    let me = |token: &str| app.with_token(app.client.get(app.url("/api/v1/me")), token).send().unwrap();
+    let user = "001099012345";
+    let pair = || token_request(&app, user, PASSWORD).json::<Value>().unwrap();
+    let (first, second, third) = (pair(), pair(), pair());
+    let access = |t: &Value| t["access_token"].as_str().unwrap().to_string();
+    assert_eq!(me(&access(&first)).status(), 200);
+    // Signing out ends that session's access token, not the others'.
+    let res = app.post("/api/v1/auth/logout", &json!({"refresh_token": first["refresh_token"]}), None);
+    assert_eq!(res.status(), 204);
+    assert_problem(me(&access(&first)), 401, "unauthorized");
+    assert_eq!(me(&access(&second)).status(), 200);
+    // A token that names no session (or one of another account) is refused.
+    let keys = dvc_api::auth::TokenKeys::new("test-secret-for-the-dvc-test-suite-0123456789", &[], 600);
+    let claims: Value = {
+        let payload = access(&second).split('.').nth(1).unwrap().to_string();
+        use base64::Engine;
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    };
+    let sessionless = keys
+        .issue(
+            claims["sub"].as_str().unwrap(),
+            dvc_domain::auth::Role::Citizen,
+            dvc_domain::auth::AccountType::Citizen,
+            dvc_domain::auth::Assurance::Medium,
+            None,
+            None,
+        )
+        .unwrap();
+    assert_problem(me(&sessionless), 401, "unauthorized");
+    let officer_session = {
+        let payload = a.officer.split('.').nth(1).unwrap().to_string();
+        use base64::Engine;
+        let c: Value =
+            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        c["sid"].as_str().unwrap().to_string()
+    };
+    let borrowed = keys
+        .issue(
+            claims["sub"].as_str().unwrap(),
+            dvc_domain::auth::Role::Citizen,
+            dvc_domain::auth::AccountType::Citizen,
+            dvc_domain::auth::Assurance::Medium,
+            None,
+            Some(&officer_session),
+        )
+        .unwrap();
+    assert_problem(me(&borrowed), 401, "unauthorized");
+    // Signing out everywhere ends every session of the account, refresh tokens included.
+    let res = app.with_token(app.client.post(app.url("/api/v1/auth/logout-all")), &access(&second)).send().unwrap();
+    assert_eq!(res.status(), 204);
+    for t in [&second, &third] {
+        assert_problem(me(&access(t)), 401, "unauthorized");
+        assert_problem(
+            app.post("/api/v1/auth/refresh", &json!({"refresh_token": t["refresh_token"]}), None),
+            401,
+            "unauthorized",
+        );
+    }
+    assert_eq!(me(&a.officer).status(), 200, "other accounts are untouched");
+    // A password reset ends the sessions opened before it.
+    let before = pair();
+    let started: Value = app.post("/api/v1/auth/password-reset", &json!({"username": user}), None).json().unwrap();
+    let res = app.post(
+        "/api/v1/auth/password-reset/confirm",
+        &json!({"reset_id": started["reset_id"], "otp": started["sandbox_otp"], "new_password": "Moi@matkhau9"}),
+        None,
+    );
+    assert_eq!(res.status(), 204);
+    assert_problem(me(&access(&before)), 401, "unauthorized");
+    // A disabled officer's token moves nothing; nor does one whose role changed.
+    let d = crate::dossiers::submitted(
+        &app,
+        &crate::dossiers::Actors {
+            citizen: app.sign_in(user, "Moi@matkhau9"),
+            officer: a.officer.clone(),
+            agency_id: a.agency_id.clone(),
+            procedure_id: a.procedure_id.clone(),
+        },
+    );
+    let id = d["id"].as_str().unwrap();
+    let admin = app.admin_token();
+    let officer_id: String = {
+        use diesel::prelude::*;
+        use dvc_persistence::schema::accounts::dsl as acc;
+        acc::accounts.filter(acc::username.eq("canbo.hotich")).select(acc::id).first(&mut **app.conn()).unwrap()
+    };
+    let second_officer = app.sign_in("canbo.hotich", crate::support::ADMIN_PASSWORD);
+    let res = app.post(&format!("/api/v1/admin/staff/{officer_id}/disable"), &json!({}), Some(&admin));
+    assert_eq!(res.status(), 200);
+    let move_ = |token: &str| {
+        app.post(
+            &format!("/api/v1/dossiers/{id}/transitions"),
+            &json!({"action": "reject", "reason": "Thiếu giấy tờ"}),
+            Some(token),
+        )
+    };
+    assert_problem(move_(&a.officer), 401, "unauthorized");
+    app.post(&format!("/api/v1/admin/staff/{officer_id}/enable"), &json!({}), Some(&admin));
+    let fresh = app.sign_in("canbo.hotich", crate::support::ADMIN_PASSWORD);
+    {
+        use diesel::prelude::*;
+        use dvc_persistence::schema::accounts::dsl as acc;
+        diesel::update(acc::accounts.filter(acc::id.eq(&officer_id)))
+            .set(acc::role.eq("admin"))
+            .execute(&mut **app.conn())
+            .unwrap();
+    }
+    assert_problem(move_(&fresh), 401, "unauthorized");
+    assert_problem(move_(&second_officer), 401, "unauthorized");
+    let status =
+        app.get_json_with(&format!("/api/v1/dossiers/{id}"), &app.sign_in(user, "Moi@matkhau9"))["status"].clone();
+    assert_eq!(status, "submitted", "nothing moved");
+}
+
 on_both_backends!(
+    sessions_end_when_they_should,
     a_disabled_administrator_is_refused_at_once,
     password_hashing_is_shed_beyond_its_share,
     failures_slow_the_sender_and_lock_out_nobody,

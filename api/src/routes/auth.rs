@@ -74,7 +74,9 @@ fn issue_tokens(
     else {
         return Err(ApiError::internal());
     };
-    let access_token = state.keys.issue(&account.id, role, account_type, assurance, account.agency_id.clone())?;
+    let family = family.unwrap_or_else(new_id);
+    let access_token =
+        state.keys.issue(&account.id, role, account_type, assurance, account.agency_id.clone(), Some(&family))?;
     let refresh_token = random_token(32);
     let t = now();
     regs::insert_refresh(
@@ -82,7 +84,7 @@ fn issue_tokens(
         &RefreshTokenRow {
             id: new_id(),
             account_id: account.id.clone(),
-            family_id: family.unwrap_or_else(new_id),
+            family_id: family,
             token_hash: otp::token_hash(&refresh_token),
             expires_at: t + Duration::days(REFRESH_TTL_DAYS),
             used_at: None,
@@ -211,7 +213,7 @@ pub async fn refresh(
     Ok(web::Json(outcome?))
 }
 
-/// Sign out: revoke the refresh token's whole family.
+/// Sign out: revoke the refresh token's whole family; the access tokens of that session stop at once.
 #[utoipa::path(operation_id = "signOut", tag = "auth", request_body = RefreshRequest, responses(
     (status = 204, description = "Signed out"),
     (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
@@ -229,6 +231,22 @@ pub async fn logout(state: web::Data<AppState>, body: Body<RefreshRequest>) -> A
             Ok(())
         })
         .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sign out everywhere.
+///
+/// Ends every session of the signed-in account on every device: all its refresh tokens are
+/// revoked and its access tokens stop working at once, this one included.
+#[utoipa::path(operation_id = "signOutEverywhere", tag = "auth", security(("bearer" = [])), responses(
+    (status = 204, description = "Every session ended"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "An integration client's token", body = Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/logout-all")]
+pub async fn logout_all(state: web::Data<AppState>, me: crate::guards::Principal) -> ApiResult<HttpResponse> {
+    let id = me.id().to_string();
+    state.db(move |conn| Ok(regs::revoke_account(conn, &id, now())?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -148,6 +148,7 @@ where
             .service(auth::token)
             .service(auth::refresh)
             .service(auth::logout)
+            .service(auth::logout_all)
             .service(auth::password_reset)
             .service(auth::password_reset_confirm)
             .service(registrations::create)
