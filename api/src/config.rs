@@ -87,6 +87,10 @@ pub struct Config {
     pub notify: crate::notify::NotifyConfig,
     /// Agencies' certificates and keys that sign the results they issue (`DVC_SIGNING_KEYS`).
     pub signing_keys: Vec<crate::signing::KeyFiles>,
+    /// Registration, OTP resend and password reset need a solved proof-of-work challenge
+    /// (`DVC_CHALLENGE`, on outside sandbox mode), of this difficulty.
+    pub challenge: bool,
+    pub challenge_max_number: u64,
 }
 
 /// The JWT secret used in sandbox mode when none is configured; refused outside sandbox mode.
@@ -143,6 +147,8 @@ impl Default for Config {
             list_cache_bytes: 16 * 1024 * 1024,
             notify: crate::notify::NotifyConfig::default(),
             signing_keys: Vec::new(),
+            challenge: false,
+            challenge_max_number: 100_000,
         }
     }
 }
@@ -251,6 +257,13 @@ impl Config {
         c.batch_lanes = parse(&get, "DVC_BATCH_LANES", c.batch_lanes)?.max(1);
         c.list_cache_bytes = parse(&get, "DVC_LIST_CACHE_BYTES", c.list_cache_bytes)?;
         c.notify = crate::notify::NotifyConfig::from_env(&get)?;
+        c.challenge = match get("DVC_CHALLENGE").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            Some("off" | "0" | "false" | "no") => false,
+            Some("on" | "1" | "true" | "yes") => true,
+            Some(other) => return Err(format!("DVC_CHALLENGE: expected on or off, got {other}")),
+            None => !c.sandbox,
+        };
+        c.challenge_max_number = parse(&get, "DVC_CHALLENGE_MAX_NUMBER", c.challenge_max_number)?.max(1);
         if let Some(v) = get("DVC_SIGNING_KEYS") {
             c.signing_keys = crate::signing::parse_key_files(&v)?;
         }

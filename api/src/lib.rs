@@ -8,6 +8,7 @@ pub mod cache;
 pub mod calendar;
 pub mod catalogue;
 pub mod certificates;
+pub mod challenge;
 pub mod chart;
 pub mod cli;
 pub mod clock;

@@ -262,3 +262,22 @@ pub fn store_token_expired(conn: &mut DbConn, provider: &str, now: NaiveDateTime
     use provider_tokens::dsl as t;
     diesel::update(t::provider_tokens.find(provider)).set(t::expires_at.eq(now)).execute(conn).map(|_| ())
 }
+
+/// Records a solved challenge; false when it was used before (on any server).
+pub fn use_challenge(conn: &mut DbConn, challenge: &str, expires_at: NaiveDateTime) -> QueryResult<bool> {
+    use crate::schema::used_challenges::dsl as u;
+    let row = (u::challenge.eq(challenge), u::expires_at.eq(expires_at));
+    let n = match conn {
+        DbConn::Postgres(c) => {
+            diesel::insert_into(u::used_challenges).values(row).on_conflict_do_nothing().execute(c)?
+        }
+        DbConn::Sqlite(c) => diesel::insert_into(u::used_challenges).values(row).on_conflict_do_nothing().execute(c)?,
+    };
+    Ok(n == 1)
+}
+
+/// Forgets used challenges that have expired (they cannot be replayed any more).
+pub fn prune_challenges(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    use crate::schema::used_challenges::dsl as u;
+    diesel::delete(u::used_challenges.filter(u::expires_at.lt(now))).execute(conn)
+}

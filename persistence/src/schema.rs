@@ -198,6 +198,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    used_challenges (challenge) {
+        challenge -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     provider_tokens (provider) {
         provider -> Text,
         access_token -> Text,
@@ -394,6 +401,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     provider_tokens,
     signed_results,
+    used_challenges,
     rate_limits,
     holidays,
     dossiers,

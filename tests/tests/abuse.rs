@@ -270,7 +270,86 @@ fn uploads_are_refused_before_they_are_read(backend: Backend) {
     assert_eq!(own["attachments"].as_array().unwrap().len(), 1, "only the proper upload was kept");
 }
 
+/// Registration, OTP resend and password reset need a solved proof-of-work challenge when
+/// challenges are on; each solution serves once, and a wrong or foreign one is refused.
+fn codes_are_sent_only_for_a_solved_challenge(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| {
+        c.challenge = true;
+        c.challenge_max_number = 5_000;
+    });
+    let registration = json!({"account_type": "citizen", "method": "phone", "full_name": "Nguyễn Văn An",
+        "id_number": "001099012345", "date_of_birth": "1999-05-01", "phone": "0912345678"});
+    let post = |path: &str, body: &Value, solution: Option<&str>| {
+        let mut req = app.client.post(app.url(path)).json(body);
+        if let Some(s) = solution {
+            req = req.header("x-challenge-solution", s);
+        }
+        req.send().unwrap()
+    };
+    assert_problem(post("/api/v1/registrations", &registration, None), 428, "challenge_required");
+    assert_problem(
+        post("/api/v1/auth/password-reset", &json!({"username": "0912345678"}), None),
+        428,
+        "challenge_required",
+    );
+    let solved = || {
+        let res = app.get("/api/v1/challenges");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        let c: dvc_api::challenge::Challenge = res.json().unwrap();
+        assert_eq!((c.algorithm.as_str(), c.maxnumber), ("SHA-256", 5_000));
+        let number = dvc_api::challenge::solve(&c).expect("a solution within maxnumber");
+        let solution = json!({"algorithm": c.algorithm, "challenge": c.challenge, "number": number,
+            "salt": c.salt, "signature": c.signature});
+        (solution.clone(), base64::engine::general_purpose::STANDARD.encode(solution.to_string()))
+    };
+    let (solution, header) = solved();
+    let res = post("/api/v1/registrations", &registration, Some(&header));
+    assert_eq!(res.status(), 201, "{:?}", res.text());
+    let id = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+    // Used once: the same solution is refused, on this server and on another.
+    let mut wrong = solution.clone();
+    wrong["number"] = json!(solution["number"].as_u64().unwrap() + 1);
+    let again = post("/api/v1/auth/password-reset", &json!({"username": "0912345678"}), Some(&header));
+    assert_problem(again, 400, "challenge_failed");
+    let second = app.second_instance_with(|c| c.challenge = true);
+    let res = second
+        .client
+        .post(second.url("/api/v1/auth/password-reset"))
+        .header("x-challenge-solution", &header)
+        .json(&json!({"username": "0912345678"}))
+        .send()
+        .unwrap();
+    assert_problem(res, 400, "challenge_failed");
+    // A wrong number, garbage, or a challenge of another service are refused.
+    let encode = |v: &Value| base64::engine::general_purpose::STANDARD.encode(v.to_string());
+    assert_problem(
+        post("/api/v1/auth/password-reset", &json!({"username": "0912345678"}), Some(&encode(&wrong))),
+        400,
+        "challenge_failed",
+    );
+    assert_problem(
+        post("/api/v1/auth/password-reset", &json!({"username": "0912345678"}), Some("%%%")),
+        400,
+        "challenge_failed",
+    );
+    let foreign = dvc_api::challenge::issue("another-service-secret", 10, chrono::Utc::now().timestamp());
+    let n = dvc_api::challenge::solve(&foreign).unwrap();
+    let foreign = json!({"algorithm": foreign.algorithm, "challenge": foreign.challenge, "number": n, "salt": foreign.salt, "signature": foreign.signature});
+    assert_problem(
+        post("/api/v1/auth/password-reset", &json!({"username": "0912345678"}), Some(&encode(&foreign))),
+        400,
+        "challenge_failed",
+    );
+    // A fresh solution serves the resend and the reset.
+    let res = post(&format!("/api/v1/registrations/{id}/otp"), &json!({}), Some(&solved().1));
+    assert_ne!(res.status(), 428);
+    assert_ne!(res.status(), 400);
+    let res = post("/api/v1/auth/password-reset", &json!({"username": "0912345678"}), Some(&solved().1));
+    assert_eq!(res.status(), 202);
+}
+
 on_both_backends!(
+    codes_are_sent_only_for_a_solved_challenge,
     uploads_are_refused_before_they_are_read,
     forged_tokens_are_refused,
     bodies_beyond_reason_are_refused,

@@ -1,6 +1,6 @@
 //! Sign-in, refresh-token rotation, logout and password reset.
 
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use dvc_domain::auth::{check_password, AccountType, Assurance, Role};
 use dvc_domain::identity::PhoneNumber;
@@ -234,6 +234,26 @@ pub async fn logout(state: web::Data<AppState>, body: Body<RefreshRequest>) -> A
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// A proof-of-work challenge.
+///
+/// Registration, OTP resend and password reset ask for a solved challenge (unless the server runs
+/// with `DVC_CHALLENGE=off`). To solve one: try `n = 0, 1, 2, …, maxnumber` until the hex SHA-256
+/// of `salt` followed by `n` in decimal equals `challenge`; then send
+/// `X-Challenge-Solution: base64({"algorithm","challenge","number","salt","signature"})` (the
+/// ALTCHA payload). A solution serves once and expires with its salt (10 minutes).
+#[utoipa::path(operation_id = "getChallenge", tag = "auth", responses(
+    (status = 200, description = "A challenge", body = crate::challenge::Challenge, headers(("Cache-Control" = String))),
+))]
+#[get("/challenges")]
+pub async fn get_challenge(state: web::Data<AppState>) -> HttpResponse {
+    let c = crate::challenge::issue(
+        &state.config.jwt_secret,
+        state.config.challenge_max_number,
+        chrono::Utc::now().timestamp(),
+    );
+    HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(c)
+}
+
 /// Sign out everywhere.
 ///
 /// Ends every session of the signed-in account on every device: all its refresh tokens are
@@ -270,9 +290,10 @@ pub struct PasswordResetStarted {
 }
 
 /// Ask for a password-reset OTP, sent to the account's phone.
-#[utoipa::path(operation_id = "requestPasswordReset", tag = "auth", request_body = PasswordResetRequest, responses(
+#[utoipa::path(operation_id = "requestPasswordReset", tag = "auth", request_body = PasswordResetRequest, params(("X-Challenge-Solution" = Option<String>, Header, description = "A solved challenge (`GET /challenges`), required unless the server runs with `DVC_CHALLENGE=off`")), responses(
+    (status = 428, description = "A solved challenge is required", body = Problem, content_type = "application/problem+json"),
     (status = 202, description = "If the account exists, a code was sent", body = PasswordResetStarted),
-    (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+    (status = 400, description = "Malformed request, or the challenge solution is not valid", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
@@ -284,6 +305,7 @@ pub async fn password_reset(
     body: Body<PasswordResetRequest>,
 ) -> ApiResult<HttpResponse> {
     crate::ratelimit::check(&state, &req, "auth").await?;
+    crate::challenge::require(&state, &req).await?;
     let username = body.0.username.trim().to_string();
     if username.is_empty() {
         return Err(ApiError::field(FieldError::required("username")));

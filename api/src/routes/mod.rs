@@ -149,6 +149,7 @@ where
             .service(auth::refresh)
             .service(auth::logout)
             .service(auth::logout_all)
+            .service(auth::get_challenge)
             .service(auth::password_reset)
             .service(auth::password_reset_confirm)
             .service(registrations::create)

@@ -213,7 +213,8 @@ fn duplicate() -> ApiError {
 ///
 /// OTP methods (`phone`, `bhxh`, `vnpost`) send a 6-digit code to the phone, valid 5 minutes.
 /// Signature methods (`usb_token`, `sim_ca`, `smartca`) answer a challenge to sign.
-#[utoipa::path(operation_id = "startRegistration", tag = "accounts", request_body = RegistrationRequest, responses(
+#[utoipa::path(operation_id = "startRegistration", tag = "accounts", request_body = RegistrationRequest, params(("X-Challenge-Solution" = Option<String>, Header, description = "A solved challenge (`GET /challenges`), required unless the server runs with `DVC_CHALLENGE=off`")), responses(
+    (status = 428, description = "A solved challenge is required", body = Problem, content_type = "application/problem+json"),
     (status = 201, description = "Started", body = RegistrationStarted),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "An account already exists for this identity", body = Problem, content_type = "application/problem+json"),
@@ -228,6 +229,7 @@ pub async fn create(
     body: Body<RegistrationRequest>,
 ) -> ApiResult<HttpResponse> {
     crate::ratelimit::check(&state, &req, "auth").await?;
+    crate::challenge::require(&state, &req).await?;
     let Checked { mut row } = check_request(body.0)?;
     let secret = state.config.jwt_secret.clone();
     let (row, code) = state
@@ -280,7 +282,9 @@ fn open_registration(conn: &mut DbConn, id: &str, status: RegistrationStatus) ->
 }
 
 /// Send a new OTP (cool-down of a minute, at most 5 a day per phone).
-#[utoipa::path(operation_id = "resendRegistrationOtp", tag = "accounts", params(("id" = String, Path, description = "Registration id")), responses(
+#[utoipa::path(operation_id = "resendRegistrationOtp", tag = "accounts", params(("id" = String, Path, description = "Registration id"), ("X-Challenge-Solution" = Option<String>, Header, description = "A solved challenge (`GET /challenges`), required unless the server runs with `DVC_CHALLENGE=off`")), responses(
+    (status = 400, description = "Invalid input, or the challenge solution is not valid (`challenge_failed`)", body = Problem, content_type = "application/problem+json"),
+    (status = 428, description = "A solved challenge is required", body = Problem, content_type = "application/problem+json"),
     (status = 200, description = "Sent", body = RegistrationStarted),
     (status = 404, description = "No such registration", body = Problem, content_type = "application/problem+json"),
     (status = 409, description = "Closed, or not an OTP method", body = Problem, content_type = "application/problem+json"),
@@ -293,6 +297,7 @@ pub async fn resend_otp(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     crate::ratelimit::check(&state, &req, "auth").await?;
+    crate::challenge::require(&state, &req).await?;
     let id = path_key(id.into_inner(), "hồ sơ đăng ký", "Registration")?;
     let secret = state.config.jwt_secret.clone();
     let (row, code) = state
