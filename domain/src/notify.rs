@@ -35,6 +35,7 @@ code_enum! {
         Rejected = "rejected",
         Apology = "apology",
         FeedbackAnswered = "feedback_answered",
+        RegistrationAttempt = "registration_attempt",
     }
 }
 

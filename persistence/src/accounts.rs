@@ -223,3 +223,19 @@ pub fn standing(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, S
         .select((accounts::id, accounts::role, accounts::disabled))
         .load(conn)
 }
+
+/// The account that already has this ID number or tax code, if any.
+pub fn identity_owner(
+    conn: &mut DbConn,
+    id_number: Option<&str>,
+    tax_code: Option<&str>,
+) -> QueryResult<Option<String>> {
+    let mut query = accounts::table.into_boxed();
+    match (id_number, tax_code) {
+        (Some(id), Some(tax)) => query = query.filter(accounts::id_number.eq(id).or(accounts::tax_code.eq(tax))),
+        (Some(id), None) => query = query.filter(accounts::id_number.eq(id)),
+        (None, Some(tax)) => query = query.filter(accounts::tax_code.eq(tax)),
+        (None, None) => return Ok(None),
+    }
+    query.select(accounts::id).first(conn).optional()
+}

@@ -252,9 +252,14 @@ pub fn hit(conn: &mut DbConn, bucket: &str, window_start: i64) -> QueryResult<i3
     }
 }
 
-/// Forgets windows that ended before `before`.
-pub fn prune_rate_limits(conn: &mut DbConn, before: i64) -> QueryResult<usize> {
-    diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(before))).execute(conn)
+/// Forgets windows that ended: hourly ones before `hourly_before`, daily ones (buckets named
+/// `day:…`) before `daily_before`.
+pub fn prune_rate_limits(conn: &mut DbConn, hourly_before: i64, daily_before: i64) -> QueryResult<usize> {
+    use rate_limits::dsl as r;
+    diesel::delete(r::rate_limits.filter(
+        r::window_start.lt(daily_before).or(r::window_start.lt(hourly_before).and(r::bucket.not_like("day:%"))),
+    ))
+    .execute(conn)
 }
 
 /// Marks a provider's access token as run out (the provider refused it), so the next use refreshes it.

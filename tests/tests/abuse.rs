@@ -155,6 +155,7 @@ fn every_dossier_route_refuses_strangers(backend: Backend) {
                         "transitions" => json!({"action": "receive"}),
                         "withdraw" => json!({"reason": "Không cần nữa"}),
                         "rating" => json!({"score": 5}),
+                        "revoke" => json!({"reason": "Cấp nhầm"}),
                         _ => json!({}),
                     };
                     app.client.post(app.url(&url)).json(&body)

@@ -76,9 +76,33 @@ fn registers_by_otp_methods(backend: Backend) {
         assert_eq!(me["assurance"], "medium");
         assert_eq!(me["role"], "citizen");
         app.sign_in(&phone, PASSWORD);
-        // The same identity cannot register twice.
-        let res = app.post("/api/v1/registrations", &citizen(&id_number, "1999-05-01", method, &phone), None);
-        assert_problem(res, 409, "conflict");
+        // The same identity cannot register twice, and asking does not tell whether it has an
+        // account: the answer looks like any other, no working code exists, and the owner hears of it.
+        let other_phone = format!("098765432{i}");
+        let res = app.post("/api/v1/registrations", &citizen(&id_number, "1999-05-01", method, &other_phone), None);
+        assert_eq!(res.status(), 201);
+        let again: Value = res.json().unwrap();
+        let fresh_id = format!("00109901238{i}");
+        let res = app.post(
+            "/api/v1/registrations",
+            &citizen(&fresh_id, "1999-05-01", method, &format!("097765432{i}")),
+            None,
+        );
+        let fresh: Value = res.json().unwrap();
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&again), keys(&fresh), "the same shape");
+        assert_eq!(again["next"], "verify_otp");
+        let rid = again["id"].as_str().unwrap();
+        let res = app.post(&format!("/api/v1/registrations/{rid}/verify"), &json!({"otp": again["sandbox_otp"]}), None);
+        assert_eq!(assert_problem(res, 400, "validation_failed")["errors"][0]["code"], "wrong_otp");
+        let to_requester = dvc_persistence::outbox::for_recipient(&mut app.conn(), &format!("+8498765432{i}")).unwrap();
+        assert!(to_requester.is_empty(), "no code went to the requester");
+        let to_owner = dvc_persistence::outbox::for_recipient(&mut app.conn(), &format!("+8491234567{i}")).unwrap();
+        let notice = to_owner
+            .iter()
+            .find(|n| n.purpose.0 == dvc_domain::notify::Purpose::RegistrationAttempt)
+            .expect("the owner is told");
+        assert!(notice.body.contains(&format!("+84******32{i}")), "{}", notice.body);
     }
     // A business registers by phone with its tax code.
     let started = start(

@@ -58,8 +58,8 @@ fn must_refuse(role: Role, path: &str) -> bool {
         "dossiers" | "payments" | "feedback" if names_resource => {
             matches!(role, Stranger | OtherOfficer | Client | OtherClient)
         }
-        // Lists and creations scoped to the caller: only people have them.
-        "me" | "dossiers" | "feedback" => integration,
+        // Lists and creations scoped to the caller, and one's own sessions: only people have them.
+        "me" | "dossiers" | "feedback" | "auth" => integration,
         other => panic!("no tenancy rule for /{other} ({path}): add one"),
     }
 }
@@ -271,6 +271,7 @@ fn every_route_refuses_every_outsider(backend: Backend) {
                 "answer" => json!({"content": "Đã xử lý xong."}),
                 "reopen" => json!({"content": "Chưa thoả đáng"}),
                 "refund" => json!({"reason": "Thu nhầm"}),
+                "revoke" => json!({"reason": "Cấp nhầm"}),
                 "staff" => json!({"username": "canbo.moi", "full_name": "Cán bộ mới", "role": "officer",
                                   "agency_id": a.agency_id, "password": "Matkhau@2026"}),
                 "integration-clients" => json!({"name": "Hệ thống mới", "agency_ids": [a.agency_id]}),

@@ -281,7 +281,7 @@ pub fn drain(conn: &mut DbConn, s: &Senders<'_>) -> Result<usize, ApiError> {
         outbox::save(conn, &row)?;
     }
     let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
-    outbox::prune_rate_limits(conn, an_hour_ago)?;
+    outbox::prune_rate_limits(conn, an_hour_ago, an_hour_ago - 2 * 86_400)?;
     dvc_persistence::accounts::prune_sign_in_failures(conn, now - chrono::Duration::days(1))?;
     outbox::prune_challenges(conn, now)?;
     Ok(count)

@@ -41,6 +41,7 @@ mod tests {
             ("deadline", "10/12/2026"),
             ("missing", "Tờ khai"),
             ("reason", "Thiếu giấy tờ"),
+            ("phone", "+84******321"),
         ]
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .into();

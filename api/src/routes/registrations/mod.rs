@@ -185,6 +185,47 @@ pub fn send_otp(conn: &mut DbConn, phone: &str, purpose: dvc_domain::notify::Pur
     Ok(code)
 }
 
+/// Registration codes one phone may be sent in a day (counted whether or not the identity is free).
+const REGISTRATION_CODES_PER_PHONE_PER_DAY: i32 = 5;
+
+/// The code of an OTP registration, stored hashed, and the code the requester could see. When the
+/// identity is free, the code goes to the registration's phone. When an account already holds it,
+/// no one gets a working code (the stored one is another random code) and the account's owner is
+/// told instead: the requester's answer is the same either way, and so is the phone's daily share.
+fn registration_code(conn: &mut DbConn, row: &RegistrationRow) -> Result<(String, String), ApiError> {
+    let phone = row.phone.clone().unwrap_or_default();
+    let unix = chrono::Utc::now().timestamp();
+    let day = unix - unix.rem_euclid(86_400);
+    if dvc_persistence::outbox::hit(conn, &format!("day:registration-otp:{phone}"), day)?
+        > REGISTRATION_CODES_PER_PHONE_PER_DAY
+    {
+        return Err(rate_limited(
+            Msg::new(
+                "Số điện thoại đã nhận quá số mã OTP cho phép trong ngày",
+                "This phone has had its daily number of codes",
+            ),
+            3600,
+        ));
+    }
+    match accounts::identity_owner(conn, row.id_number.as_deref(), row.tax_code.as_deref())? {
+        None => {
+            let code = send_otp(conn, &phone, dvc_domain::notify::Purpose::RegistrationOtp)?;
+            Ok((code.clone(), code))
+        }
+        Some(owner) => {
+            let params = [("phone".to_string(), masked(&row.phone).unwrap_or_default())].into();
+            if let Some(notice) =
+                crate::notify::to_account(conn, &owner, dvc_domain::notify::Purpose::RegistrationAttempt, params)?
+            {
+                crate::notify::enqueue(conn, notice, now())?;
+            }
+            let shown = otp::generate();
+            let stored = std::iter::repeat_with(otp::generate).find(|c| *c != shown).unwrap_or_default();
+            Ok((stored, shown))
+        }
+    }
+}
+
 fn masked(phone: &Option<String>) -> Option<String> {
     phone.as_deref().and_then(|p| PhoneNumber::parse("phone", p).ok()).map(|p| p.masked())
 }
@@ -212,15 +253,16 @@ fn duplicate() -> ApiError {
 /// Start a registration (bước 1).
 ///
 /// OTP methods (`phone`, `bhxh`, `vnpost`) send a 6-digit code to the phone, valid 5 minutes.
-/// Signature methods (`usb_token`, `sim_ca`, `smartca`) answer a challenge to sign.
+/// Signature methods (`usb_token`, `sim_ca`, `smartca`) answer a challenge to sign. The answer is
+/// the same whether or not the identity already has an account: then no working code is sent,
+/// and the account's owner is told of the attempt instead.
 #[utoipa::path(operation_id = "startRegistration", tag = "accounts", request_body = RegistrationRequest, params(("X-Challenge-Solution" = Option<String>, Header, description = "A solved challenge (`GET /challenges`), required unless the server runs with `DVC_CHALLENGE=off`")), responses(
     (status = 428, description = "A solved challenge is required", body = Problem, content_type = "application/problem+json"),
     (status = 201, description = "Started", body = RegistrationStarted),
     (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
-    (status = 409, description = "An account already exists for this identity", body = Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
     (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-    (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many requests, or the phone's daily codes", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/registrations")]
 pub async fn create(
@@ -234,15 +276,11 @@ pub async fn create(
     let secret = state.config.jwt_secret.clone();
     let (row, code) = state
         .tx(move |conn| {
-            if accounts::identity_taken(conn, row.id_number.as_deref(), row.tax_code.as_deref())? {
-                return Err(duplicate());
-            }
             let method = RegistrationMethod::parse(&row.method).unwrap_or(RegistrationMethod::Phone);
             let code = match method.proof() {
                 Proof::Otp => {
-                    let phone = row.phone.clone().unwrap_or_default();
-                    let code = send_otp(conn, &phone, dvc_domain::notify::Purpose::RegistrationOtp)?;
-                    row.otp_hash = Some(otp::hash(&secret, &row.id, &code));
+                    let (stored, code) = registration_code(conn, &row)?;
+                    row.otp_hash = Some(otp::hash(&secret, &row.id, &stored));
                     row.otp_expires_at = Some(now() + Duration::seconds(otp::OTP_TTL_SECS));
                     row.otp_last_sent_at = Some(now());
                     Some(code)
@@ -315,9 +353,8 @@ pub async fn resend_otp(
                     ));
                 }
             }
-            let code =
-                send_otp(conn, row.phone.as_deref().unwrap_or_default(), dvc_domain::notify::Purpose::RegistrationOtp)?;
-            row.otp_hash = Some(otp::hash(&secret, &row.id, &code));
+            let (stored, code) = registration_code(conn, &row)?;
+            row.otp_hash = Some(otp::hash(&secret, &row.id, &stored));
             row.otp_expires_at = Some(now() + Duration::seconds(otp::OTP_TTL_SECS));
             row.otp_last_sent_at = Some(now());
             row.updated_at = now();
