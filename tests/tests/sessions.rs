@@ -418,7 +418,57 @@ fn sessions_end_when_they_should(backend: Backend) {
     assert_eq!(status, "submitted", "nothing moved");
 }
 
+/// Password reset stays the owner's: another address's requests use up only their own share, the
+/// answers never say whether a code went out, and the requester's daily share is the requester's.
+fn resets_cannot_be_used_up_by_someone_else(backend: Backend) {
+    let app = TestApp::start_with(backend, |c| c.trust_forwarded = true);
+    let user = register_citizen(&app, "001099012345", "0912345678");
+    let reset = |address: &str, username: &str| {
+        app.client
+            .post(app.url("/api/v1/auth/password-reset"))
+            .header("x-forwarded-for", address)
+            .json(&json!({"username": username}))
+            .send()
+            .unwrap()
+    };
+    let codes = || {
+        dvc_persistence::outbox::for_recipient(&mut app.conn(), "+84912345678")
+            .unwrap()
+            .iter()
+            .filter(|n| n.purpose.0 == dvc_domain::notify::Purpose::PasswordResetOtp)
+            .count()
+    };
+    let attacker = "203.0.113.77";
+    for _ in 0..7 {
+        let res = reset(attacker, &user);
+        assert_eq!(res.status(), 202);
+        let body: Value = res.json().unwrap();
+        assert!(body["reset_id"].is_string() && body["otp_expires_at"].is_string());
+    }
+    assert_eq!(codes(), 5, "five codes at one address's request, then none, silently");
+    // The owner, from home, still gets a working code.
+    let res = reset("198.51.100.9", &user);
+    assert_eq!(res.status(), 202);
+    assert_eq!(codes(), 6);
+    let started: Value = res.json().unwrap();
+    let res = app.post(
+        "/api/v1/auth/password-reset/confirm",
+        &json!({"reset_id": started["reset_id"], "otp": started["sandbox_otp"], "new_password": "Moi@matkhau9"}),
+        None,
+    );
+    assert_eq!(res.status(), 204);
+    // The asking address has its own share of requests, whatever name it asks for.
+    for _ in 0..3 {
+        assert_eq!(reset(attacker, "001099099999").status(), 202);
+    }
+    let res = reset(attacker, "001099099998");
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 429, "rate_limited");
+    assert_eq!(reset("198.51.100.10", "001099099998").status(), 202, "others are not held back");
+}
+
 on_both_backends!(
+    resets_cannot_be_used_up_by_someone_else,
     sessions_end_when_they_should,
     a_disabled_administrator_is_refused_at_once,
     password_hashing_is_shed_beyond_its_share,

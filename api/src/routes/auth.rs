@@ -234,6 +234,12 @@ pub async fn logout(state: web::Data<AppState>, body: Body<RefreshRequest>) -> A
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Password resets one client address may ask for in a day.
+const PASSWORD_RESETS_PER_ADDRESS_PER_DAY: i32 = 10;
+/// Reset codes sent to one phone in a day at the request of one address, and from all addresses.
+const RESET_CODES_PER_PHONE_PER_ADDRESS: i32 = 5;
+const RESET_CODES_PER_PHONE: i64 = 20;
+
 /// A proof-of-work challenge.
 ///
 /// Registration, OTP resend and password reset ask for a solved challenge (unless the server runs
@@ -317,8 +323,27 @@ pub async fn password_reset(
     let lookup = dvc_domain::text::is_lookup_key(&username);
     let phone = PhoneNumber::parse("username", &username).ok().map(|p| p.as_str().to_string());
     let secret = state.config.jwt_secret.clone();
+    let requester = crate::ratelimit::client_address(&req, state.config.trust_forwarded);
     let (row, code) = state
         .tx(move |conn| {
+            // The day's share is the requester's, whoever the name belongs to.
+            let unix = chrono::Utc::now().timestamp();
+            let day = unix - unix.rem_euclid(86_400);
+            if dvc_persistence::outbox::hit(conn, &format!("day:password-reset:{requester}"), day)?
+                > PASSWORD_RESETS_PER_ADDRESS_PER_DAY
+            {
+                let mut e = ApiError::new(
+                    actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    Msg::new("Quá nhiều yêu cầu", "Too many requests"),
+                    Msg::new(
+                        "Địa chỉ này đã yêu cầu lấy lại mật khẩu quá số lần cho phép trong ngày",
+                        "This address has asked for its daily number of password resets",
+                    ),
+                );
+                e.retry_after = Some(3600);
+                return Err(e);
+            }
             let account = match lookup {
                 true => {
                     accounts::find_for_sign_in(conn, &username, phone.as_deref())?.filter(|a| a.account_type != "staff")
@@ -326,9 +351,20 @@ pub async fn password_reset(
                 false => None,
             };
             let id = new_id();
+            // Codes to a phone are counted per asking address, so that someone else's requests
+            // never use up the owner's; a phone's overall share stops flooding. Past either,
+            // no code is sent, and the answer does not say so.
+            let purpose = dvc_domain::notify::Purpose::PasswordResetOtp;
             let code = match account.as_ref().and_then(|a| a.phone.clone()) {
                 Some(phone) => {
-                    crate::routes::registrations::send_otp(conn, &phone, dvc_domain::notify::Purpose::PasswordResetOtp)?
+                    let pair = dvc_persistence::outbox::hit(conn, &format!("day:reset-code:{phone}:{requester}"), day)?;
+                    let since = now() - Duration::hours(24);
+                    let all = dvc_persistence::outbox::count_sent_since(conn, &phone, purpose, since)?;
+                    if pair <= RESET_CODES_PER_PHONE_PER_ADDRESS && all < RESET_CODES_PER_PHONE {
+                        crate::routes::registrations::queue_otp(conn, &phone, purpose)?
+                    } else {
+                        otp::generate()
+                    }
                 }
                 None => otp::generate(),
             };

@@ -173,6 +173,11 @@ pub fn send_otp(conn: &mut DbConn, phone: &str, purpose: dvc_domain::notify::Pur
             3600,
         ));
     }
+    Ok(queue_otp(conn, phone, purpose)?)
+}
+
+/// Puts an OTP message to `phone` in the outbox (the caller has applied its caps); returns the code.
+pub fn queue_otp(conn: &mut DbConn, phone: &str, purpose: dvc_domain::notify::Purpose) -> Result<String, ApiError> {
     let code = otp::generate();
     let notice = crate::notify::Notice {
         purpose,
