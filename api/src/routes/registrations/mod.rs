@@ -173,7 +173,7 @@ pub fn send_otp(conn: &mut DbConn, phone: &str, purpose: dvc_domain::notify::Pur
             3600,
         ));
     }
-    Ok(queue_otp(conn, phone, purpose)?)
+    queue_otp(conn, phone, purpose)
 }
 
 /// Puts an OTP message to `phone` in the outbox (the caller has applied its caps); returns the code.
