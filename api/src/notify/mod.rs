@@ -289,6 +289,12 @@ pub fn drain(conn: &mut DbConn, s: &Senders<'_>) -> Result<usize, ApiError> {
 
 /// Runs [`drain`] on the blocking pool every `poll` until the server stops.
 pub fn spawn(state: AppState) {
+    if !state.config.sandbox && state.config.notify.available() == [Channel::Log] {
+        tracing::warn!(
+            "no message channel is set up (DVC_SMTP_URL, DVC_SMS_PRESET or DVC_SMS_GATEWAY_URL, DVC_ZALO_APP_ID): \
+             OTP codes and notices are written to the log only and reach no one"
+        );
+    }
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(state.config.notify.poll.max(Duration::from_millis(50)));
         loop {
