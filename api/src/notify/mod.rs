@@ -258,10 +258,13 @@ fn attempt(conn: &mut DbConn, s: &Senders<'_>, row: &NotificationRow, now: Naive
 /// Sends what is due once; several servers may run this at once. Returns how many were tried.
 pub fn drain(conn: &mut DbConn, s: &Senders<'_>) -> Result<usize, ApiError> {
     let now = dvc_persistence::now();
-    // A claim outlasts the longest attempt (a token refresh and a send), then the message is free again.
-    let lease = chrono::Duration::milliseconds(s.config.timeout.as_millis() as i64 * 3 + 5_000);
+    // The messages of one claim are sent one after another: the claim outlasts the longest time
+    // they can take (each a token refresh and a send), then they are free again for any server.
+    const CLAIM: i64 = 10;
+    let per_message = s.config.timeout.as_millis() as i64 * 2 + 1_000;
+    let lease = chrono::Duration::milliseconds(per_message * CLAIM + 5_000);
     let claimed = dvc_persistence::db::write_transaction(conn, |conn| {
-        outbox::claim_due(conn, now, now + lease, 20).map_err(ApiError::from)
+        outbox::claim_due(conn, now, now + lease, CLAIM).map_err(ApiError::from)
     })?;
     let count = claimed.len();
     for mut row in claimed {
