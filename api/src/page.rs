@@ -13,11 +13,15 @@ pub struct Page<T: ToSchema> {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+    /// Lists read by cursor (dossier lists): pass it as `after` to read the next page, however
+    /// deep; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl<T: ToSchema> Page<T> {
     pub fn new(items: Vec<T>, total: i64, req: PageRequest) -> Self {
-        Self { items, total, page: req.page, per_page: req.per_page }
+        Self { items, total, page: req.page, per_page: req.per_page, next_cursor: None }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use const_format::concatcp;
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
@@ -255,4 +255,102 @@ pub fn count_by_status(conn: &mut DbConn, applicant_id: &str) -> QueryResult<Vec
 
 pub fn count(conn: &mut DbConn, f: &DossierFilter) -> QueryResult<i64> {
     dossier_query(f).count().get_result(conn)
+}
+
+/// Where a page of a list ends, to read the next one from there however deep (keyset paging):
+/// the sort key of its last row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// An agency's list: due date (none sorts last), submission time, id.
+    Inbox { due_date: Option<NaiveDate>, submitted_at: NaiveDateTime, id: String },
+    /// An applicant's list: newest first, then id.
+    Applicant { created_at: NaiveDateTime, id: String },
+}
+
+const TIME: &str = "%Y-%m-%dT%H:%M:%S%.f";
+
+impl Cursor {
+    /// The cursor after `row` in the order of the list `f` selects from.
+    pub fn after(f: &DossierFilter, row: &DossierRow) -> Option<Cursor> {
+        if f.agency_id.is_some() || f.applicant_id.is_none() {
+            Some(Cursor::Inbox { due_date: row.due_date, submitted_at: row.submitted_at?, id: row.id.clone() })
+        } else {
+            Some(Cursor::Applicant { created_at: row.created_at, id: row.id.clone() })
+        }
+    }
+
+    /// As text: `i~<due date or ->~<submitted>~<id>` or `a~<created>~<id>`.
+    pub fn to_text(&self) -> String {
+        match self {
+            Cursor::Inbox { due_date, submitted_at, id } => {
+                format!("i~{}~{}~{id}", due_date.map_or("-".to_string(), |d| d.to_string()), submitted_at.format(TIME))
+            }
+            Cursor::Applicant { created_at, id } => format!("a~{}~{id}", created_at.format(TIME)),
+        }
+    }
+
+    pub fn from_text(s: &str) -> Option<Cursor> {
+        let parts: Vec<&str> = s.split('~').collect();
+        let time = |t: &str| NaiveDateTime::parse_from_str(t, TIME).ok();
+        let id = |i: &str| (!i.is_empty() && i.len() <= 64).then(|| i.to_string());
+        match parts.as_slice() {
+            ["i", due, submitted, i] => Some(Cursor::Inbox {
+                due_date: match *due {
+                    "-" => None,
+                    d => Some(d.parse().ok()?),
+                },
+                submitted_at: time(submitted)?,
+                id: id(i)?,
+            }),
+            ["a", created, i] => Some(Cursor::Applicant { created_at: time(created)?, id: id(i)? }),
+            _ => None,
+        }
+    }
+
+    /// Whether the cursor fits the order of the list `f` selects from.
+    pub fn fits(&self, f: &DossierFilter) -> bool {
+        let inbox = f.agency_id.is_some() || f.applicant_id.is_none();
+        matches!((self, inbox), (Cursor::Inbox { .. }, true) | (Cursor::Applicant { .. }, false))
+    }
+}
+
+/// The page of `limit` dossiers that follows `cursor` in the list `f` selects: an index range
+/// scan from the cursor, as cheap on the ten-thousandth page as on the second.
+pub fn list_page_after(
+    conn: &mut DbConn,
+    f: &DossierFilter,
+    cursor: &Cursor,
+    limit: i64,
+) -> QueryResult<Vec<DossierRow>> {
+    let q = dossier_query(f).select(DossierRow::as_select()).limit(limit);
+    match cursor {
+        Cursor::Inbox { due_date, submitted_at, id } => {
+            let later_in_day = dossiers::submitted_at
+                .gt(*submitted_at)
+                .or(dossiers::submitted_at.eq(*submitted_at).and(dossiers::id.gt(id.clone())));
+            let q = match due_date {
+                Some(d) => q.filter(
+                    dossiers::due_date
+                        .gt(*d)
+                        .or(dossiers::due_date.eq(*d).and(later_in_day))
+                        .or(dossiers::due_date.is_null()),
+                ),
+                None => q.filter(dossiers::due_date.is_null().and(later_in_day)),
+            };
+            q.order((
+                sql::<diesel::sql_types::Date>("dossiers.due_date ASC NULLS LAST"),
+                dossiers::submitted_at,
+                dossiers::id,
+            ))
+            .load(conn)
+        }
+        Cursor::Applicant { created_at, id } => q
+            .filter(
+                dossiers::created_at
+                    .lt(*created_at)
+                    .or(dossiers::created_at.eq(*created_at).and(dossiers::id.lt(id.clone()))),
+            )
+            .order((dossiers::created_at.desc(), dossiers::id.desc()))
+            .load(conn),
+    }
 }

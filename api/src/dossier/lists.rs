@@ -31,6 +31,47 @@ pub struct ListRequest {
     pub page: PageRequest,
     pub access: Access,
     pub today: NaiveDate,
+    /// Read the page after this row instead of by page number (see [`parse_cursor`]).
+    pub after: Option<d::Cursor>,
+}
+
+/// A cursor as clients hold it: Base64url of its text.
+pub fn cursor_text(c: &d::Cursor) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c.to_text())
+}
+
+/// Reads `after` for a list: a cursor this service gave for a list of the same kind.
+pub fn parse_cursor(raw: &str, filter: &DossierFilter) -> Result<d::Cursor, dvc_domain::FieldError> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| d::Cursor::from_text(&text))
+        .filter(|c| c.fits(filter))
+        .ok_or_else(|| {
+            dvc_domain::FieldError::new(
+                "after",
+                "invalid_cursor",
+                "Con trỏ trang không hợp lệ cho danh sách này",
+                "Not a cursor of this list",
+            )
+        })
+}
+
+/// The cursor after a list's row.
+fn cursor_after(filter: &DossierFilter, d: &Dossier) -> Option<d::Cursor> {
+    let inbox = filter.agency_id.is_some() || filter.applicant_id.is_none();
+    if inbox {
+        Some(d::Cursor::Inbox {
+            due_date: d.clock.due_date,
+            submitted_at: d.submitted_at?,
+            id: d.id.as_str().to_string(),
+        })
+    } else {
+        Some(d::Cursor::Applicant { created_at: d.created_at, id: d.id.as_str().to_string() })
+    }
 }
 
 impl ListRequest {
@@ -38,7 +79,7 @@ impl ListRequest {
     fn cache_key(&self, list: KeptList, key: &str) -> String {
         let f = &self.filter;
         format!(
-            "{}\u{1f}{key}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}",
+            "{}\u{1f}{key}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}\u{1f}{}",
             list.kind(),
             f.status,
             f.procedure_id,
@@ -48,7 +89,8 @@ impl ListRequest {
             self.page.page,
             self.page.per_page,
             self.access,
-            self.today
+            self.today,
+            self.after.as_ref().map(d::Cursor::to_text).unwrap_or_default()
         )
     }
 }
@@ -140,7 +182,7 @@ pub fn pages(
     for list in [KeptList::Applicant, KeptList::Inbox] {
         let whole: Vec<(usize, i64)> = misses
             .iter()
-            .filter(|(i, _)| requests[*i].filter.is_whole_list())
+            .filter(|(i, _)| requests[*i].filter.is_whole_list() && requests[*i].after.is_none())
             .filter(|(i, _)| requests[*i].filter.kept_list().is_some_and(|(l, _)| l == list))
             .map(|(i, kept)| (*i, kept.as_ref().map_or(0, |(_, s)| s.total)))
             .collect();
@@ -162,25 +204,34 @@ pub fn pages(
     for (i, _) in &misses {
         if rows[*i].is_none() {
             let r = &requests[*i];
-            let page = d::list_page(conn, &r.filter, r.page.offset(), r.page.per_page)?;
+            let page = match &r.after {
+                Some(cursor) => d::list_page_after(conn, &r.filter, cursor, r.page.per_page)?,
+                None => d::list_page(conn, &r.filter, r.page.offset(), r.page.per_page)?,
+            };
             rows[*i] = Some((page.into_iter().map(Dossier::from).collect(), d::list_total(conn, &r.filter)?));
         }
     }
     // Every row of every page rendered at once, then cut back into pages.
     let mut sizes = Vec::with_capacity(misses.len());
+    let mut cursors = Vec::with_capacity(misses.len());
     let mut all = Vec::new();
     for (i, _) in &misses {
         let r = &requests[*i];
         let (page, _) = rows[*i].as_mut().ok_or_else(ApiError::internal)?;
         sizes.push(page.len());
+        // A full page may have a next one.
+        let full = page.len() as i64 == r.page.per_page;
+        cursors
+            .push(page.last().filter(|_| full).and_then(|last| cursor_after(&r.filter, last)).map(|c| cursor_text(&c)));
         all.extend(page.drain(..).map(|row| (row, r.access, r.today)));
     }
     let mut views = views_of(conn, all, &calendar)?.into_iter();
-    for ((i, kept), size) in misses.into_iter().zip(sizes) {
+    for (((i, kept), size), next_cursor) in misses.into_iter().zip(sizes).zip(cursors) {
         let request = &requests[i];
         let total = rows[i].as_ref().map_or(0, |(_, t)| *t);
         let items: Vec<_> = views.by_ref().take(size).collect();
-        let body = Bytes::from(serde_json::to_vec(&Page::new(items, total, request.page)).map_err(|e| {
+        let page = Page { next_cursor, ..Page::new(items, total, request.page) };
+        let body = Bytes::from(serde_json::to_vec(&page).map_err(|e| {
             tracing::error!(error = %e, "cannot serialise a page of dossiers");
             ApiError::internal()
         })?);

@@ -31,6 +31,10 @@ pub struct InboxQuery {
     pub code: Option<String>,
     /// Administrators may choose one agency; officers always see their own.
     pub agency_id: Option<String>,
+    /// The `next_cursor` of the page before: reads the next page from there, however deep (then
+    /// `page` is not given).
+    pub after: Option<String>,
+
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
@@ -78,7 +82,8 @@ pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<I
         ..Default::default()
     };
     let access = if staff.0.role() == dvc_domain::auth::Role::Admin { Access::Admin } else { Access::Agency };
-    let page = state.dossiers.page(ListRequest { filter, page, access, today }).await?;
+    let after = crate::routes::list_cursor(q.after.as_deref(), q.page.as_deref(), &filter)?;
+    let page = state.dossiers.page(ListRequest { filter, page, access, today, after }).await?;
     Ok(crate::routes::list_answer(page))
 }
 

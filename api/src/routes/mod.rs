@@ -124,6 +124,31 @@ pub fn list_answer(page: crate::dossier::lists::ListPage) -> actix_web::HttpResp
     res.body(page.body)
 }
 
+/// The cursor of a list read by cursor: `after` as given by the page before; with it, `page` is
+/// not given.
+pub fn list_cursor(
+    after: Option<&str>,
+    page: Option<&str>,
+    filter: &dvc_persistence::dossier_lists::DossierFilter,
+) -> Result<Option<dvc_persistence::dossier_lists::Cursor>, ApiError> {
+    let Some(raw) = after else { return Ok(None) };
+    let mut errors = Vec::new();
+    if page.is_some() {
+        errors.push(dvc_domain::FieldError::new(
+            "page",
+            "with_cursor",
+            "Dùng hoặc page hoặc after, không dùng cả hai",
+            "Give either page or after, not both",
+        ));
+    }
+    let cursor = crate::dossier::lists::parse_cursor(raw, filter).map_err(|e| errors.push(e)).ok();
+    if errors.is_empty() {
+        Ok(cursor)
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
 /// The `If-Match` header, read before the request moves to a database thread.
 pub fn if_match(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::IF_MATCH).map(|v| v.to_str().unwrap_or("").to_string())

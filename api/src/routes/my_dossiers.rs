@@ -21,6 +21,10 @@ use crate::state::AppState;
 pub struct MyDossiersQuery {
     #[param(value_type = Option<DossierStatus>)]
     pub status: Option<String>,
+    /// The `next_cursor` of the page before: reads the next page from there, however deep (then
+    /// `page` is not given).
+    pub after: Option<String>,
+
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
@@ -47,7 +51,8 @@ pub async fn my_dossiers(
         return Err(ApiError::validation(errors));
     }
     let filter = DossierFilter { applicant_id: Some(me.id().to_string()), status, ..Default::default() };
-    let request = ListRequest { filter, page, access: Access::Owner, today: state.clock.today() };
+    let after = crate::routes::list_cursor(q.after.as_deref(), q.page.as_deref(), &filter)?;
+    let request = ListRequest { filter, page, access: Access::Owner, today: state.clock.today(), after };
     let page = state.dossiers.page(request).await?;
     Ok(crate::routes::list_answer(page))
 }
