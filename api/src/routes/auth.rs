@@ -249,15 +249,17 @@ const RESET_CODES_PER_PHONE: i64 = 20;
 /// ALTCHA payload). A solution serves once and expires with its salt (10 minutes).
 #[utoipa::path(operation_id = "getChallenge", tag = "auth", responses(
     (status = 200, description = "A challenge", body = crate::challenge::Challenge, headers(("Cache-Control" = String))),
+    (status = 429, description = "Too many requests from this address (the sign-in endpoints' limit)", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/challenges")]
-pub async fn get_challenge(state: web::Data<AppState>) -> HttpResponse {
+pub async fn get_challenge(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    crate::ratelimit::check(&state, &req, "auth").await?;
     let c = crate::challenge::issue(
         &state.config.jwt_secret,
         state.config.challenge_max_number,
         chrono::Utc::now().timestamp(),
     );
-    HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(c)
+    Ok(HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(c))
 }
 
 /// Sign out everywhere.
