@@ -111,18 +111,6 @@ pub fn find_for_sign_in(conn: &mut DbConn, name: &str, phone: Option<&str>) -> Q
     }
 }
 
-/// Whether an account already exists for an ID number or a tax code.
-pub fn identity_taken(conn: &mut DbConn, id_number: Option<&str>, tax_code: Option<&str>) -> QueryResult<bool> {
-    let mut query = accounts::table.into_boxed();
-    match (id_number, tax_code) {
-        (Some(id), Some(tax)) => query = query.filter(accounts::id_number.eq(id).or(accounts::tax_code.eq(tax))),
-        (Some(id), None) => query = query.filter(accounts::id_number.eq(id)),
-        (None, Some(tax)) => query = query.filter(accounts::tax_code.eq(tax)),
-        (None, None) => return Ok(false),
-    }
-    Ok(query.count().get_result::<i64>(conn)? > 0)
-}
-
 /// Records a failed sign-in; locks the account until `lock_until` once `max` failures are reached.
 pub fn record_failed_login(conn: &mut DbConn, id: &str, max: i32, lock_until: NaiveDateTime) -> QueryResult<()> {
     crate::db::write_transaction(conn, |conn| {

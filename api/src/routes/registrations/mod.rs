@@ -419,7 +419,7 @@ pub async fn complete(
     let created = state
         .tx(move |conn| {
             let mut row = open_registration(conn, &row.id, RegistrationStatus::Verified)?;
-            if accounts::identity_taken(conn, row.id_number.as_deref(), row.tax_code.as_deref())? {
+            if accounts::identity_owner(conn, row.id_number.as_deref(), row.tax_code.as_deref())?.is_some() {
                 return Err(duplicate());
             }
             let account_type = AccountType::parse(&row.account_type).unwrap_or(AccountType::Citizen);
