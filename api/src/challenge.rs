@@ -87,8 +87,8 @@ fn failed(en: &'static str, vi: &'static str) -> ApiError {
     )
 }
 
-/// Checks a solution's form, signature, number and expiry; the expiry it carries.
-pub fn check(secret: &str, header: &str, now: i64) -> Result<NaiveDateTime, ApiError> {
+/// Checks a solution's form, signature, number and expiry; the challenge and its expiry.
+pub fn check(secret: &str, header: &str, now: i64) -> Result<(String, NaiveDateTime), ApiError> {
     let bad = || failed("The solution cannot be read", "Không đọc được lời giải");
     let json = base64::engine::general_purpose::STANDARD.decode(header.trim()).map_err(|_| bad())?;
     let s: Solution = serde_json::from_slice(&json).map_err(|_| bad())?;
@@ -110,7 +110,8 @@ pub fn check(secret: &str, header: &str, now: i64) -> Result<NaiveDateTime, ApiE
             "Thử thách đã hết hạn; hãy lấy thử thách mới",
         ));
     }
-    chrono::DateTime::from_timestamp(expires, 0).map(|t| t.naive_utc()).ok_or_else(bad)
+    let expires = chrono::DateTime::from_timestamp(expires, 0).map(|t| t.naive_utc()).ok_or_else(bad)?;
+    Ok((s.challenge, expires))
 }
 
 /// Requires a solved, unused challenge on this request when challenges are on.
@@ -130,10 +131,8 @@ pub async fn require(state: &AppState, req: &actix_web::HttpRequest) -> Result<(
         ));
     };
     let now = Utc::now().timestamp();
-    let expires = check(&state.config.jwt_secret, value, now)?;
-    let json = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| ApiError::internal())?;
-    let s: Solution = serde_json::from_slice(&json).map_err(|_| ApiError::internal())?;
-    let fresh = state.db(move |conn| Ok(dvc_persistence::outbox::use_challenge(conn, &s.challenge, expires)?)).await?;
+    let (challenge, expires) = check(&state.config.jwt_secret, value, now)?;
+    let fresh = state.db(move |conn| Ok(dvc_persistence::outbox::use_challenge(conn, &challenge, expires)?)).await?;
     if !fresh {
         return Err(failed(
             "This challenge was used already; ask for a new one",

@@ -345,12 +345,9 @@ pub fn take_receipt(
     };
     let secret = g.receipt_secret.as_deref().unwrap_or_default();
     let n = params.get("n").map(String::as_str).unwrap_or("");
-    let given = params.get("sig").and_then(|s| hex::decode(s).ok()).ok_or_else(unauthorized_receipt)?;
-    {
-        use hmac::Mac;
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-        mac.update(n.as_bytes());
-        mac.verify_slice(&given).map_err(|_| unauthorized_receipt())?;
+    let given = params.get("sig").map(String::as_str).unwrap_or("");
+    if !send::receipt_signature_matches(secret, n, given) {
+        return Err(unauthorized_receipt());
     }
     let found = if n.is_empty() {
         let provider_id = g.receipt_id_field.as_ref().and_then(|f| params.get(f));

@@ -61,6 +61,14 @@ pub fn receipt_signature(secret: &str, n: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Whether `sig_hex` is the receipt signature of `n` (compared in constant time).
+pub fn receipt_signature_matches(secret: &str, n: &str, sig_hex: &str) -> bool {
+    let Ok(given) = hex::decode(sig_hex) else { return false };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(n.as_bytes());
+    mac.verify_slice(&given).is_ok()
+}
+
 /// How a placeholder's value is written where it stands.
 #[derive(Clone, Copy)]
 enum Escape {
