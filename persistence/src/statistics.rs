@@ -1,8 +1,10 @@
-//! Service-quality statistics, aggregated by the database: no dossier row is loaded.
+//! Service-quality statistics, read from the per-day rollups that the database keeps in the
+//! transaction of every change (migration `statistics_rollups`): a report reads days × groups, not
+//! dossiers, so it costs the same however many dossiers there are.
 //!
-//! Each statement is fixed text, one per grouping, with the codes it compares against taken from
-//! the domain's enums at compile time; the period, the report day, the agency and the time zone's
-//! offset are bound parameters.
+//! Each statement is fixed text, one per grouping; the period, the report day and the agency are
+//! bound parameters. [`scan`] counts the same over the stored rows, with the codes it compares
+//! against taken from the domain's enums at compile time.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use const_format::concatcp;
@@ -10,18 +12,29 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use dvc_domain::dossier::{Channel, Timeliness};
 use dvc_domain::payment::PaymentStatus;
-use dvc_domain::time::VIETNAM_UTC_OFFSET_SECS;
 use dvc_domain::workflow::DossierStatus;
 
 use crate::prepared::{Bind, Prepared};
 use crate::DbConn;
 
-/// The half-open period `[from, to)` in stored (UTC) time, and the business day overdue is judged on.
+/// A period of whole Vietnamese days: `first_day..=last_day`, the same as the half-open `[from, to)`
+/// in stored (UTC) time, and the business day overdue is judged on.
 #[derive(Debug, Clone, Copy)]
 pub struct Period {
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
     pub report_day: NaiveDate,
+}
+
+impl Period {
+    /// The days `first_day..=last_day`, overdue judged on `report_day`.
+    pub fn of_days(first_day: NaiveDate, last_day: NaiveDate, report_day: NaiveDate) -> Self {
+        let midnight = |d: NaiveDate| dvc_domain::time::utc_of_local(d.and_time(chrono::NaiveTime::MIN));
+        let after = last_day.succ_opt().unwrap_or(last_day);
+        Period { first_day, last_day, from: midnight(first_day), to: midnight(after), report_day }
+    }
 }
 
 /// What rows are grouped by.
@@ -158,80 +171,71 @@ pub struct MonthCounts {
     pub late: i64,
 }
 
-/// Dossiers the agency finished with: result returned, rejected, stopped.
-const SETTLED: &str = concatcp!(
-    "x.status IN ('",
-    DossierStatus::Returned.as_str(),
-    "', '",
-    DossierStatus::Rejected.as_str(),
-    "', '",
-    DossierStatus::Stopped.as_str(),
-    "')"
-);
-const IN_TIME: &str =
-    concatcp!("x.timeliness IN ('", Timeliness::Early.as_str(), "', '", Timeliness::OnTime.as_str(), "')");
-const LATE: &str = concatcp!("x.timeliness = '", Timeliness::Late.as_str(), "'");
-const RUNNING: &str =
-    concatcp!("x.status IN ('", DossierStatus::Received.as_str(), "', '", DossierStatus::Processing.as_str(), "')");
-/// The parameters of every dossier statement, in order: from, to (three times each as the
-/// statement uses them), the report day, the agency (twice).
-const RECEIVED: &str = "x.received_at >= {} AND x.received_at < {}";
-const FINISHED: &str = concatcp!("x.finished_at >= {} AND x.finished_at < {} AND ", SETTLED);
-const OPEN: &str = "(x.finished_at IS NULL OR x.finished_at >= {})";
-const AGENCY: &str = " AND ({} IS NULL OR x.agency_id = {})";
+/// The filter of one agency, or none, on a rollup's rows (two parameters).
+const AGENCY_ROWS: &str = " AND ({} IS NULL OR agency_id = {})";
+/// Rollup rows of agencies' totals (reports per agency or of everything) and of procedures
+/// (reports per procedure or field).
+const AGENCY_LEVEL: &str = "procedure_id = ''";
+const PROCEDURE_LEVEL: &str = "procedure_id <> ''";
 
-const DOSSIER_SELECT: &str = "SELECT ";
-const DOSSIER_COLUMNS: &str = concatcp!(
-    ", COALESCE(SUM(CASE WHEN ",
-    RECEIVED,
-    " THEN 1 ELSE 0 END), 0) AS received, \
-     COALESCE(SUM(CASE WHEN ",
-    RECEIVED,
-    " AND x.channel = '",
-    Channel::Online.as_str(),
-    "' THEN 1 ELSE 0 END), 0) AS received_online, \
-     COALESCE(SUM(CASE WHEN ",
-    RECEIVED,
-    " AND x.fee_vnd > 0 THEN 1 ELSE 0 END), 0) AS with_fee, \
-     COALESCE(SUM(CASE WHEN ",
-    RECEIVED,
-    " AND x.fee_vnd > 0 AND EXISTS (SELECT 1 FROM payments py WHERE py.dossier_id = x.id AND py.status IN ('",
-    PaymentStatus::Paid.as_str(),
-    "', '",
-    PaymentStatus::Refunded.as_str(),
-    "')) THEN 1 ELSE 0 END), 0) AS paid_online, \
-     COALESCE(SUM(CASE WHEN ",
-    FINISHED,
-    " THEN 1 ELSE 0 END), 0) AS finished, \
-     COALESCE(SUM(CASE WHEN ",
-    FINISHED,
-    " AND ",
-    IN_TIME,
-    " THEN 1 ELSE 0 END), 0) AS on_time, \
-     COALESCE(SUM(CASE WHEN ",
-    FINISHED,
-    " AND ",
-    LATE,
-    " THEN 1 ELSE 0 END), 0) AS late, \
-     COALESCE(SUM(CASE WHEN ",
-    OPEN,
-    " THEN 1 ELSE 0 END), 0) AS in_progress, \
-     COALESCE(SUM(CASE WHEN ",
-    OPEN,
-    " AND x.timeliness IS NULL AND ",
-    RUNNING,
-    " AND x.due_date < {} THEN 1 ELSE 0 END), 0) AS overdue "
-);
+/// The counts of dossiers from the rollups: the period's days for what happened in it, every day
+/// up to its end for what is open at its end, and the due dates before the report day for what
+/// is overdue. Parameters: the first day ×7, the last day, the agency ×2, the report day, the last
+/// day ×2, the agency ×2.
+macro_rules! dossier_rollup_rows {
+    ($level:expr) => {
+        concatcp!(
+            " FROM (SELECT procedure_id, agency_id, \
+               CASE WHEN day >= {} THEN received ELSE 0 END AS received, \
+               CASE WHEN day >= {} THEN received_online ELSE 0 END AS received_online, \
+               CASE WHEN day >= {} THEN with_fee ELSE 0 END AS with_fee, \
+               CASE WHEN day >= {} THEN paid_online ELSE 0 END AS paid_online, \
+               CASE WHEN day >= {} THEN finished ELSE 0 END AS finished, \
+               CASE WHEN day >= {} THEN on_time ELSE 0 END AS on_time, \
+               CASE WHEN day >= {} THEN late ELSE 0 END AS late, \
+               submitted - closed AS in_progress, 0 AS overdue \
+             FROM dossier_days WHERE ",
+            $level,
+            " AND day <= {}",
+            AGENCY_ROWS,
+            " UNION ALL SELECT procedure_id, agency_id, 0, 0, 0, 0, 0, 0, 0, 0, n FROM dossier_running WHERE ",
+            $level,
+            " AND due_date < {} AND submitted_day <= {} AND finished_day > {}",
+            AGENCY_ROWS,
+            ") x"
+        )
+    };
+}
 
-/// `SELECT <group columns> <counts> FROM dossiers x <joins> WHERE ...`: the group columns come
-/// first, so the counts follow them in each variant.
-const DOSSIER_STATEMENTS: [&str; 4] = per_grouping!(
-    DOSSIER_SELECT,
-    concatcp!(DOSSIER_COLUMNS, "FROM dossiers x"),
-    concatcp!(" WHERE x.submitted_at < {} AND (x.finished_at IS NULL OR x.finished_at >= {})", AGENCY),
+const DOSSIER_SUMS: &str = "CAST(COALESCE(SUM(x.received), 0) AS BIGINT) AS received, \
+     CAST(COALESCE(SUM(x.received_online), 0) AS BIGINT) AS received_online, \
+     CAST(COALESCE(SUM(x.with_fee), 0) AS BIGINT) AS with_fee, \
+     CAST(COALESCE(SUM(x.paid_online), 0) AS BIGINT) AS paid_online, \
+     CAST(COALESCE(SUM(x.finished), 0) AS BIGINT) AS finished, \
+     CAST(COALESCE(SUM(x.on_time), 0) AS BIGINT) AS on_time, \
+     CAST(COALESCE(SUM(x.late), 0) AS BIGINT) AS late, \
+     CAST(COALESCE(SUM(x.in_progress), 0) AS BIGINT) AS in_progress, \
+     CAST(COALESCE(SUM(x.overdue), 0) AS BIGINT) AS overdue ";
+/// Groups with nothing to count are left out, as the rollups keep days of every group.
+const DOSSIER_SOMETHING: &str = " HAVING SUM(x.received) <> 0 OR SUM(x.finished) <> 0 OR SUM(x.in_progress) <> 0 \
+     OR SUM(x.overdue) <> 0";
+
+const DOSSIER_AGENCY_LEVEL: [&str; 4] = per_grouping!(
+    "SELECT ",
+    concatcp!(", ", DOSSIER_SUMS, dossier_rollup_rows!(AGENCY_LEVEL)),
     "",
-    ""
+    "",
+    DOSSIER_SOMETHING
 );
+const DOSSIER_PROCEDURE_LEVEL: [&str; 4] = per_grouping!(
+    "SELECT ",
+    concatcp!(", ", DOSSIER_SUMS, dossier_rollup_rows!(PROCEDURE_LEVEL)),
+    "",
+    "",
+    DOSSIER_SOMETHING
+);
+const DOSSIER_STATEMENTS: [&str; 4] =
+    [DOSSIER_AGENCY_LEVEL[0], DOSSIER_AGENCY_LEVEL[1], DOSSIER_PROCEDURE_LEVEL[2], DOSSIER_PROCEDURE_LEVEL[3]];
 
 fn agency_binds<'a>(agency: Option<&'a str>) -> [Bind<'a>; 2] {
     [Bind::OptText(agency), Bind::OptText(agency)]
@@ -239,33 +243,56 @@ fn agency_binds<'a>(agency: Option<&'a str>) -> [Bind<'a>; 2] {
 
 /// Dossier counts of a period: received (and how many online, with fees, paid online), finished
 /// by the agency (on time or late), and still in progress (and overdue) at the end of the period.
+/// Read from the per-day rollups; [`scan::dossier_counts`] is the same over the dossiers.
 pub fn dossier_counts(
     conn: &mut DbConn,
     period: Period,
     agency: Option<&str>,
     grouping: Grouping,
 ) -> QueryResult<Vec<DossierCounts>> {
-    let (from, to) = (Bind::Timestamp(period.from), Bind::Timestamp(period.to));
-    let mut binds = Vec::with_capacity(24);
-    // received ×4, finished ×3, open ×2, the report day, then the WHERE clause.
-    for _ in 0..4 {
-        binds.extend([from, to]);
-    }
-    for _ in 0..3 {
-        binds.extend([from, to]);
-    }
-    binds.extend([to, to, Bind::Date(period.report_day), to, from]);
+    let (first, last) = (Bind::Date(period.first_day), Bind::Date(period.last_day));
+    let mut binds = vec![first; 7];
+    binds.push(last);
+    binds.extend(agency_binds(agency));
+    binds.extend([Bind::Date(period.report_day), last, last]);
     binds.extend(agency_binds(agency));
     Prepared::new(DOSSIER_STATEMENTS[grouping.index()], binds).load(conn)
 }
 
-const RATING_STATEMENTS: [&str; 4] = per_grouping!(
-    "SELECT ",
-    ", COUNT(*) AS ratings, COALESCE(SUM(x.score), 0) AS score_sum FROM ratings x",
-    concatcp!(" WHERE x.created_at >= {} AND x.created_at < {}", AGENCY),
-    "",
-    ""
-);
+/// The rows of a period's days in a rollup (parameters: first day, last day, agency ×2).
+macro_rules! days_of_period {
+    ($level:expr) => {
+        concatcp!(" WHERE ", $level, " AND day >= {} AND day <= {}", AGENCY_ROWS)
+    };
+}
+
+fn period_binds<'a>(period: Period, agency: Option<&'a str>) -> Vec<Bind<'a>> {
+    let mut binds = vec![Bind::Date(period.first_day), Bind::Date(period.last_day)];
+    binds.extend(agency_binds(agency));
+    binds
+}
+
+macro_rules! rating_statements {
+    ($level:expr) => {
+        per_grouping!(
+            "SELECT ",
+            concatcp!(
+                ", CAST(COALESCE(SUM(x.ratings), 0) AS BIGINT) AS ratings, \
+                 CAST(COALESCE(SUM(x.score_sum), 0) AS BIGINT) AS score_sum \
+                 FROM (SELECT procedure_id, agency_id, ratings, score_sum FROM rating_days",
+                days_of_period!($level),
+                ") x"
+            ),
+            "",
+            "",
+            " HAVING SUM(x.ratings) <> 0"
+        )
+    };
+}
+const RATING_AGENCY_LEVEL: [&str; 4] = rating_statements!(AGENCY_LEVEL);
+const RATING_PROCEDURE_LEVEL: [&str; 4] = rating_statements!(PROCEDURE_LEVEL);
+const RATING_STATEMENTS: [&str; 4] =
+    [RATING_AGENCY_LEVEL[0], RATING_AGENCY_LEVEL[1], RATING_PROCEDURE_LEVEL[2], RATING_PROCEDURE_LEVEL[3]];
 
 /// Ratings given in the period: how many and the sum of scores.
 pub fn rating_counts(
@@ -274,18 +301,30 @@ pub fn rating_counts(
     agency: Option<&str>,
     grouping: Grouping,
 ) -> QueryResult<Vec<RatingCounts>> {
-    let mut binds = vec![Bind::Timestamp(period.from), Bind::Timestamp(period.to)];
-    binds.extend(agency_binds(agency));
-    Prepared::new(RATING_STATEMENTS[grouping.index()], binds).load(conn)
+    Prepared::new(RATING_STATEMENTS[grouping.index()], period_binds(period, agency)).load(conn)
 }
 
-const FEEDBACK_STATEMENTS: [&str; 4] = per_grouping!(
-    "SELECT ",
-    ", x.kind AS kind, x.status AS status, COUNT(*) AS n FROM feedback x",
-    concatcp!(" WHERE x.created_at >= {} AND x.created_at < {}", AGENCY),
-    " GROUP BY x.kind, x.status",
-    ", x.kind, x.status"
-);
+macro_rules! feedback_statements {
+    ($level:expr) => {
+        per_grouping!(
+            "SELECT ",
+            concatcp!(
+                ", x.kind AS kind, x.status AS status, CAST(SUM(x.n) AS BIGINT) AS n \
+                 FROM (SELECT CASE WHEN procedure_id = '-' THEN NULL ELSE procedure_id END AS procedure_id, \
+                 agency_id, kind, status, n FROM feedback_days",
+                days_of_period!($level),
+                ") x"
+            ),
+            "",
+            " GROUP BY x.kind, x.status HAVING SUM(x.n) <> 0",
+            ", x.kind, x.status HAVING SUM(x.n) <> 0"
+        )
+    };
+}
+const FEEDBACK_AGENCY_LEVEL: [&str; 4] = feedback_statements!(AGENCY_LEVEL);
+const FEEDBACK_PROCEDURE_LEVEL: [&str; 4] = feedback_statements!(PROCEDURE_LEVEL);
+const FEEDBACK_STATEMENTS: [&str; 4] =
+    [FEEDBACK_AGENCY_LEVEL[0], FEEDBACK_AGENCY_LEVEL[1], FEEDBACK_PROCEDURE_LEVEL[2], FEEDBACK_PROCEDURE_LEVEL[3]];
 
 /// Feedback filed in the period, counted by kind and present state.
 pub fn feedback_counts(
@@ -294,58 +333,148 @@ pub fn feedback_counts(
     agency: Option<&str>,
     grouping: Grouping,
 ) -> QueryResult<Vec<FeedbackCounts>> {
-    let mut binds = vec![Bind::Timestamp(period.from), Bind::Timestamp(period.to)];
-    binds.extend(agency_binds(agency));
-    Prepared::new(FEEDBACK_STATEMENTS[grouping.index()], binds).load(conn)
+    Prepared::new(FEEDBACK_STATEMENTS[grouping.index()], period_binds(period, agency)).load(conn)
 }
 
-/// The month of a stored time in Vietnam, on each backend; the offset is a parameter.
-macro_rules! monthly_statement {
-    ($month_of_received:literal, $month_of_finished:literal) => {
-        concatcp!(
-            "SELECT m AS month, CAST(SUM(r) AS BIGINT) AS received, CAST(SUM(o) AS BIGINT) AS on_time, \
-             CAST(SUM(l) AS BIGINT) AS late FROM ( \
-               SELECT ",
-            $month_of_received,
-            " AS m, 1 AS r, 0 AS o, 0 AS l FROM dossiers x \
-               WHERE x.received_at >= {} AND x.received_at < {}",
-            AGENCY,
-            " UNION ALL SELECT ",
-            $month_of_finished,
-            " AS m, 0 AS r, CASE WHEN ",
-            IN_TIME,
-            " THEN 1 ELSE 0 END AS o, CASE WHEN ",
-            LATE,
-            " THEN 1 ELSE 0 END AS l FROM dossiers x \
-               WHERE x.finished_at >= {} AND x.finished_at < {} AND ",
-            SETTLED,
-            AGENCY,
-            " ) s GROUP BY m ORDER BY m"
-        )
-    };
-}
-
-/// Per month (Vietnamese time) of the period: dossiers received, and finished on time or late.
+/// Per month of the period: dossiers received, and finished on time or late.
 pub fn monthly(conn: &mut DbConn, period: Period, agency: Option<&str>) -> QueryResult<Vec<MonthCounts>> {
-    const PG: &str = monthly_statement!(
-        "to_char(x.received_at + make_interval(secs => CAST({} AS double precision)), 'YYYY-MM')",
-        "to_char(x.finished_at + make_interval(secs => CAST({} AS double precision)), 'YYYY-MM')"
-    );
-    const SQLITE: &str =
-        monthly_statement!("strftime('%Y-%m', x.received_at, {})", "strftime('%Y-%m', x.finished_at, {})");
-    let modifier = format!("{VIETNAM_UTC_OFFSET_SECS:+} seconds");
-    let offset = match conn {
-        DbConn::Postgres(_) => Bind::Int(VIETNAM_UTC_OFFSET_SECS),
-        DbConn::Sqlite(_) => Bind::Text(&modifier),
-    };
+    macro_rules! monthly_statement {
+        ($month:literal) => {
+            concatcp!(
+                "SELECT ",
+                $month,
+                " AS month, CAST(SUM(received) AS BIGINT) AS received, CAST(SUM(on_time) AS BIGINT) AS on_time, \
+                 CAST(SUM(late) AS BIGINT) AS late FROM dossier_days",
+                days_of_period!(AGENCY_LEVEL),
+                " GROUP BY ",
+                $month,
+                " ORDER BY 1"
+            )
+        };
+    }
+    const PG: &str = monthly_statement!("to_char(day, 'YYYY-MM')");
+    const SQLITE: &str = monthly_statement!("substr(day, 1, 7)");
     let sql = match conn {
         DbConn::Postgres(_) => PG,
         DbConn::Sqlite(_) => SQLITE,
     };
-    let (from, to) = (Bind::Timestamp(period.from), Bind::Timestamp(period.to));
-    let mut binds = vec![offset, from, to];
-    binds.extend(agency_binds(agency));
-    binds.extend([offset, from, to]);
-    binds.extend(agency_binds(agency));
-    Prepared::new(sql, binds).load(conn)
+    Prepared::new(sql, period_binds(period, agency)).load(conn)
+}
+
+/// The same counts over the stored rows themselves: the definition the rollups are kept by, read
+/// by the tests that compare the two on random data.
+pub mod scan {
+    use super::*;
+
+    /// Dossiers the agency finished with: result returned, rejected, stopped.
+    const SETTLED: &str = concatcp!(
+        "x.status IN ('",
+        DossierStatus::Returned.as_str(),
+        "', '",
+        DossierStatus::Rejected.as_str(),
+        "', '",
+        DossierStatus::Stopped.as_str(),
+        "')"
+    );
+    const IN_TIME: &str =
+        concatcp!("x.timeliness IN ('", Timeliness::Early.as_str(), "', '", Timeliness::OnTime.as_str(), "')");
+    const LATE: &str = concatcp!("x.timeliness = '", Timeliness::Late.as_str(), "'");
+    const RUNNING: &str =
+        concatcp!("x.status IN ('", DossierStatus::Received.as_str(), "', '", DossierStatus::Processing.as_str(), "')");
+    const RECEIVED: &str = "x.received_at >= {} AND x.received_at < {}";
+    const FINISHED: &str = concatcp!("x.finished_at >= {} AND x.finished_at < {} AND ", SETTLED);
+    const OPEN: &str = "x.submitted_at < {} AND (x.finished_at IS NULL OR x.finished_at >= {})";
+    const AGENCY: &str = " WHERE ({} IS NULL OR x.agency_id = {})";
+
+    const COLUMNS: &str = concatcp!(
+        ", COALESCE(SUM(CASE WHEN ",
+        RECEIVED,
+        " THEN 1 ELSE 0 END), 0) AS received, COALESCE(SUM(CASE WHEN ",
+        RECEIVED,
+        " AND x.channel = '",
+        Channel::Online.as_str(),
+        "' THEN 1 ELSE 0 END), 0) AS received_online, COALESCE(SUM(CASE WHEN ",
+        RECEIVED,
+        " AND x.fee_vnd > 0 THEN 1 ELSE 0 END), 0) AS with_fee, COALESCE(SUM(CASE WHEN ",
+        RECEIVED,
+        " AND x.fee_vnd > 0 AND EXISTS (SELECT 1 FROM payments py WHERE py.dossier_id = x.id AND py.status IN ('",
+        PaymentStatus::Paid.as_str(),
+        "', '",
+        PaymentStatus::Refunded.as_str(),
+        "')) THEN 1 ELSE 0 END), 0) AS paid_online, COALESCE(SUM(CASE WHEN ",
+        FINISHED,
+        " THEN 1 ELSE 0 END), 0) AS finished, COALESCE(SUM(CASE WHEN ",
+        FINISHED,
+        " AND ",
+        IN_TIME,
+        " THEN 1 ELSE 0 END), 0) AS on_time, COALESCE(SUM(CASE WHEN ",
+        FINISHED,
+        " AND ",
+        LATE,
+        " THEN 1 ELSE 0 END), 0) AS late, COALESCE(SUM(CASE WHEN ",
+        OPEN,
+        " THEN 1 ELSE 0 END), 0) AS in_progress, COALESCE(SUM(CASE WHEN ",
+        OPEN,
+        " AND x.timeliness IS NULL AND ",
+        RUNNING,
+        " AND x.due_date < {} THEN 1 ELSE 0 END), 0) AS overdue FROM dossiers x"
+    );
+    const STATEMENTS: [&str; 4] = per_grouping!("SELECT ", COLUMNS, AGENCY, "", "");
+
+    /// [`super::dossier_counts`] counted over the dossiers (every group that has a dossier).
+    pub fn dossier_counts(
+        conn: &mut DbConn,
+        period: Period,
+        agency: Option<&str>,
+        grouping: Grouping,
+    ) -> QueryResult<Vec<DossierCounts>> {
+        let (from, to) = (Bind::Timestamp(period.from), Bind::Timestamp(period.to));
+        let mut binds = Vec::with_capacity(20);
+        for _ in 0..7 {
+            binds.extend([from, to]);
+        }
+        binds.extend([to, to, to, to, Bind::Date(period.report_day)]);
+        binds.extend(agency_binds(agency));
+        Prepared::new(STATEMENTS[grouping.index()], binds).load(conn)
+    }
+
+    const RATINGS: [&str; 4] = per_grouping!(
+        "SELECT ",
+        ", COUNT(*) AS ratings, COALESCE(SUM(x.score), 0) AS score_sum FROM ratings x",
+        " WHERE x.created_at >= {} AND x.created_at < {} AND ({} IS NULL OR x.agency_id = {})",
+        "",
+        ""
+    );
+
+    /// [`super::rating_counts`] counted over the ratings.
+    pub fn rating_counts(
+        conn: &mut DbConn,
+        period: Period,
+        agency: Option<&str>,
+        grouping: Grouping,
+    ) -> QueryResult<Vec<RatingCounts>> {
+        let mut binds = vec![Bind::Timestamp(period.from), Bind::Timestamp(period.to)];
+        binds.extend(agency_binds(agency));
+        Prepared::new(RATINGS[grouping.index()], binds).load(conn)
+    }
+
+    const FEEDBACK: [&str; 4] = per_grouping!(
+        "SELECT ",
+        ", x.kind AS kind, x.status AS status, COUNT(*) AS n FROM feedback x",
+        " WHERE x.created_at >= {} AND x.created_at < {} AND ({} IS NULL OR x.agency_id = {})",
+        " GROUP BY x.kind, x.status",
+        ", x.kind, x.status"
+    );
+
+    /// [`super::feedback_counts`] counted over the feedback.
+    pub fn feedback_counts(
+        conn: &mut DbConn,
+        period: Period,
+        agency: Option<&str>,
+        grouping: Grouping,
+    ) -> QueryResult<Vec<FeedbackCounts>> {
+        let mut binds = vec![Bind::Timestamp(period.from), Bind::Timestamp(period.to)];
+        binds.extend(agency_binds(agency));
+        Prepared::new(FEEDBACK[grouping.index()], binds).load(conn)
+    }
 }

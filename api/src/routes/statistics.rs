@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use dvc_domain::FieldError;
 use dvc_persistence::statistics::{self as st, DossierCounts, Grouping, MonthCounts, Period};
 use dvc_persistence::DbConn;
@@ -151,9 +151,7 @@ pub(crate) fn period(q: &StatisticsQuery, today: NaiveDate) -> Result<(NaiveDate
             "The period lies within 2000–2100",
         )));
     }
-    let start = dvc_domain::time::utc_of_local(from.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let end = dvc_domain::time::utc_of_local((to + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default());
-    Ok((from, to, Period { from: start, to: end, report_day: to.min(today) }))
+    Ok((from, to, Period::of_days(from, to, to.min(today))))
 }
 
 fn grouping(raw: Option<&str>, default: Grouping) -> Result<Grouping, ApiError> {
