@@ -9,7 +9,7 @@ use crate::support::{Backend, TestApp};
 fn synthetic_data_serves_like_real_data(backend: Backend) {
     let app = TestApp::start(backend);
     let report = dvc_api::seed::synthetic::load(&mut app.conn(), 40, 3000).unwrap();
-    assert_eq!((report.procedures, report.dossiers, report.accounts), (40, 3000, 1001));
+    assert_eq!((report.procedures, report.dossiers, report.accounts), (40, 3000, 1002));
     assert!(dvc_api::seed::synthetic::load(&mut app.conn(), 40, 10).is_err(), "loaded once only");
 
     let found = app.get_json("/api/v1/procedures?q=SYN.0000&per_page=100");

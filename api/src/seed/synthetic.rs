@@ -22,6 +22,8 @@ pub const PASSWORD: &str = "Matkhau@2026";
 pub const BUSY_APPLICANT: &str = "syn00000";
 /// An officer of the first synthetic agency.
 pub const OFFICER: &str = "syn.officer";
+/// An administrator, who sees every agency's inbox.
+pub const ADMIN: &str = "syn.admin";
 
 const VERBS: &[&str] = &[
     "Cấp",
@@ -99,7 +101,8 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// Loads `procedures` procedures and `dossiers` dossiers (with 1,000 applicants and an officer).
+/// Loads `procedures` procedures and `dossiers` dossiers (with 1,000 applicants, an officer and an
+/// administrator).
 /// Refuses to run twice on one database.
 pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Report, String> {
     let started = Instant::now();
@@ -164,7 +167,7 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
         q::insert_procedures_batch(conn, &rows, &links).map_err(err)?;
     }
 
-    // Applicants and one officer; one password hash for all.
+    // Applicants, one officer and one administrator; one password hash for all.
     let hash = crate::auth::hash_password(PASSWORD).map_err(|_| "cannot hash".to_string())?;
     let applicants: Vec<AccountRow> = (0..1000)
         .map(|i| {
@@ -191,11 +194,12 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
         "officer",
         OFFICER,
         "Cán bộ thử",
-        hash,
+        hash.clone(),
         Some(agencies[0].id.clone()),
         t,
     );
-    accounts::insert_batch(conn, std::slice::from_ref(&officer)).map_err(err)?;
+    let admin = AccountRow::staff(super::seed_id("account", ADMIN), "admin", ADMIN, "Quản trị thử", hash, None, t);
+    accounts::insert_batch(conn, &[officer.clone(), admin]).map_err(err)?;
 
     // Dossiers over the last year, in every state.
     let a_count = agencies.len();
@@ -317,7 +321,7 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
         // As autovacuum would: statistics for the planner, and the visibility map for index-only scans.
         conn.batch_execute("VACUUM ANALYZE").map_err(err)?;
     }
-    Ok(Report { procedures, accounts: applicants.len() + 1, dossiers, seconds: started.elapsed().as_secs_f64() })
+    Ok(Report { procedures, accounts: applicants.len() + 2, dossiers, seconds: started.elapsed().as_secs_f64() })
 }
 
 /// A JSON document as a dossier keeps it.
