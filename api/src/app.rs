@@ -192,6 +192,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     crate::integration::spawn_worker(state.pool.clone(), state.config.clone());
     crate::cache::spawn_poller(state.cache.clone(), state.database.clone(), state.config.cache_poll);
     crate::replica::spawn_checker(state.replicas.clone(), state.pool.clone());
+    crate::rollups::spawn_compaction(state.clone());
     let spec = crate::openapi::document();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
     let config = state.config.clone();

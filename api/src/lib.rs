@@ -32,6 +32,7 @@ pub mod ratelimit;
 pub mod receipts;
 pub mod refusals;
 pub mod replica;
+pub mod rollups;
 pub mod routes;
 pub mod search;
 pub mod seed;

@@ -318,7 +318,7 @@ fn rollups_count_what_the_rows_say(backend: Backend) {
     use dvc_domain::workflow::DossierStatus;
     use dvc_persistence::codes::Code;
     use dvc_persistence::dossiers::{find_dossier, insert_dossier, update_dossier};
-    use dvc_persistence::statistics::{self as st, scan, Grouping, Period};
+    use dvc_persistence::statistics as st;
     use rand::rngs::StdRng;
     use rand::seq::SliceRandom;
     use rand::{Rng, SeedableRng};
@@ -458,28 +458,83 @@ fn rollups_count_what_the_rows_say(backend: Backend) {
     diesel::sql_query(format!("DELETE FROM payments WHERE id = '{}'", payments[1])).execute(&mut **conn).unwrap();
 
     let agencies: Vec<String> = procedures.iter().map(|(_, a)| a.clone()).collect();
+    let compared = compare_rollups(&mut conn, &mut rng, &agencies, base);
+    assert!(compared > 60, "most periods count something: {compared}");
+
+    // Compaction: the shares other connections left (PostgreSQL) and rows that count nothing are
+    // folded away, and every count stays as it was.
+    let rows_where = |conn: &mut dvc_persistence::DbConn, filter: &str| -> i64 {
+        let sql = format!("SELECT COUNT(*) AS n FROM dossier_days WHERE {filter}");
+        diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+    };
+    let nothing = "received = 0 AND received_online = 0 AND with_fee = 0 AND paid_online = 0 AND finished = 0 \
+                   AND on_time = 0 AND late = 0 AND submitted = 0 AND closed = 0";
+    if backend == Backend::Postgres {
+        for (shard, delta) in [(6, 1), (7, -1)] {
+            let sql = format!(
+                "INSERT INTO dossier_days (procedure_id, agency_id, day, shard, received, submitted) \
+                 SELECT procedure_id, agency_id, day, {shard}, {delta}, {delta} FROM dossier_days \
+                 WHERE shard NOT IN (6, 7) ORDER BY procedure_id, day, agency_id LIMIT 20 \
+                 ON CONFLICT (procedure_id, day, agency_id, shard) DO UPDATE SET received = dossier_days.received + {delta}, \
+                 submitted = dossier_days.submitted + {delta}"
+            );
+            diesel::sql_query(sql).execute(&mut **conn).unwrap();
+        }
+        assert!(rows_where(&mut conn, "shard IN (6, 7)") >= 40);
+    }
+    diesel::sql_query(
+        "INSERT INTO dossier_days (procedure_id, agency_id, day, shard) \
+         SELECT procedure_id, agency_id, '2026-02-01', 0 FROM dossier_days WHERE procedure_id <> '' GROUP BY procedure_id, agency_id",
+    )
+    .execute(&mut **conn)
+    .unwrap();
+    assert!(rows_where(&mut conn, nothing) > 0);
+    let changed = st::compact(&mut conn, base + Duration::days(60)).unwrap();
+    assert!(changed > 0);
+    assert_eq!(rows_where(&mut conn, "shard <> 0"), 0, "one share left");
+    assert_eq!(rows_where(&mut conn, nothing), 0);
+    compare_rollups(&mut conn, &mut rng, &agencies, base);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Compares the rollups with the count over the rows for 25 random periods, every grouping, with
+/// and without an agency; how many comparisons counted something.
+fn compare_rollups(
+    conn: &mut dvc_persistence::DbConn,
+    rng: &mut rand::rngs::StdRng,
+    agencies: &[String],
+    base: chrono::NaiveDate,
+) -> usize {
+    use dvc_persistence::statistics::{self as st, scan, Grouping, Period};
+    use rand::seq::SliceRandom;
+    use rand::Rng;
     let mut compared = 0;
     for _ in 0..25 {
         let first = base + Duration::days(rng.gen_range(-2..22));
         let last = first + Duration::days(rng.gen_range(0..10));
         let report = last.min(base + Duration::days(rng.gen_range(0..25)));
         let period = Period::of_days(first, last, report);
-        let agency = rng.gen_bool(0.5).then(|| agencies.choose(&mut rng).unwrap().as_str());
+        let agency = rng.gen_bool(0.5).then(|| agencies.choose(rng).unwrap().as_str());
         for grouping in [Grouping::All, Grouping::Agency, Grouping::Procedure, Grouping::Field] {
             let what = format!("{first}..={last} report {report}, agency {agency:?}, {grouping:?}");
-            let rolled = dossiers_counted(st::dossier_counts(&mut conn, period, agency, grouping).unwrap());
-            let counted = dossiers_counted(scan::dossier_counts(&mut conn, period, agency, grouping).unwrap());
+            let rolled = dossiers_counted(st::dossier_counts(conn, period, agency, grouping).unwrap());
+            let counted = dossiers_counted(scan::dossier_counts(conn, period, agency, grouping).unwrap());
             assert_eq!(rolled, counted, "dossiers {what}");
             compared += usize::from(!counted.is_empty());
-            let rolled = ratings_counted(st::rating_counts(&mut conn, period, agency, grouping).unwrap());
-            let counted = ratings_counted(scan::rating_counts(&mut conn, period, agency, grouping).unwrap());
+            let rolled = ratings_counted(st::rating_counts(conn, period, agency, grouping).unwrap());
+            let counted = ratings_counted(scan::rating_counts(conn, period, agency, grouping).unwrap());
             assert_eq!(rolled, counted, "ratings {what}");
-            let rolled = feedback_counted(st::feedback_counts(&mut conn, period, agency, grouping).unwrap());
-            let counted = feedback_counted(scan::feedback_counts(&mut conn, period, agency, grouping).unwrap());
+            let rolled = feedback_counted(st::feedback_counts(conn, period, agency, grouping).unwrap());
+            let counted = feedback_counted(scan::feedback_counts(conn, period, agency, grouping).unwrap());
             assert_eq!(rolled, counted, "feedback {what}");
         }
     }
-    assert!(compared > 60, "most periods count something: {compared}");
+    compared
 }
 
 on_both_backends!(rollups_count_what_the_rows_say);

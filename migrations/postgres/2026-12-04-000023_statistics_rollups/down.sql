@@ -22,5 +22,6 @@ DROP FUNCTION dossier_rollups_changed();
 DROP FUNCTION dossier_rollups_apply(dossiers[], dossiers[]);
 DROP FUNCTION dossier_day_rows(dossiers);
 DROP FUNCTION local_day(timestamp);
+DROP TABLE dossier_due;
 DROP TABLE dossier_running;
 DROP TABLE dossier_days;

@@ -45,6 +45,21 @@ CREATE TABLE dossier_running (
     PRIMARY KEY (procedure_id, due_date, agency_id, submitted_day, finished_day, shard)
 );
 CREATE INDEX dossier_running_by_agency ON dossier_running (agency_id, procedure_id, due_date);
+-- The few that a report on a past period takes away from `dossier_due`.
+CREATE INDEX dossier_running_submitted ON dossier_running (procedure_id, submitted_day);
+CREATE INDEX dossier_running_finished ON dossier_running (procedure_id, finished_day);
+
+-- The same dossiers by due date alone: what is overdue on a day is the sum of the due dates
+-- before it, less those submitted after the period or finished within it (from `dossier_running`).
+CREATE TABLE dossier_due (
+    procedure_id TEXT NOT NULL,
+    agency_id TEXT NOT NULL,
+    due_date DATE NOT NULL,
+    shard SMALLINT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (procedure_id, due_date, agency_id, shard)
+);
+CREATE INDEX dossier_due_by_agency ON dossier_due (agency_id, procedure_id, due_date);
 
 CREATE FUNCTION local_day(t timestamp) RETURNS date LANGUAGE sql IMMUTABLE AS $$
     SELECT CAST(t + interval '7 hours' AS date)
@@ -108,6 +123,17 @@ CREATE FUNCTION dossier_rollups_apply(gone dossiers[], came dossiers[]) RETURNS 
     HAVING sum(s.sign) <> 0
     ORDER BY 1, 3, 2, 4, 5
     ON CONFLICT (procedure_id, due_date, agency_id, submitted_day, finished_day, shard) DO UPDATE SET n = t.n + excluded.n;
+
+    INSERT INTO dossier_due AS t (procedure_id, agency_id, due_date, shard, n)
+    SELECT lv.procedure_id, (s.d).agency_id, (s.d).due_date, pg_backend_pid() % 8, sum(s.sign)
+    FROM (SELECT -1 AS sign, g AS d FROM unnest(gone) g UNION ALL SELECT 1, n FROM unnest(came) n) s
+    CROSS JOIN LATERAL (VALUES ((s.d).procedure_id), ('')) lv (procedure_id)
+    WHERE (s.d).status IN ('received', 'processing') AND (s.d).timeliness IS NULL
+      AND (s.d).due_date IS NOT NULL AND (s.d).submitted_at IS NOT NULL
+    GROUP BY 1, 2, 3
+    HAVING sum(s.sign) <> 0
+    ORDER BY 1, 3, 2
+    ON CONFLICT (procedure_id, due_date, agency_id, shard) DO UPDATE SET n = t.n + excluded.n;
 $$;
 
 -- Rows a statement adds or changes are counted together (bulk loads write many at once). A

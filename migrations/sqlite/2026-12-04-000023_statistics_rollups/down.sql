@@ -22,5 +22,6 @@ DROP TRIGGER dossiers_rollups_before_update;
 DROP TRIGGER dossiers_rollups_after_update;
 DROP VIEW dossier_running_rows;
 DROP VIEW dossier_day_rows;
+DROP TABLE dossier_due;
 DROP TABLE dossier_running;
 DROP TABLE dossier_days;

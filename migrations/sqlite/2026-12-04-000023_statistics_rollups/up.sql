@@ -45,6 +45,21 @@ CREATE TABLE dossier_running (
     PRIMARY KEY (procedure_id, due_date, agency_id, submitted_day, finished_day, shard)
 );
 CREATE INDEX dossier_running_by_agency ON dossier_running (agency_id, procedure_id, due_date);
+-- The few that a report on a past period takes away from `dossier_due`.
+CREATE INDEX dossier_running_submitted ON dossier_running (procedure_id, submitted_day);
+CREATE INDEX dossier_running_finished ON dossier_running (procedure_id, finished_day);
+
+-- The same dossiers by due date alone: what is overdue on a day is the sum of the due dates
+-- before it, less those submitted after the period or finished within it (from `dossier_running`).
+CREATE TABLE dossier_due (
+    procedure_id TEXT NOT NULL,
+    agency_id TEXT NOT NULL,
+    due_date DATE NOT NULL,
+    shard INTEGER NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (procedure_id, due_date, agency_id, shard)
+);
+CREATE INDEX dossier_due_by_agency ON dossier_due (agency_id, procedure_id, due_date);
 
 -- What each dossier adds to `dossier_days`, under its procedure and under ''.
 CREATE VIEW dossier_day_rows AS
@@ -88,6 +103,8 @@ FROM dossier_day_rows GROUP BY procedure_id, agency_id, day;
 INSERT INTO dossier_running (procedure_id, agency_id, due_date, submitted_day, finished_day, shard, n)
 SELECT procedure_id, agency_id, due_date, submitted_day, finished_day, 0, count(*)
 FROM dossier_running_rows GROUP BY procedure_id, agency_id, due_date, submitted_day, finished_day;
+INSERT INTO dossier_due (procedure_id, agency_id, due_date, shard, n)
+SELECT procedure_id, agency_id, due_date, 0, count(*) FROM dossier_running_rows GROUP BY procedure_id, agency_id, due_date;
 
 -- A dossier's counts are taken away before it changes and added after: the triggers below come
 -- in pairs, each half one of these statements with the dossier's id and the sign.
@@ -108,6 +125,10 @@ BEGIN
     FROM dossier_running_rows WHERE dossier_id = NEW.id
     GROUP BY procedure_id, agency_id, due_date, submitted_day, finished_day
     ON CONFLICT (procedure_id, due_date, agency_id, submitted_day, finished_day, shard) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO dossier_due (procedure_id, agency_id, due_date, shard, n)
+    SELECT procedure_id, agency_id, due_date, 0, count(*)
+    FROM dossier_running_rows WHERE dossier_id = NEW.id GROUP BY procedure_id, agency_id, due_date
+    ON CONFLICT (procedure_id, due_date, agency_id, shard) DO UPDATE SET n = n + excluded.n;
 END;
 
 CREATE TRIGGER dossiers_rollups_removed BEFORE DELETE ON dossiers
@@ -127,6 +148,10 @@ BEGIN
     FROM dossier_running_rows WHERE dossier_id = OLD.id
     GROUP BY procedure_id, agency_id, due_date, submitted_day, finished_day
     ON CONFLICT (procedure_id, due_date, agency_id, submitted_day, finished_day, shard) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO dossier_due (procedure_id, agency_id, due_date, shard, n)
+    SELECT procedure_id, agency_id, due_date, 0, -count(*)
+    FROM dossier_running_rows WHERE dossier_id = OLD.id GROUP BY procedure_id, agency_id, due_date
+    ON CONFLICT (procedure_id, due_date, agency_id, shard) DO UPDATE SET n = n + excluded.n;
 END;
 
 CREATE TRIGGER dossiers_rollups_before_update BEFORE UPDATE OF procedure_id, agency_id, status, channel, fee_vnd,
@@ -151,6 +176,10 @@ BEGIN
     FROM dossier_running_rows WHERE dossier_id = OLD.id
     GROUP BY procedure_id, agency_id, due_date, submitted_day, finished_day
     ON CONFLICT (procedure_id, due_date, agency_id, submitted_day, finished_day, shard) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO dossier_due (procedure_id, agency_id, due_date, shard, n)
+    SELECT procedure_id, agency_id, due_date, 0, -count(*)
+    FROM dossier_running_rows WHERE dossier_id = OLD.id GROUP BY procedure_id, agency_id, due_date
+    ON CONFLICT (procedure_id, due_date, agency_id, shard) DO UPDATE SET n = n + excluded.n;
 END;
 
 CREATE TRIGGER dossiers_rollups_after_update AFTER UPDATE OF procedure_id, agency_id, status, channel, fee_vnd,
@@ -175,6 +204,10 @@ BEGIN
     FROM dossier_running_rows WHERE dossier_id = NEW.id
     GROUP BY procedure_id, agency_id, due_date, submitted_day, finished_day
     ON CONFLICT (procedure_id, due_date, agency_id, submitted_day, finished_day, shard) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO dossier_due (procedure_id, agency_id, due_date, shard, n)
+    SELECT procedure_id, agency_id, due_date, 0, count(*)
+    FROM dossier_running_rows WHERE dossier_id = NEW.id GROUP BY procedure_id, agency_id, due_date
+    ON CONFLICT (procedure_id, due_date, agency_id, shard) DO UPDATE SET n = n + excluded.n;
 END;
 
 -- A payment that is paid (or no longer) changes its dossier's `paid_online`.
