@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use const_format::concatcp;
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Date, Text, Timestamp};
 use dvc_domain::workflow::DossierStatus;
 
 use crate::codes::Code;
@@ -325,24 +326,44 @@ pub fn list_page_after(
     let q = dossier_query(f).select(DossierRow::as_select()).limit(limit);
     match cursor {
         Cursor::Inbox { due_date, submitted_at, id } => {
-            let later_in_day = dossiers::submitted_at
-                .gt(*submitted_at)
-                .or(dossiers::submitted_at.eq(*submitted_at).and(dossiers::id.gt(id.clone())));
-            let q = match due_date {
-                Some(d) => q.filter(
-                    dossiers::due_date
-                        .gt(*d)
-                        .or(dossiers::due_date.eq(*d).and(later_in_day))
-                        .or(dossiers::due_date.is_null()),
-                ),
-                None => q.filter(dossiers::due_date.is_null().and(later_in_day)),
+            // Row values compare as the index orders, so the scan starts at the cursor: first the
+            // rows with a due date after it, then (on a page not yet full) those without one.
+            let undated_after = |after: Option<(NaiveDateTime, &str)>, limit: i64| {
+                let q = dossier_query(f).select(DossierRow::as_select()).filter(dossiers::due_date.is_null());
+                let q = match after {
+                    Some((s, i)) => q.filter(
+                        sql::<Bool>("(dossiers.submitted_at, dossiers.id) > (")
+                            .bind::<Timestamp, _>(s)
+                            .sql(", ")
+                            .bind::<Text, _>(i.to_string())
+                            .sql(")"),
+                    ),
+                    None => q,
+                };
+                q.order((dossiers::submitted_at, dossiers::id)).limit(limit)
             };
-            q.order((
-                sql::<diesel::sql_types::Date>("dossiers.due_date ASC NULLS LAST"),
-                dossiers::submitted_at,
-                dossiers::id,
-            ))
-            .load(conn)
+            match due_date {
+                Some(d) => {
+                    let mut rows: Vec<DossierRow> = q
+                        .filter(
+                            sql::<Bool>("(dossiers.due_date, dossiers.submitted_at, dossiers.id) > (")
+                                .bind::<Date, _>(*d)
+                                .sql(", ")
+                                .bind::<Timestamp, _>(*submitted_at)
+                                .sql(", ")
+                                .bind::<Text, _>(id.clone())
+                                .sql(")"),
+                        )
+                        .order((dossiers::due_date, dossiers::submitted_at, dossiers::id))
+                        .load(conn)?;
+                    let missing = limit - rows.len() as i64;
+                    if missing > 0 {
+                        rows.extend(undated_after(None, missing).load(conn)?);
+                    }
+                    Ok(rows)
+                }
+                None => undated_after(Some((*submitted_at, id)), limit).load(conn),
+            }
         }
         Cursor::Applicant { created_at, id } => q
             .filter(
