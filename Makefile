@@ -26,7 +26,8 @@ reset:
 	rm -rf data
 
 ## Every test: domain rules and the black-box suite on SQLite and PostgreSQL. Installs what the
-## tests need when it is missing (PostgreSQL started, chromium, chromium-driver, poppler-utils, jq).
+## tests need when it is missing (PostgreSQL started, chromium, chromium-driver, poppler-utils, jq,
+## an S3 server, an SMTP server, an OpenID provider).
 test:
 	scripts/test-deps.sh
 	scripts/test.sh

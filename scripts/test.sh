@@ -9,6 +9,8 @@ trap 'rm -f "$log"' EXIT
 export DVC_S3S_FS=${DVC_S3S_FS:-${DVC_TOOLS:-$HOME/.cache/dvc}/s3s/bin/s3s-fs}
 # The e-mail tests start this SMTP server (scripts/test-deps.sh installs it).
 export DVC_AIOSMTPD=${DVC_AIOSMTPD:-${DVC_TOOLS:-$HOME/.cache/dvc}/smtp/bin/aiosmtpd}
+# The sign-in tests start an OpenID provider from this oidc-provider install (scripts/test-deps.sh).
+export DVC_OIDC_NODE_MODULES=${DVC_OIDC_NODE_MODULES:-${DVC_TOOLS:-$HOME/.cache/dvc}/oidc/node_modules}
 # The crash tests run the real binary as a child process.
 cargo build --bin dvc
 cargo test --workspace --all-targets "$@" 2>&1 | tee "$log"

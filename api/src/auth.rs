@@ -17,6 +17,10 @@ pub struct Claims {
     pub role: Role,
     pub account_type: AccountType,
     pub assurance: Assurance,
+    /// 2 when the identity was proved at VNeID's level 2 (or dvc's high assurance), else 1; what
+    /// procedures that require level 2 check.
+    #[serde(default = "level_one")]
+    pub assurance_level: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_id: Option<String>,
     pub iat: i64,
@@ -30,6 +34,19 @@ pub struct Claims {
     /// closes the session, and its access tokens stop at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+}
+
+fn level_one() -> u8 {
+    1
+}
+
+/// The assurance level of an assurance: high is level 2.
+pub fn assurance_level(assurance: Assurance) -> u8 {
+    if assurance == Assurance::High {
+        2
+    } else {
+        1
+    }
 }
 
 /// HMAC keys by key id: the current one signs, older ones still verify during a rotation.
@@ -76,6 +93,7 @@ impl TokenKeys {
             role,
             account_type,
             assurance,
+            assurance_level: assurance_level(assurance),
             agency_id,
             iat: now,
             exp: now + ttl_secs,
@@ -94,6 +112,7 @@ impl TokenKeys {
             role: Role::Integration,
             account_type: AccountType::Organization,
             assurance: Assurance::High,
+            assurance_level: 2,
             agency_id: None,
             iat: now,
             exp: now + ttl_secs,

@@ -39,6 +39,8 @@ pub struct ProcedureVersion {
     pub procedure_id: String,
     /// The agency's id (it may have been named by its code).
     pub agency_id: String,
+    /// The assurance level the applicant must have signed in at.
+    pub min_assurance_level: u8,
 }
 
 /// A procedure version with the database's catalogue counter it was read under.
@@ -197,7 +199,13 @@ mod tests {
             agency_name: "UBND".into(),
             receipt_cutoff: None,
         };
-        let version = ProcedureVersion { snapshot, version: 2, procedure_id: "p".into(), agency_id: "a".into() };
+        let version = ProcedureVersion {
+            snapshot,
+            version: 2,
+            procedure_id: "p".into(),
+            agency_id: "a".into(),
+            min_assurance_level: 1,
+        };
         cache.put_snapshot("p|a".into(), 41, Arc::new(version));
         assert_eq!(cache.snapshot("p|a", 41).map(|s| (s.snapshot.code.clone(), s.version)), Some(("1.001".into(), 2)));
         assert!(cache.snapshot("p|a", 42).is_none(), "the catalogue changed since");

@@ -130,6 +130,11 @@ pub struct ProcedureView {
     /// `HH:MM`: a dossier received at or after it (Vietnam's time), or on a day off, counts from
     /// the next working day.
     pub receipt_cutoff: Option<String>,
+    /// The assurance level a dossier's applicant must have signed in at: 1, or 2 (an identity
+    /// proved at VNeID's level 2 or dvc's high assurance). Below it, creating a dossier is 403
+    /// `assurance_too_low`.
+    #[schema(minimum = 1, maximum = 2)]
+    pub min_assurance_level: i32,
     /// The file types a document may be (checked from the file's content, not its name).
     #[schema(example = json!(["application/pdf", "image/jpeg", "image/png"]))]
     pub accepted_file_types: Vec<&'static str>,
@@ -201,6 +206,7 @@ pub fn view_from_row(
         effective_from: r.effective_from,
         updated_at: rfc3339(r.updated_at),
         receipt_cutoff: r.receipt_cutoff,
+        min_assurance_level: r.min_assurance_level,
         accepted_file_types: crate::storage::ALLOWED.to_vec(),
         summary,
     })
@@ -258,6 +264,9 @@ pub struct ProcedureInput {
     /// counts from the next working day (the "15:00 rule" some procedures state).
     #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub receipt_cutoff: Option<String>,
+    /// The assurance level the applicant must have signed in at (1, the default, or 2).
+    #[schema(minimum = 1, maximum = 2)]
+    pub min_assurance_level: Option<i32>,
 }
 
 impl ProcedureInput {
@@ -337,6 +346,10 @@ impl ProcedureInput {
                 ));
             }
         }
+        let min_assurance_level = self.min_assurance_level.unwrap_or(1);
+        if !(1..=2).contains(&min_assurance_level) {
+            errors.push(FieldError::new("min_assurance_level", "out_of_range", "Mức 1 hoặc 2", "Level 1 or 2"));
+        }
         let level = match level {
             Some(l) if errors.is_empty() => l,
             _ => return Err(ApiError::validation(errors)),
@@ -371,6 +384,7 @@ impl ProcedureInput {
             created_at: now,
             updated_at: now,
             receipt_cutoff: cutoff.map(str::to_string),
+            min_assurance_level,
         };
         Ok((row, agency_ids))
     }

@@ -87,6 +87,8 @@ pub struct Config {
     pub notify: crate::notify::NotifyConfig,
     /// Agencies' certificates and keys that sign the results they issue (`DVC_SIGNING_KEYS`).
     pub signing_keys: Vec<crate::signing::KeyFiles>,
+    /// OpenID Connect providers to sign in with (`DVC_OIDC_*`).
+    pub oidc: crate::oidc::OidcConfig,
     /// Registration, OTP resend and password reset need a solved proof-of-work challenge
     /// (`DVC_CHALLENGE`, on outside sandbox mode), of this difficulty.
     pub challenge: bool,
@@ -147,6 +149,7 @@ impl Default for Config {
             list_cache_bytes: 16 * 1024 * 1024,
             notify: crate::notify::NotifyConfig::default(),
             signing_keys: Vec::new(),
+            oidc: crate::oidc::OidcConfig::default(),
             challenge: false,
             challenge_max_number: 100_000,
         }
@@ -264,6 +267,7 @@ impl Config {
             None => !c.sandbox,
         };
         c.challenge_max_number = parse(&get, "DVC_CHALLENGE_MAX_NUMBER", c.challenge_max_number)?.max(1);
+        c.oidc = crate::oidc::OidcConfig::from_env(&get)?;
         if let Some(v) = get("DVC_SIGNING_KEYS") {
             c.signing_keys = crate::signing::parse_key_files(&v)?;
         }

@@ -24,6 +24,7 @@ pub mod idempotency;
 pub mod integration;
 pub mod metrics;
 pub mod notify;
+pub mod oidc;
 pub mod openapi;
 pub mod otp;
 pub mod page;

@@ -43,6 +43,8 @@ pub struct AppState {
     pub signers: Arc<crate::signing::Signers>,
     /// The check of every signed-in person's session, in batches.
     pub sessions: Arc<crate::sessions::Sessions>,
+    /// The OpenID Connect providers people may sign in with.
+    pub federation: Arc<crate::oidc::Federation>,
 }
 
 impl AppState {
@@ -166,7 +168,9 @@ impl AppState {
             crate::signing::Signers::load(&config.signing_keys).map_err(|e| format!("DVC_SIGNING_KEYS: {e}"))?,
         );
         let sessions = crate::sessions::batcher(batch_lanes);
+        let federation = Arc::new(crate::oidc::Federation::new(config.oidc.clone())?);
         Ok(Self {
+            federation,
             heavy,
             hashing,
             storage,

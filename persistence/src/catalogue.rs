@@ -73,6 +73,8 @@ pub struct ProcedureRow {
     pub updated_at: NaiveDateTime,
     /// `HH:MM`: a dossier received at or after it (local time) counts from the next working day.
     pub receipt_cutoff: Option<String>,
+    /// The assurance level the applicant's sign-in must have (1, or 2 for VNeID's level 2).
+    pub min_assurance_level: i32,
 }
 
 /// The short agency reference shown inside procedures.

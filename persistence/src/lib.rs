@@ -8,6 +8,7 @@ pub mod db;
 pub mod dossier_lists;
 pub mod dossier_writes;
 pub mod dossiers;
+pub mod federation;
 pub mod feedback;
 pub mod files;
 pub mod fines;

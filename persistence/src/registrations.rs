@@ -83,6 +83,8 @@ pub struct RefreshTokenRow {
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// The assurance the session was signed in at, when a provider vouched for it.
+    pub assurance: Option<String>,
 }
 
 pub fn insert_refresh(conn: &mut DbConn, row: &RefreshTokenRow) -> QueryResult<()> {

@@ -63,6 +63,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         receipt_cutoff -> Nullable<Text>,
+        min_assurance_level -> Integer,
     }
 }
 
@@ -148,6 +149,7 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        assurance -> Nullable<Text>,
     }
 }
 
@@ -649,3 +651,25 @@ diesel::table! {
 diesel::joinable!(fine_payments -> fines (fine_id));
 diesel::joinable!(fines -> agencies (agency_id));
 diesel::allow_tables_to_appear_in_same_query!(fines, fine_payments, agencies);
+
+diesel::table! {
+    oidc_states (state) {
+        state -> Text,
+        provider -> Text,
+        nonce -> Text,
+        code_verifier -> Text,
+        redirect_uri -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federated_identities (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        account_id -> Text,
+        assurance_level -> Integer,
+        created_at -> Timestamp,
+        last_sign_in_at -> Timestamp,
+    }
+}

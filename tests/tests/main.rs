@@ -25,6 +25,7 @@ mod lists;
 mod messages;
 mod migrations;
 mod newcomer;
+mod oidc;
 mod openapi;
 mod operations;
 mod outage;

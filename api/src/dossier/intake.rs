@@ -24,7 +24,7 @@ use crate::auth::Caller;
 use crate::batch::together_or_alone;
 use crate::cache::CatalogueCache;
 use crate::clock::Moment;
-use crate::error::ApiError;
+use crate::error::{ApiError, Msg};
 use crate::page::etag;
 
 /// A dossier as its owner sees it after the request, with its ETag.
@@ -40,6 +40,8 @@ pub struct NewDraft {
     pub delivery: Delivery,
     pub at: NaiveDateTime,
     pub today: NaiveDate,
+    /// The level the applicant signed in at (`assurance_level` of the token).
+    pub assurance_level: u8,
 }
 
 fn raw(value: &serde_json::Value) -> Result<Box<RawValue>, ApiError> {
@@ -89,6 +91,17 @@ fn new_draft(
     accounts: &HashMap<String, accounts::AccountRow>,
 ) -> Result<Dossier, ApiError> {
     let taken = procedure_snapshot_at(conn, cache, counter, &draft.procedure_id, &draft.agency_id, true)?;
+    if draft.assurance_level < taken.min_assurance_level {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "assurance_too_low",
+            Msg::new("Không có quyền", "Forbidden"),
+            Msg::new(
+                "Thủ tục này yêu cầu đăng nhập bằng tài khoản định danh điện tử mức 2",
+                "This procedure requires signing in with an identity proved at level 2",
+            ),
+        ));
+    }
     let procedure = taken.snapshot;
     check_form(procedure.form_schema.as_deref(), &draft.form_data)?;
     let account = accounts.get(&draft.owner).ok_or_else(ApiError::forbidden)?;

@@ -93,5 +93,11 @@ fn read_snapshot(
         agency_name: agency.name,
         receipt_cutoff,
     };
-    Ok(ProcedureVersion { snapshot, version: procedure.version, procedure_id: procedure.id, agency_id: agency.id })
+    Ok(ProcedureVersion {
+        snapshot,
+        version: procedure.version,
+        procedure_id: procedure.id,
+        agency_id: agency.id,
+        min_assurance_level: u8::try_from(procedure.min_assurance_level).unwrap_or(2),
+    })
 }

@@ -63,15 +63,21 @@ fn wait_before_trying(until: chrono::NaiveDateTime) -> ApiError {
 }
 
 /// Issues an access token and a new refresh token (in `family`, or a new family).
-fn issue_tokens(
+/// The token's assurance is the account's, or that of the sign-in (`assurance`) when a provider
+/// vouched for it.
+pub(crate) fn issue_tokens(
     conn: &mut DbConn,
     state: &AppState,
     account: &AccountRow,
     family: Option<String>,
+    assurance: Option<Assurance>,
 ) -> Result<TokenResponse, ApiError> {
-    let (Some(role), Some(account_type), Some(assurance)) =
-        (Role::parse(&account.role), AccountType::parse(&account.account_type), Assurance::parse(&account.assurance))
-    else {
+    let vouched = assurance;
+    let (Some(role), Some(account_type), Some(assurance)) = (
+        Role::parse(&account.role),
+        AccountType::parse(&account.account_type),
+        vouched.or_else(|| Assurance::parse(&account.assurance)),
+    ) else {
         return Err(ApiError::internal());
     };
     let family = family.unwrap_or_else(new_id);
@@ -90,6 +96,7 @@ fn issue_tokens(
             used_at: None,
             revoked_at: None,
             created_at: t,
+            assurance: vouched.map(|a| a.as_str().to_string()),
         },
     )?;
     Ok(TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: state.keys.ttl_secs })
@@ -145,7 +152,7 @@ pub async fn token(
             Some(account) if ok && !account.disabled => {
                 accounts::forget_sign_in_failures(conn, &pair)?;
                 accounts::record_successful_login(conn, &account.id)?;
-                issue_tokens(conn, &shared, &account, None)
+                issue_tokens(conn, &shared, &account, None, None)
             }
             _ => {
                 accounts::record_sign_in_failure(conn, &pair, now())?;
@@ -207,7 +214,14 @@ pub async fn refresh(
             let Some(account) = account else {
                 return Ok(Err(bad_refresh()));
             };
-            issue_tokens(conn, &shared, &account, Some(found.family_id)).map(Ok)
+            issue_tokens(
+                conn,
+                &shared,
+                &account,
+                Some(found.family_id),
+                found.assurance.as_deref().and_then(Assurance::parse),
+            )
+            .map(Ok)
         })
         .await?;
     Ok(web::Json(outcome?))

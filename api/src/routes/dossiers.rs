@@ -99,6 +99,7 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
         delivery,
         at: state.clock.now(),
         today: state.clock.today(),
+        assurance_level: me.0.assurance_level,
     };
     let (tag, view) = state.dossiers.create_draft(draft).await?;
     Ok(HttpResponse::Created().insert_header((header::ETAG, tag)).json(view))

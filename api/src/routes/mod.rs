@@ -16,6 +16,7 @@ pub mod integration;
 pub mod me;
 pub mod messages;
 pub mod my_dossiers;
+pub mod oidc;
 pub mod ops;
 pub mod payments;
 pub mod ratings;
@@ -177,6 +178,10 @@ where
             .service(auth::get_challenge)
             .service(auth::password_reset)
             .service(auth::password_reset_confirm)
+            .service(oidc::providers)
+            .service(oidc::authorize)
+            .service(oidc::callback)
+            .service(oidc::native_token)
             .service(registrations::create)
             .service(registrations::resend_otp)
             .service(registrations::verify)

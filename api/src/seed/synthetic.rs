@@ -158,6 +158,7 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
             created_at: t,
             updated_at: t,
             receipt_cutoff: None,
+            min_assurance_level: 1,
         };
         catalogue.push((row, i % agencies.len()));
     }
