@@ -279,7 +279,28 @@ CREATE TRIGGER feedback_rollups_updated AFTER UPDATE ON feedback
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION feedback_rollups_changed();
 
--- What is there already.
-SELECT dossier_rollups_apply('{}', ARRAY(SELECT d FROM dossiers d));
-SELECT rating_rollups_apply('{}', ARRAY(SELECT r FROM ratings r));
-SELECT feedback_rollups_apply('{}', ARRAY(SELECT f FROM feedback f));
+-- What is there already, counted in one pass over each table.
+INSERT INTO dossier_days (procedure_id, agency_id, day, shard, received, received_online, with_fee, paid_online,
+                          finished, on_time, late, submitted, closed)
+SELECT lv.procedure_id, d.agency_id, c.day, 0, sum(c.received), sum(c.received_online), sum(c.with_fee),
+       sum(c.paid_online), sum(c.finished), sum(c.on_time), sum(c.late), sum(c.submitted), sum(c.closed)
+FROM dossiers d CROSS JOIN LATERAL dossier_day_rows(d) c
+CROSS JOIN LATERAL (VALUES (d.procedure_id), ('')) lv (procedure_id)
+GROUP BY 1, 2, 3;
+INSERT INTO dossier_running (procedure_id, agency_id, due_date, submitted_day, finished_day, shard, n)
+SELECT lv.procedure_id, d.agency_id, d.due_date, local_day(d.submitted_at),
+       COALESCE(local_day(d.finished_at), DATE '9999-12-31'), 0, count(*)
+FROM dossiers d CROSS JOIN LATERAL (VALUES (d.procedure_id), ('')) lv (procedure_id)
+WHERE d.status IN ('received', 'processing') AND d.timeliness IS NULL AND d.due_date IS NOT NULL
+  AND d.submitted_at IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO dossier_due (procedure_id, agency_id, due_date, shard, n)
+SELECT procedure_id, agency_id, due_date, 0, sum(n) FROM dossier_running GROUP BY 1, 2, 3;
+INSERT INTO rating_days (procedure_id, agency_id, day, shard, ratings, score_sum)
+SELECT lv.procedure_id, r.agency_id, local_day(r.created_at), 0, count(*), sum(r.score)
+FROM ratings r CROSS JOIN LATERAL (VALUES (r.procedure_id), ('')) lv (procedure_id)
+GROUP BY 1, 2, 3;
+INSERT INTO feedback_days (procedure_id, agency_id, day, kind, status, shard, n)
+SELECT lv.procedure_id, f.agency_id, local_day(f.created_at), f.kind, f.status, 0, count(*)
+FROM feedback f CROSS JOIN LATERAL (VALUES (COALESCE(f.procedure_id, '-')), ('')) lv (procedure_id)
+GROUP BY 1, 2, 3, 4, 5;
