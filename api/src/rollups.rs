@@ -9,11 +9,13 @@ use crate::state::AppState;
 /// How often the rollups are compacted.
 const EVERY: Duration = Duration::from_secs(600);
 
-/// Compacts the rollups of the days before yesterday, at start and then on a timer, until the
+/// Compacts the rollups of the days before yesterday every ten minutes (the first time ten
+/// minutes after start, so that servers started together do not all begin with it), until the
 /// server stops. Every server runs it: two at once skip each other's rows.
 pub fn spawn_compaction(state: AppState) {
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(EVERY);
+        let first = actix_web::rt::time::Instant::now() + EVERY;
+        let mut tick = actix_web::rt::time::interval_at(first, EVERY);
         loop {
             tick.tick().await;
             let today = state.clock.today();

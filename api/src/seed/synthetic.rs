@@ -317,6 +317,9 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
     // Codes allocated from now on continue after the loaded ones.
     let counters: Vec<(String, i32)> = counters.into_iter().collect();
     d::set_code_counters(conn, &counters).map_err(err)?;
+    // The statistics rollups as the servers' compaction keeps them: one row per key and day.
+    let tomorrow = crate::calendar::local_date(t) + Duration::days(1);
+    dvc_persistence::statistics::compact(conn, tomorrow).map_err(err)?;
     if let DbConn::Postgres(_) = conn {
         use diesel::connection::SimpleConnection;
         // As autovacuum would: statistics for the planner, and the visibility map for index-only scans.
