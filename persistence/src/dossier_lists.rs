@@ -103,6 +103,23 @@ impl DossierFilter {
         }
     }
 
+    /// Whether the filter selects every agency's inbox, whole (what administrators see first).
+    pub fn is_every_inbox(&self) -> bool {
+        matches!(
+            self,
+            DossierFilter {
+                applicant_id: None,
+                agency_id: None,
+                exclude_drafts: true,
+                status: None,
+                procedure_id: None,
+                code: None,
+                overdue_on: None,
+                ..
+            }
+        )
+    }
+
     /// Whether the filter selects the whole of its kept list.
     pub fn is_whole_list(&self) -> bool {
         self.kept_list().is_some()
@@ -121,15 +138,27 @@ pub fn list_total(conn: &mut DbConn, f: &DossierFilter) -> QueryResult<i64> {
             let keys = [key.to_string()];
             Ok(list_states(conn, list, &keys)?.get(key).map_or(0, |s| s.total))
         }
+        // Every agency's inbox at once (administrators'): the sum of the kept inboxes.
+        None if f.is_every_inbox() => {
+            #[derive(QueryableByName)]
+            struct Total {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            const SQL: &str = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM dossier_counts WHERE kind = {}";
+            let kind = Bind::Text(KeptList::Inbox.kind());
+            Ok(Prepared::new(SQL, vec![kind]).load::<Total>(conn)?.first().map_or(0, |t| t.n))
+        }
         _ => dossier_query(f).count().get_result(conn),
     }
 }
 
-/// A page of dossiers: the applicant's newest first, an agency's by due date.
+/// A page of dossiers: the applicant's newest first, an inbox (one agency's or all) by due date.
 pub fn list_page(conn: &mut DbConn, f: &DossierFilter, offset: i64, limit: i64) -> QueryResult<Vec<DossierRow>> {
     let q = dossier_query(f).select(DossierRow::as_select()).offset(offset).limit(limit);
-    if f.agency_id.is_some() {
-        // Nearest due date first, those without one last (the order of the inbox index).
+    // Inboxes (of one agency, or of all) by due date, as their cursors go; applicants' lists newest first.
+    if f.agency_id.is_some() || f.applicant_id.is_none() {
+        // Nearest due date first, those without one last (the order of the inbox indexes).
         q.order((
             sql::<diesel::sql_types::Date>("dossiers.due_date ASC NULLS LAST"),
             dossiers::submitted_at,

@@ -237,6 +237,13 @@ fn lists_page_by_cursor(backend: Backend) {
     let by_number = walk(&app, mine, &a.citizen, false);
     assert_eq!(by_number.len(), 15);
     assert_eq!(walk(&app, mine, &a.citizen, true), by_number, "15 = three full pages, then an empty one");
+    // Every agency's inbox (administrators'): the same order by page and by cursor, and its total.
+    let admin = app.admin_token();
+    let all = "/api/v1/agency/dossiers?per_page=3";
+    let by_number = walk(&app, all, &admin, false);
+    assert_eq!(by_number.len(), 11);
+    assert_eq!(walk(&app, all, &admin, true), by_number);
+    assert_eq!(app.get_json_with(all, &admin)["total"], 11);
 
     // A cursor is for its kind of list, alone, and as given.
     let first = app.get_json_with(inbox, &a.officer);
