@@ -241,14 +241,14 @@ scenarios() { # prefix database-url
 
 # The statistics of a year, with a few clients; then lookups by code while 64 other connections
 # ask for statistics all the time (the statistics wait in their own bounded share, or are told to
-# come back later, and the lookups keep their pace).
+# come back later, which these clients honour, and the lookups keep their pace).
 statistics_rows() { # prefix agency-id
   local p=$1 url=http://127.0.0.1:18080
   sed -i "s/AGENCY/$2/" "$work/$p-agency-stats.txt"
   conns=$stats_connections run_wrk "$p statistics year" $url bench/wrk/pick.lua PATHS="$work/$p-stats.txt"
   conns=$stats_connections run_wrk "$p statistics agency year" $url bench/wrk/pick.lua PATHS="$work/$p-agency-stats.txt"
   if selected "$p lookup by code, 64 statistics clients"; then
-    PATHS="$work/$p-stats.txt" wrk -t1 -c64 -d"$((seconds + 4))s" -s bench/wrk/pick.lua "$url" \
+    PATHS="$work/$p-stats.txt" wrk -t1 -c64 -d"$((seconds + 4))s" -s bench/wrk/polite.lua "$url" \
       >"$work/$p-stats-load.txt" 2>&1 &
     local load=$!
     sleep 1
