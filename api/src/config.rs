@@ -251,7 +251,11 @@ impl Config {
         c.header_timeout = Duration::from_millis(parse(&get, "DVC_HEADER_TIMEOUT_MS", 5_000u64)?.max(100));
         c.body_idle_timeout = Duration::from_millis(parse(&get, "DVC_BODY_IDLE_TIMEOUT_MS", 15_000u64)?.max(100));
         c.body_min_rate = parse(&get, "DVC_BODY_MIN_RATE", c.body_min_rate)?;
-        c.heavy_running = parse(&get, "DVC_HEAVY_RUNNING", (c.pool_size as usize / 4).max(1))?;
+        // Heavy work takes at most half the cores (and a quarter of the pool), so that the rest of
+        // the machine keeps serving lookups, lists and submissions at their pace.
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let heavy_default = (c.pool_size as usize / 4).min(cores / 2).max(1);
+        c.heavy_running = parse(&get, "DVC_HEAVY_RUNNING", heavy_default)?;
         c.heavy_queue = parse(&get, "DVC_HEAVY_QUEUE", c.heavy_queue)?;
         c.hashing_running = parse(&get, "DVC_HASHING_RUNNING", c.hashing_running)?;
         c.hashing_queue = parse(&get, "DVC_HASHING_QUEUE", c.hashing_queue)?;

@@ -1,1 +1,3 @@
+DROP INDEX dossiers_inbox_undated;
+DROP INDEX dossiers_all_inbox_undated;
 DROP INDEX dossiers_all_inbox;
