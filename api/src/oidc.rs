@@ -142,7 +142,8 @@ pub struct Federation {
     discovered: Mutex<HashMap<String, (Instant, Arc<Rp>)>>,
 }
 
-fn failed() -> ApiError {
+/// The provider did not confirm the sign-in (it refused, or its answer did not verify).
+pub(crate) fn failed() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::UNAUTHORIZED,
         "federation_failed",

@@ -178,24 +178,12 @@ pub async fn callback(
     let pending = pending.ok_or_else(invalid_state)?;
     if let Some(error) = q.error {
         tracing::info!(provider = %p.name, error = %error.chars().take(200).collect::<String>(), "sign-in refused by the provider");
-        return Err(refused());
+        return Err(crate::oidc::failed());
     }
     let code = q.code.filter(|c| !c.is_empty()).ok_or_else(|| ApiError::field(FieldError::required("code")))?;
     let who =
         state.federation.finish(&p, &code, &pending.code_verifier, &pending.redirect_uri, Some(&pending.nonce)).await?;
     signed_in(&state, &p, who).await
-}
-
-fn refused() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "federation_failed",
-        Msg::new("Chưa xác thực", "Unauthorized"),
-        Msg::new(
-            "Nhà cung cấp định danh không xác nhận lần đăng nhập này",
-            "The identity provider did not confirm the sign-in",
-        ),
-    )
 }
 
 /// A native app's code, after it ran the authorization with PKCE itself.
