@@ -178,6 +178,12 @@ const AGENCY_ROWS: &str = " AND ({} IS NULL OR agency_id = {})";
 const AGENCY_LEVEL: &str = "procedure_id = ''";
 const PROCEDURE_LEVEL: &str = "procedure_id <> ''";
 
+/// The statement of each grouping from the rows it reads: agencies' totals for everything and per
+/// agency, procedure rows per procedure and per field.
+const fn by_level(agency_level: [&'static str; 4], procedure_level: [&'static str; 4]) -> [&'static str; 4] {
+    [agency_level[0], agency_level[1], procedure_level[2], procedure_level[3]]
+}
+
 /// The counts of dossiers from the rollups: the period's days for what happened in it, every day
 /// up to its end for what is open at its end, and the due dates before the report day for what
 /// is overdue, less those submitted after the period or finished within it. Parameters: the first
@@ -243,8 +249,7 @@ const DOSSIER_PROCEDURE_LEVEL: [&str; 4] = per_grouping!(
     "",
     DOSSIER_SOMETHING
 );
-const DOSSIER_STATEMENTS: [&str; 4] =
-    [DOSSIER_AGENCY_LEVEL[0], DOSSIER_AGENCY_LEVEL[1], DOSSIER_PROCEDURE_LEVEL[2], DOSSIER_PROCEDURE_LEVEL[3]];
+const DOSSIER_STATEMENTS: [&str; 4] = by_level(DOSSIER_AGENCY_LEVEL, DOSSIER_PROCEDURE_LEVEL);
 
 fn agency_binds<'a>(agency: Option<&'a str>) -> [Bind<'a>; 2] {
     [Bind::OptText(agency), Bind::OptText(agency)]
@@ -305,8 +310,7 @@ macro_rules! rating_statements {
 }
 const RATING_AGENCY_LEVEL: [&str; 4] = rating_statements!(AGENCY_LEVEL);
 const RATING_PROCEDURE_LEVEL: [&str; 4] = rating_statements!(PROCEDURE_LEVEL);
-const RATING_STATEMENTS: [&str; 4] =
-    [RATING_AGENCY_LEVEL[0], RATING_AGENCY_LEVEL[1], RATING_PROCEDURE_LEVEL[2], RATING_PROCEDURE_LEVEL[3]];
+const RATING_STATEMENTS: [&str; 4] = by_level(RATING_AGENCY_LEVEL, RATING_PROCEDURE_LEVEL);
 
 /// Ratings given in the period: how many and the sum of scores.
 pub fn rating_counts(
@@ -337,8 +341,7 @@ macro_rules! feedback_statements {
 }
 const FEEDBACK_AGENCY_LEVEL: [&str; 4] = feedback_statements!(AGENCY_LEVEL);
 const FEEDBACK_PROCEDURE_LEVEL: [&str; 4] = feedback_statements!(PROCEDURE_LEVEL);
-const FEEDBACK_STATEMENTS: [&str; 4] =
-    [FEEDBACK_AGENCY_LEVEL[0], FEEDBACK_AGENCY_LEVEL[1], FEEDBACK_PROCEDURE_LEVEL[2], FEEDBACK_PROCEDURE_LEVEL[3]];
+const FEEDBACK_STATEMENTS: [&str; 4] = by_level(FEEDBACK_AGENCY_LEVEL, FEEDBACK_PROCEDURE_LEVEL);
 
 /// Feedback filed in the period, counted by kind and present state.
 pub fn feedback_counts(
@@ -375,229 +378,7 @@ pub fn monthly(conn: &mut DbConn, period: Period, agency: Option<&str>) -> Query
     Prepared::new(sql, period_binds(period, agency)).load(conn)
 }
 
-/// The same counts over the stored rows themselves: the definition the rollups are kept by, read
-/// by the tests that compare the two on random data.
-pub mod scan {
-    use super::*;
+pub mod scan;
 
-    /// Dossiers the agency finished with: result returned, rejected, stopped.
-    const SETTLED: &str = concatcp!(
-        "x.status IN ('",
-        DossierStatus::Returned.as_str(),
-        "', '",
-        DossierStatus::Rejected.as_str(),
-        "', '",
-        DossierStatus::Stopped.as_str(),
-        "')"
-    );
-    const IN_TIME: &str =
-        concatcp!("x.timeliness IN ('", Timeliness::Early.as_str(), "', '", Timeliness::OnTime.as_str(), "')");
-    const LATE: &str = concatcp!("x.timeliness = '", Timeliness::Late.as_str(), "'");
-    const RUNNING: &str =
-        concatcp!("x.status IN ('", DossierStatus::Received.as_str(), "', '", DossierStatus::Processing.as_str(), "')");
-    const RECEIVED: &str = "x.received_at >= {} AND x.received_at < {}";
-    const FINISHED: &str = concatcp!("x.finished_at >= {} AND x.finished_at < {} AND ", SETTLED);
-    const OPEN: &str = "x.submitted_at < {} AND (x.finished_at IS NULL OR x.finished_at >= {})";
-    const AGENCY: &str = " WHERE ({} IS NULL OR x.agency_id = {})";
-
-    const COLUMNS: &str = concatcp!(
-        ", COALESCE(SUM(CASE WHEN ",
-        RECEIVED,
-        " THEN 1 ELSE 0 END), 0) AS received, COALESCE(SUM(CASE WHEN ",
-        RECEIVED,
-        " AND x.channel = '",
-        Channel::Online.as_str(),
-        "' THEN 1 ELSE 0 END), 0) AS received_online, COALESCE(SUM(CASE WHEN ",
-        RECEIVED,
-        " AND x.fee_vnd > 0 THEN 1 ELSE 0 END), 0) AS with_fee, COALESCE(SUM(CASE WHEN ",
-        RECEIVED,
-        " AND x.fee_vnd > 0 AND EXISTS (SELECT 1 FROM payments py WHERE py.dossier_id = x.id AND py.status IN ('",
-        PaymentStatus::Paid.as_str(),
-        "', '",
-        PaymentStatus::Refunded.as_str(),
-        "')) THEN 1 ELSE 0 END), 0) AS paid_online, COALESCE(SUM(CASE WHEN ",
-        FINISHED,
-        " THEN 1 ELSE 0 END), 0) AS finished, COALESCE(SUM(CASE WHEN ",
-        FINISHED,
-        " AND ",
-        IN_TIME,
-        " THEN 1 ELSE 0 END), 0) AS on_time, COALESCE(SUM(CASE WHEN ",
-        FINISHED,
-        " AND ",
-        LATE,
-        " THEN 1 ELSE 0 END), 0) AS late, COALESCE(SUM(CASE WHEN ",
-        OPEN,
-        " THEN 1 ELSE 0 END), 0) AS in_progress, COALESCE(SUM(CASE WHEN ",
-        OPEN,
-        " AND x.timeliness IS NULL AND ",
-        RUNNING,
-        " AND x.due_date < {} THEN 1 ELSE 0 END), 0) AS overdue FROM dossiers x"
-    );
-    const STATEMENTS: [&str; 4] = per_grouping!("SELECT ", COLUMNS, AGENCY, "", "");
-
-    /// [`super::dossier_counts`] counted over the dossiers (every group that has a dossier).
-    pub fn dossier_counts(
-        conn: &mut DbConn,
-        period: Period,
-        agency: Option<&str>,
-        grouping: Grouping,
-    ) -> QueryResult<Vec<DossierCounts>> {
-        let (from, to) = (Bind::Timestamp(period.from), Bind::Timestamp(period.to));
-        let mut binds = Vec::with_capacity(20);
-        for _ in 0..7 {
-            binds.extend([from, to]);
-        }
-        binds.extend([to, to, to, to, Bind::Date(period.report_day)]);
-        binds.extend(agency_binds(agency));
-        Prepared::new(STATEMENTS[grouping.index()], binds).load(conn)
-    }
-
-    const RATINGS: [&str; 4] = per_grouping!(
-        "SELECT ",
-        ", COUNT(*) AS ratings, COALESCE(SUM(x.score), 0) AS score_sum FROM ratings x",
-        " WHERE x.created_at >= {} AND x.created_at < {} AND ({} IS NULL OR x.agency_id = {})",
-        "",
-        ""
-    );
-
-    /// [`super::rating_counts`] counted over the ratings.
-    pub fn rating_counts(
-        conn: &mut DbConn,
-        period: Period,
-        agency: Option<&str>,
-        grouping: Grouping,
-    ) -> QueryResult<Vec<RatingCounts>> {
-        let mut binds = vec![Bind::Timestamp(period.from), Bind::Timestamp(period.to)];
-        binds.extend(agency_binds(agency));
-        Prepared::new(RATINGS[grouping.index()], binds).load(conn)
-    }
-
-    const FEEDBACK: [&str; 4] = per_grouping!(
-        "SELECT ",
-        ", x.kind AS kind, x.status AS status, COUNT(*) AS n FROM feedback x",
-        " WHERE x.created_at >= {} AND x.created_at < {} AND ({} IS NULL OR x.agency_id = {})",
-        " GROUP BY x.kind, x.status",
-        ", x.kind, x.status"
-    );
-
-    /// [`super::feedback_counts`] counted over the feedback.
-    pub fn feedback_counts(
-        conn: &mut DbConn,
-        period: Period,
-        agency: Option<&str>,
-        grouping: Grouping,
-    ) -> QueryResult<Vec<FeedbackCounts>> {
-        let mut binds = vec![Bind::Timestamp(period.from), Bind::Timestamp(period.to)];
-        binds.extend(agency_binds(agency));
-        Prepared::new(FEEDBACK[grouping.index()], binds).load(conn)
-    }
-}
-
-/// Keeps the rollups one row per key: on PostgreSQL the shares that connections wrote for days
-/// before `before` are folded into share 0, and on both backends rows that count nothing are
-/// dropped. Each statement is its own transaction and skips rows a running transaction holds, so
-/// it never waits on a change of the counts (nor makes one wait on it). The rows folded or dropped.
-pub fn compact(conn: &mut DbConn, before: NaiveDate) -> QueryResult<usize> {
-    /// The shares of one rollup folded into share 0: `$key` its key columns but the share,
-    /// `$sums` its counts.
-    macro_rules! fold {
-        ($table:literal, $day:literal, $key:literal, $sums:literal, $set:literal) => {
-            concatcp!(
-                "WITH moved AS (DELETE FROM ",
-                $table,
-                " WHERE ctid IN (SELECT ctid FROM ",
-                $table,
-                " WHERE ",
-                $day,
-                " < {} AND shard <> 0 FOR UPDATE SKIP LOCKED) RETURNING *) INSERT INTO ",
-                $table,
-                " AS t (",
-                $key,
-                ", shard, ",
-                $sums,
-                ") SELECT ",
-                $key,
-                ", 0, ",
-                $set,
-                " FROM moved GROUP BY ",
-                $key,
-                " ORDER BY ",
-                $key,
-                " ON CONFLICT (",
-                $key,
-                ", shard) DO UPDATE SET "
-            )
-        };
-    }
-    const PG_FOLDS: [&str; 5] = [
-        concatcp!(
-            fold!(
-                "dossier_days",
-                "day",
-                "procedure_id, day, agency_id",
-                "received, received_online, with_fee, paid_online, finished, on_time, late, submitted, closed",
-                "sum(received), sum(received_online), sum(with_fee), sum(paid_online), sum(finished), sum(on_time), \
-                 sum(late), sum(submitted), sum(closed)"
-            ),
-            "received = t.received + excluded.received, received_online = t.received_online + excluded.received_online, \
-             with_fee = t.with_fee + excluded.with_fee, paid_online = t.paid_online + excluded.paid_online, \
-             finished = t.finished + excluded.finished, on_time = t.on_time + excluded.on_time, \
-             late = t.late + excluded.late, submitted = t.submitted + excluded.submitted, closed = t.closed + excluded.closed"
-        ),
-        concatcp!(
-            fold!(
-                "dossier_running",
-                "submitted_day",
-                "procedure_id, due_date, agency_id, submitted_day, finished_day",
-                "n",
-                "sum(n)"
-            ),
-            "n = t.n + excluded.n"
-        ),
-        concatcp!(
-            fold!("dossier_due", "due_date", "procedure_id, due_date, agency_id", "n", "sum(n)"),
-            "n = t.n + excluded.n"
-        ),
-        concatcp!(
-            fold!("rating_days", "day", "procedure_id, day, agency_id", "ratings, score_sum", "sum(ratings), sum(score_sum)"),
-            "ratings = t.ratings + excluded.ratings, score_sum = t.score_sum + excluded.score_sum"
-        ),
-        concatcp!(
-            fold!("feedback_days", "day", "procedure_id, day, agency_id, kind, status", "n", "sum(n)"),
-            "n = t.n + excluded.n"
-        ),
-    ];
-    const DOSSIER_NOTHING: &str = "received = 0 AND received_online = 0 AND with_fee = 0 AND paid_online = 0 \
-         AND finished = 0 AND on_time = 0 AND late = 0 AND submitted = 0 AND closed = 0";
-    const PG_EMPTY: [&str; 5] = [
-        concatcp!(
-            "DELETE FROM dossier_days WHERE ctid IN (SELECT ctid FROM dossier_days WHERE day < {} AND ",
-            DOSSIER_NOTHING,
-            " FOR UPDATE SKIP LOCKED)"
-        ),
-        "DELETE FROM dossier_running WHERE ctid IN (SELECT ctid FROM dossier_running WHERE submitted_day < {} AND n = 0 \
-         FOR UPDATE SKIP LOCKED)",
-        "DELETE FROM dossier_due WHERE ctid IN (SELECT ctid FROM dossier_due WHERE due_date < {} AND n = 0 \
-         FOR UPDATE SKIP LOCKED)",
-        "DELETE FROM rating_days WHERE ctid IN (SELECT ctid FROM rating_days WHERE day < {} AND ratings = 0 \
-         AND score_sum = 0 FOR UPDATE SKIP LOCKED)",
-        "DELETE FROM feedback_days WHERE ctid IN (SELECT ctid FROM feedback_days WHERE day < {} AND n = 0 \
-         FOR UPDATE SKIP LOCKED)",
-    ];
-    const SQLITE_EMPTY: [&str; 5] = [
-        concatcp!("DELETE FROM dossier_days WHERE day < {} AND ", DOSSIER_NOTHING),
-        "DELETE FROM dossier_running WHERE submitted_day < {} AND n = 0",
-        "DELETE FROM dossier_due WHERE due_date < {} AND n = 0",
-        "DELETE FROM rating_days WHERE day < {} AND ratings = 0 AND score_sum = 0",
-        "DELETE FROM feedback_days WHERE day < {} AND n = 0",
-    ];
-    let mut changed = 0;
-    let statements: Vec<&str> = match conn {
-        DbConn::Postgres(_) => PG_FOLDS.iter().chain(PG_EMPTY.iter()).copied().collect(),
-        DbConn::Sqlite(_) => SQLITE_EMPTY.to_vec(),
-    };
-    for sql in statements {
-        changed += Prepared::new(sql, vec![Bind::Date(before)]).execute(conn)?;
-    }
-    Ok(changed)
-}
+mod compact;
+pub use compact::compact;
