@@ -3,7 +3,10 @@
 //! come from its issuer; each sign-in uses the authorization code flow with PKCE (S256), a state
 //! and a nonce; the ID token is checked (signature by the provider's keys, issuer, audience,
 //! expiry, nonce) by the `openidconnect` crate, and the person's claims are read from the ID token
-//! and the provider's userinfo endpoint.
+//! and the provider's userinfo endpoint. VNeID's own format (no discovery, no ID token,
+//! encrypted answers) is read by [`vneid`] behind the same interface.
+
+pub mod vneid;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -43,6 +46,16 @@ pub struct ProviderConfig {
     pub client_secret: Option<String>,
     pub scopes: Vec<String>,
     pub claims: ClaimNames,
+    pub kind: ProviderKind,
+}
+
+/// How a provider speaks.
+#[derive(Debug, Clone)]
+pub enum ProviderKind {
+    /// OpenID Connect: discovery from the issuer, an ID token checked by the provider's keys.
+    Oidc,
+    /// VNeID's format (see [`vneid`]).
+    Vneid(vneid::VneidConfig),
 }
 
 /// The providers and where people may be sent back to.
@@ -58,6 +71,10 @@ impl OidcConfig {
     /// `_CLIENT_ID`, `_CLIENT_SECRET`, `_SCOPES` (`openid profile`), `_KIND` (`oidc`),
     /// `_DISPLAY_NAME`, and the claims `_CLAIM_ID_NUMBER` (`id_number`), `_CLAIM_TAX_CODE`
     /// (`tax_code`), `_CLAIM_NAME` (`name`), `_CLAIM_LEVEL` (`acr`); `DVC_OIDC_REDIRECT_URIS`.
+    /// `_KIND=vneid` takes `_AUTHORIZE_URL`, `_TOKEN_URL`, `_USERINFO_URL`, the relying party's
+    /// RSA key `_PRIVATE_KEY_FILE` (or the PEM in `_PRIVATE_KEY`) and `_CIPHER` (`aes-ecb` or
+    /// `aes-cbc`) instead of an issuer; its claims default to `citizenPid`, `taxCode`,
+    /// `fullName` and `accountLevel`.
     pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
         let list = |v: String| -> Vec<String> {
             v.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
@@ -72,25 +89,61 @@ impl OidcConfig {
             }
             let key = |suffix: &str| format!("DVC_OIDC_{}_{suffix}", name.to_ascii_uppercase());
             let required = |suffix: &str| get(&key(suffix)).ok_or_else(|| format!("{} is required", key(suffix)));
-            match get(&key("KIND")).as_deref().map(str::trim) {
-                None | Some("oidc") => {}
-                Some(other) => return Err(format!("{}: unknown kind {other:?} (oidc)", key("KIND"))),
-            }
-            let issuer = required("ISSUER")?;
-            IssuerUrl::new(issuer.clone()).map_err(|e| format!("{}: {e}", key("ISSUER")))?;
             let claim = |suffix: &str, default: &str| get(&key(suffix)).unwrap_or_else(|| default.to_string());
+            let (kind, issuer, defaults) = match get(&key("KIND")).as_deref().map(str::trim) {
+                None | Some("oidc") => {
+                    let issuer = required("ISSUER")?;
+                    IssuerUrl::new(issuer.clone()).map_err(|e| format!("{}: {e}", key("ISSUER")))?;
+                    (ProviderKind::Oidc, issuer, ["id_number", "tax_code", "name", "acr"])
+                }
+                Some("vneid") => {
+                    let url = |suffix: &str| -> Result<String, String> {
+                        let v = required(suffix)?;
+                        url::Url::parse(&v).map_err(|e| format!("{}: {e}", key(suffix)))?;
+                        Ok(v)
+                    };
+                    let pem = match (get(&key("PRIVATE_KEY")), get(&key("PRIVATE_KEY_FILE"))) {
+                        (Some(pem), _) => pem,
+                        (None, Some(path)) => std::fs::read_to_string(&path)
+                            .map_err(|e| format!("{}: {path}: {e}", key("PRIVATE_KEY_FILE")))?,
+                        (None, None) => {
+                            return Err(format!("{} or {} is required", key("PRIVATE_KEY_FILE"), key("PRIVATE_KEY")))
+                        }
+                    };
+                    let mode = match get(&key("CIPHER")) {
+                        None => vneid::AesMode::Ecb,
+                        Some(v) => vneid::AesMode::parse(&v)
+                            .ok_or_else(|| format!("{}: {v:?} is not aes-ecb or aes-cbc", key("CIPHER")))?,
+                    };
+                    let authorize_url = url("AUTHORIZE_URL")?;
+                    let issuer = get(&key("ISSUER")).unwrap_or_else(|| authorize_url.clone());
+                    let config = vneid::VneidConfig {
+                        token_url: url("TOKEN_URL")?,
+                        userinfo_url: url("USERINFO_URL")?,
+                        authorize_url,
+                        key: vneid::RpKey::from_pem(&pem).map_err(|e| format!("{}: {e}", key("PRIVATE_KEY")))?,
+                        mode,
+                    };
+                    (ProviderKind::Vneid(config), issuer, ["citizenPid", "taxCode", "fullName", "accountLevel"])
+                }
+                Some(other) => return Err(format!("{}: unknown kind {other:?} (oidc or vneid)", key("KIND"))),
+            };
             c.providers.push(ProviderConfig {
                 display_name: get(&key("DISPLAY_NAME")).unwrap_or_else(|| name.clone()),
                 issuer,
                 client_id: required("CLIENT_ID")?,
                 client_secret: get(&key("CLIENT_SECRET")),
-                scopes: get(&key("SCOPES")).map(list).unwrap_or_else(|| vec!["openid".into(), "profile".into()]),
+                scopes: get(&key("SCOPES")).map(list).unwrap_or_else(|| match kind {
+                    ProviderKind::Oidc => vec!["openid".into(), "profile".into()],
+                    ProviderKind::Vneid(_) => vec!["openid".into()],
+                }),
                 claims: ClaimNames {
-                    id_number: claim("CLAIM_ID_NUMBER", "id_number"),
-                    tax_code: claim("CLAIM_TAX_CODE", "tax_code"),
-                    full_name: claim("CLAIM_NAME", "name"),
-                    level: claim("CLAIM_LEVEL", "acr"),
+                    id_number: claim("CLAIM_ID_NUMBER", defaults[0]),
+                    tax_code: claim("CLAIM_TAX_CODE", defaults[1]),
+                    full_name: claim("CLAIM_NAME", defaults[2]),
+                    level: claim("CLAIM_LEVEL", defaults[3]),
                 },
+                kind,
                 name,
             });
         }
@@ -133,6 +186,7 @@ pub struct Identity {
     pub full_name: Option<String>,
     /// 1 or 2 (VNeID's levels; `acr` values ending in a digit are read the same way).
     pub level: u8,
+    pub birth_date: Option<chrono::NaiveDate>,
 }
 
 /// The configured providers, each discovered on first use.
@@ -155,7 +209,20 @@ pub(crate) fn failed() -> ApiError {
     )
 }
 
-fn unavailable(e: impl std::fmt::Display) -> ApiError {
+/// The provider confirmed a sign-in but not who signed in.
+pub(crate) fn no_identity() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNAUTHORIZED,
+        "identity_missing",
+        Msg::new("Chưa xác thực", "Unauthorized"),
+        Msg::new(
+            "Nhà cung cấp định danh không cho biết số định danh cá nhân hoặc mã số thuế",
+            "The identity provider gave no personal ID number or tax code",
+        ),
+    )
+}
+
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> ApiError {
     tracing::warn!(error = %e, "identity provider unreachable");
     ApiError::later(
         actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -213,7 +280,10 @@ impl Federation {
 
     /// The provider's authorization address for a new sign-in that comes back to `redirect_uri`.
     pub async fn start(&self, p: &ProviderConfig, redirect_uri: &str) -> Result<Started, ApiError> {
-        let rp = self.client(p).await?;
+        let rp = match &p.kind {
+            ProviderKind::Oidc => self.client(p).await?,
+            ProviderKind::Vneid(v) => return vneid::start(p, v, redirect_uri),
+        };
         let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|_| ApiError::internal())?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = rp
@@ -242,7 +312,10 @@ impl Federation {
         redirect_uri: &str,
         nonce: Option<&str>,
     ) -> Result<Identity, ApiError> {
-        let rp = self.client(p).await?;
+        let rp = match &p.kind {
+            ProviderKind::Oidc => self.client(p).await?,
+            ProviderKind::Vneid(v) => return vneid::finish(&self.http, p, v, code, code_verifier, redirect_uri).await,
+        };
         let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|_| failed())?;
         let token = rp
             .exchange_code(AuthorizationCode::new(code.to_string()))
@@ -307,6 +380,9 @@ impl Federation {
         raw: &str,
         nonce: Option<&str>,
     ) -> Result<String, ApiError> {
+        if let ProviderKind::Vneid(_) = p.kind {
+            return Err(failed()); // VNeID issues no ID tokens
+        }
         let rp = self.client(p).await?;
         let token = CoreIdToken::from_str(raw).map_err(|_| failed())?;
         Ok(checked(&rp, p, &token, nonce)?.subject().to_string())
@@ -342,14 +418,15 @@ pub fn identity(names: &ClaimNames, subject: &str, claims: &HashMap<String, serd
         tax_code,
         full_name: text(claims, &names.full_name),
         level: level_of(text(claims, &names.level).as_deref()),
+        birth_date: text(claims, "birthdate").or_else(|| text(claims, "birthDate")).and_then(|b| vneid::birth_date(&b)),
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn names() -> ClaimNames {
+    pub(super) fn names() -> ClaimNames {
         ClaimNames {
             id_number: "id_number".into(),
             tax_code: "tax_code".into(),
@@ -382,5 +459,48 @@ mod tests {
         let claims: HashMap<String, serde_json::Value> =
             serde_json::from_value(serde_json::json!({"id_number": "0010990123"})).expect("claims");
         assert_eq!(identity(&names(), "s2", &claims).id_number, None, "ten digits are no personal ID number");
+    }
+
+    #[test]
+    fn vneid_providers_are_configured_by_their_addresses_and_key() {
+        let key_file = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/oidc/rp-key.pem");
+        let env = |extra: &[(&str, &str)]| {
+            let mut vars: HashMap<String, String> = [
+                ("DVC_OIDC_PROVIDERS", "vneid"),
+                ("DVC_OIDC_REDIRECT_URIS", "https://app.example/cb"),
+                ("DVC_OIDC_VNEID_KIND", "vneid"),
+                ("DVC_OIDC_VNEID_CLIENT_ID", "dvc"),
+                ("DVC_OIDC_VNEID_AUTHORIZE_URL", "https://vneid.example/authorize"),
+                ("DVC_OIDC_VNEID_TOKEN_URL", "https://vneid.example/token"),
+                ("DVC_OIDC_VNEID_USERINFO_URL", "https://vneid.example/userinfo"),
+                ("DVC_OIDC_VNEID_PRIVATE_KEY_FILE", key_file),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            for (k, v) in extra {
+                if v.is_empty() {
+                    vars.remove(*k);
+                } else {
+                    vars.insert(k.to_string(), v.to_string());
+                }
+            }
+            OidcConfig::from_env(&|k| vars.get(k).cloned())
+        };
+        let c = env(&[]).expect("configured");
+        let p = &c.providers[0];
+        assert_eq!((p.claims.id_number.as_str(), p.claims.level.as_str()), ("citizenPid", "accountLevel"));
+        assert!(matches!(&p.kind, ProviderKind::Vneid(v) if v.mode == vneid::AesMode::Ecb));
+        let cbc = env(&[("DVC_OIDC_VNEID_CIPHER", "aes-cbc")]).expect("configured");
+        assert!(matches!(&cbc.providers[0].kind, ProviderKind::Vneid(v) if v.mode == vneid::AesMode::Cbc));
+        for (what, extra) in [
+            ("no key", ("DVC_OIDC_VNEID_PRIVATE_KEY_FILE", "")),
+            ("not a key", ("DVC_OIDC_VNEID_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----")),
+            ("an unknown cipher", ("DVC_OIDC_VNEID_CIPHER", "des")),
+            ("no token address", ("DVC_OIDC_VNEID_TOKEN_URL", "")),
+            ("an address that is none", ("DVC_OIDC_VNEID_USERINFO_URL", "vneid userinfo")),
+        ] {
+            assert!(env(&[extra]).is_err(), "{what}");
+        }
     }
 }

@@ -148,7 +148,7 @@ fn invalid_state() -> ApiError {
 ///
 /// Checks the `state` (once, within 10 minutes, on any server), exchanges the code with the PKCE
 /// verifier, verifies the ID token (signature by the provider's keys, issuer, audience, expiry,
-/// nonce), and answers dvc's tokens. The first sign-in of a person creates a verified account
+/// nonce) or, for VNeID, opens its encrypted token and userinfo answers, and answers dvc's tokens. The first sign-in of a person creates a verified account
 /// (a citizen by the 12-digit personal ID number, an organisation by its tax code); an existing
 /// account with that number is linked, never duplicated.
 #[utoipa::path(operation_id = "finishFederatedSignIn", tag = "auth",
@@ -181,8 +181,9 @@ pub async fn callback(
         return Err(crate::oidc::failed());
     }
     let code = q.code.filter(|c| !c.is_empty()).ok_or_else(|| ApiError::field(FieldError::required("code")))?;
-    let who =
-        state.federation.finish(&p, &code, &pending.code_verifier, &pending.redirect_uri, Some(&pending.nonce)).await?;
+    // A provider without nonces (VNeID) leaves it empty.
+    let nonce = Some(pending.nonce.as_str()).filter(|n| !n.is_empty());
+    let who = state.federation.finish(&p, &code, &pending.code_verifier, &pending.redirect_uri, nonce).await?;
     signed_in(&state, &p, who).await
 }
 
@@ -252,18 +253,6 @@ pub async fn native_token(
     signed_in(&state, &p, who).await
 }
 
-fn no_identity() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "identity_missing",
-        Msg::new("Chưa xác thực", "Unauthorized"),
-        Msg::new(
-            "Nhà cung cấp định danh không cho biết số định danh cá nhân hoặc mã số thuế",
-            "The identity provider gave no personal ID number or tax code",
-        ),
-    )
-}
-
 /// The person's account (linked before, found by number, or created), and dvc's tokens for it
 /// at the level the provider vouched for.
 async fn signed_in(state: &AppState, p: &ProviderConfig, who: Identity) -> ApiResult<HttpResponse> {
@@ -286,7 +275,7 @@ async fn signed_in(state: &AppState, p: &ProviderConfig, who: Identity) -> ApiRe
                     let (account_type, role, username) = match (&who.id_number, &who.tax_code) {
                         (Some(id), _) => (AccountType::Citizen, Role::Citizen, id.clone()),
                         (None, Some(tax)) => (AccountType::Organization, Role::Organization, tax.clone()),
-                        (None, None) => return Err(no_identity()),
+                        (None, None) => return Err(crate::oidc::no_identity()),
                     };
                     let full_name = who.full_name.clone().unwrap_or_else(|| username.clone());
                     let mut row = AccountRow::staff(new_id(), role.as_str(), &username, &full_name, hash, None, t);
@@ -294,6 +283,7 @@ async fn signed_in(state: &AppState, p: &ProviderConfig, who: Identity) -> ApiRe
                     row.assurance = assurance.as_str().into();
                     row.id_number = who.id_number.clone();
                     row.tax_code = who.tax_code.clone();
+                    row.date_of_birth = who.birth_date;
                     row.registration_method = Some(format!("oidc:{provider}"));
                     accounts::insert(conn, &row)?;
                     row
