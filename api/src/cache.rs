@@ -198,6 +198,9 @@ mod tests {
             agency_code: "H29".into(),
             agency_name: "UBND".into(),
             receipt_cutoff: None,
+            bundle: None,
+            bundle_agencies: Vec::new(),
+            step_of: None,
         };
         let version = ProcedureVersion {
             snapshot,

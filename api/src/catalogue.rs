@@ -2,8 +2,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use dvc_domain::catalogue::{
-    check_agency_code, check_form_schema, check_procedure_code, check_procedure_parts, check_text, Audience, FeeItem,
-    FormTemplate, OnlineMode, RequiredDocument, ServiceLevel, Tier,
+    check_agency_code, check_form_schema, check_procedure_code, check_procedure_parts, check_text, Audience, Bundle,
+    FeeItem, FormTemplate, OnlineMode, RequiredDocument, ServiceLevel, Tier,
 };
 use dvc_domain::{text::fold, FieldError};
 use dvc_persistence::catalogue::{AgencyRef, AgencyRow, FieldRow, ProcedureBrief, ProcedureRow};
@@ -135,6 +135,9 @@ pub struct ProcedureView {
     /// `assurance_too_low`.
     #[schema(minimum = 1, maximum = 2)]
     pub min_assurance_level: i32,
+    /// For an interconnected procedure (liên thông): its steps, each settled by its own agency as
+    /// a dossier of its own; the applicant files once.
+    pub bundle: Option<Bundle>,
     /// The file types a document may be (checked from the file's content, not its name).
     #[schema(example = json!(["application/pdf", "image/jpeg", "image/png"]))]
     pub accepted_file_types: Vec<&'static str>,
@@ -207,6 +210,7 @@ pub fn view_from_row(
         updated_at: rfc3339(r.updated_at),
         receipt_cutoff: r.receipt_cutoff,
         min_assurance_level: r.min_assurance_level,
+        bundle: r.bundle.as_deref().map(parse_json).transpose()?,
         accepted_file_types: crate::storage::ALLOWED.to_vec(),
         summary,
     })
@@ -267,6 +271,8 @@ pub struct ProcedureInput {
     /// The assurance level the applicant must have signed in at (1, the default, or 2).
     #[schema(minimum = 1, maximum = 2)]
     pub min_assurance_level: Option<i32>,
+    /// For an interconnected procedure: its steps in order.
+    pub bundle: Option<Bundle>,
 }
 
 impl ProcedureInput {
@@ -350,6 +356,9 @@ impl ProcedureInput {
         if !(1..=2).contains(&min_assurance_level) {
             errors.push(FieldError::new("min_assurance_level", "out_of_range", "Mức 1 hoặc 2", "Level 1 or 2"));
         }
+        if let Some(bundle) = &self.bundle {
+            errors.extend(bundle.problems());
+        }
         let level = match level {
             Some(l) if errors.is_empty() => l,
             _ => return Err(ApiError::validation(errors)),
@@ -385,6 +394,7 @@ impl ProcedureInput {
             updated_at: now,
             receipt_cutoff: cutoff.map(str::to_string),
             min_assurance_level,
+            bundle: self.bundle.as_ref().map(to_json),
         };
         Ok((row, agency_ids))
     }

@@ -73,6 +73,14 @@ impl From<Refusal> for ApiError {
                 "Hồ sơ nộp trực tuyến được cập nhật qua các bước xử lý (transitions)",
                 "Online dossiers move through transitions",
             )),
+            Refusal::BundleMovesBySteps => {
+                let mut e = ApiError::conflict(Msg::new(
+                    "Hồ sơ liên thông được giải quyết qua hồ sơ của từng bước, tại cơ quan của bước đó",
+                    "An interconnected dossier moves by its steps' dossiers, each at its own agency",
+                ));
+                e.code = "bundle_moves_by_steps";
+                e
+            }
             Refusal::Unreachable { from, to } => {
                 let mut e = ApiError::conflict(Msg::new(
                     format!("Hồ sơ đang ở trạng thái {from} không thể chuyển sang {to}"),

@@ -75,6 +75,8 @@ pub struct ProcedureRow {
     pub receipt_cutoff: Option<String>,
     /// The assurance level the applicant's sign-in must have (1, or 2 for VNeID's level 2).
     pub min_assurance_level: i32,
+    /// An interconnected procedure's steps (JSON), none for an ordinary procedure.
+    pub bundle: Option<String>,
 }
 
 /// The short agency reference shown inside procedures.
@@ -332,6 +334,15 @@ fn link_agencies(conn: &mut DbConn, procedure_id: &str, agency_ids: &[String]) -
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Makes a procedure without steps an interconnected one (the demo catalogue's bundles, on a
+/// database seeded before procedures had steps); whether it changed.
+pub fn add_bundle(conn: &mut DbConn, id: &str, bundle: &str) -> QueryResult<bool> {
+    let n = diesel::update(procedures::table.find(id).filter(procedures::bundle.is_null()))
+        .set((procedures::bundle.eq(bundle), procedures::version.eq(procedures::version + 1)))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 pub fn delete_procedure(conn: &mut DbConn, id: &str) -> QueryResult<usize> {

@@ -64,6 +64,7 @@ diesel::table! {
         updated_at -> Timestamp,
         receipt_cutoff -> Nullable<Text>,
         min_assurance_level -> Integer,
+        bundle -> Nullable<Text>,
     }
 }
 

@@ -8,6 +8,7 @@ mod accounts;
 mod admin_catalogue;
 mod auth;
 mod batches;
+mod bundles;
 mod calendar;
 mod callbacks;
 mod catalogue;

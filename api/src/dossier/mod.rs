@@ -19,6 +19,7 @@ use crate::db::Db;
 use crate::error::{ApiError, Msg};
 use crate::page::{check_if_match, etag};
 
+mod bundles;
 pub mod intake;
 pub mod lists;
 mod moves;
@@ -168,7 +169,12 @@ impl Dossiers {
         code: String,
         today: chrono::NaiveDate,
     ) -> Result<Option<tracking::PublicDossier>, ApiError> {
-        tracking::public_view(self.tracking.run(&self.db, code).await?, today)
+        let mut view = tracking::public_view(self.tracking.run(&self.db, code).await?, today)?;
+        if let Some(v) = view.as_mut().filter(|v| v.is_bundle) {
+            let code = v.code.clone();
+            v.steps = Some(self.db.run(move |conn| tracking::bundle_steps(conn, &code)).await?);
+        }
+        Ok(view)
     }
 
     /// A dossier the caller may see, with its ETag.

@@ -123,6 +123,7 @@ pub fn write(conn: &mut DbConn, decisions: &[Decision]) -> Result<Vec<bool>, Api
     for d in &done {
         notify_applicant(conn, d)?;
     }
+    super::bundles::follow(conn, &done)?;
     Ok(written)
 }
 

@@ -49,7 +49,7 @@ pub fn procedure_snapshot_at(
     Ok(read)
 }
 
-fn read_snapshot(
+pub(crate) fn read_snapshot(
     conn: &mut DbConn,
     procedure_id: &str,
     agency_id: &str,
@@ -92,6 +92,9 @@ fn read_snapshot(
         agency_code: agency.code,
         agency_name: agency.name,
         receipt_cutoff,
+        bundle: procedure.bundle.as_deref().map(serde_json::from_str).transpose().map_err(|_| ApiError::internal())?,
+        bundle_agencies: Vec::new(),
+        step_of: None,
     };
     Ok(ProcedureVersion {
         snapshot,

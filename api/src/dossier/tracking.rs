@@ -46,6 +46,43 @@ pub struct PublicDossier {
     pub overdue: bool,
     pub timeliness: Option<String>,
     pub timeline: Vec<PublicStep>,
+    /// For an interconnected procedure (liên thông): where each step stands.
+    pub steps: Option<Vec<PublicBundleStep>>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub is_bundle: bool,
+}
+
+/// Where one step of an interconnected dossier stands, without personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicBundleStep {
+    pub position: u32,
+    pub procedure_code: String,
+    /// Null until the step starts.
+    pub code: Option<String>,
+    pub agency: Option<Ref2>,
+    pub status: Option<DossierStatus>,
+    pub national_status_code: Option<i32>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<NaiveDate>,
+}
+
+/// The steps of the interconnected dossier with this code.
+pub fn bundle_steps(conn: &mut DbConn, code: &str) -> Result<Vec<PublicBundleStep>, ApiError> {
+    let Some(parent) = d::find_by_code(conn, code)? else { return Ok(Vec::new()) };
+    let Some(b) = parent.procedure.bundle.as_ref() else { return Ok(Vec::new()) };
+    let (_, started) = super::bundles::steps_of(conn, &parent, b)?;
+    Ok(super::bundles::each_step(&parent, b, &started)
+        .map(|(position, step, own)| PublicBundleStep {
+            position,
+            procedure_code: step.procedure_code.clone(),
+            code: own.and_then(|s| s.code.clone()),
+            agency: own.map(|s| Ref2 { code: s.procedure.agency_code.clone(), name: s.procedure.agency_name.clone() }),
+            status: own.map(|s| s.status),
+            national_status_code: own.and_then(|s| s.status.national_code()),
+            due_date: own.and_then(|s| s.clock.rescheduled_due_date.or(s.clock.due_date)),
+        })
+        .collect())
 }
 
 /// The public view of one dossier from its tracking rows (none when no dossier has the code).
@@ -83,6 +120,8 @@ pub fn public_view(rows: Vec<TrackingRow>, today: NaiveDate) -> Result<Option<Pu
                 _ => None,
             })
             .collect(),
+        steps: None,
+        is_bundle: snap.bundle.is_some(),
     }))
 }
 

@@ -123,6 +123,84 @@ pub struct DossierView {
     pub version: i32,
     pub created_at: String,
     pub updated_at: String,
+    /// For an interconnected procedure (liên thông): every step, each a dossier of its own at the
+    /// agency that settles it. The dossier's status and due date are the whole's.
+    pub bundle: Option<BundleView>,
+    /// For a step of an interconnected procedure: the dossier the applicant filed, and the place.
+    pub step_of: Option<StepOfView>,
+}
+
+/// The steps of an interconnected dossier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BundleView {
+    pub steps: Vec<BundleStepView>,
+}
+
+/// One step of an interconnected dossier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BundleStepView {
+    /// From 1.
+    pub position: u32,
+    pub procedure_code: String,
+    /// The steps whose results it needs.
+    pub needs: Vec<u32>,
+    /// Working days the step is given.
+    pub days: i32,
+    /// Null until the step starts (when the steps it needs are completed).
+    pub dossier_id: Option<String>,
+    pub code: Option<String>,
+    pub agency: Option<Ref>,
+    /// Null until the step starts.
+    pub status: Option<DossierStatus>,
+    pub national_status_code: Option<i32>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<NaiveDate>,
+    /// The result documents the step's agency issued.
+    pub result: Vec<AttachmentView>,
+}
+
+/// Where a step's dossier belongs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepOfView {
+    pub parent_id: String,
+    pub position: u32,
+}
+
+/// The steps of the interconnected dossiers among `parents`, by parent id.
+fn bundle_views(conn: &mut DbConn, parents: &[&Dossier]) -> Result<HashMap<String, BundleView>, ApiError> {
+    let mut out = HashMap::new();
+    for parent in parents {
+        let Some(b) = parent.procedure.bundle.as_ref() else { continue };
+        let (_, started) = super::bundles::steps_of(conn, parent, b)?;
+        let ids: Vec<String> = started.iter().map(|s| s.id.0.clone()).collect();
+        let mut results: HashMap<String, Vec<AttachmentView>> = HashMap::new();
+        for (a, file) in f::attachments_of(conn, &ids)? {
+            if a.kind == f::RESULT {
+                results.entry(a.dossier_id.clone()).or_default().push(attachment_view(a, file));
+            }
+        }
+        let steps = super::bundles::each_step(parent, b, &started)
+            .map(|(position, step, own)| BundleStepView {
+                position,
+                procedure_code: step.procedure_code.clone(),
+                needs: step.needs.clone(),
+                days: step.days,
+                dossier_id: own.map(|s| s.id.0.clone()),
+                code: own.and_then(|s| s.code.clone()),
+                agency: own.map(|s| Ref {
+                    id: s.agency_id.0.clone(),
+                    code: s.procedure.agency_code.clone(),
+                    name: s.procedure.agency_name.clone(),
+                }),
+                status: own.map(|s| s.status),
+                national_status_code: own.and_then(|s| s.status.national_code()),
+                due_date: own.and_then(|s| s.clock.rescheduled_due_date.or(s.clock.due_date)),
+                result: own.and_then(|s| results.remove(s.id.as_str())).unwrap_or_default(),
+            })
+            .collect();
+        out.insert(parent.id.0.clone(), BundleView { steps });
+    }
+    Ok(out)
 }
 
 /// What a dossier owes and has paid, from its fees and its payments.
@@ -187,13 +265,18 @@ pub fn views_of(
             payments.entry(p.dossier_id.clone()).or_default().push(p);
         }
     }
+    let parents: Vec<&Dossier> = rows.iter().map(|(d, ..)| d).filter(|d| d.procedure.bundle.is_some()).collect();
+    let mut bundles = if parents.is_empty() { HashMap::new() } else { bundle_views(conn, &parents)? };
     Ok(rows
         .into_iter()
         .map(|(d, access, today)| {
             // A dossier may be on several pages of one batch.
             let mine = files.get(d.id.as_str()).cloned().unwrap_or_default();
             let paid = payments.get(d.id.as_str()).cloned().unwrap_or_default();
-            build_view(d, mine, &paid, access, cal, today)
+            let bundle = bundles.remove(d.id.as_str());
+            let mut view = build_view(d, mine, &paid, access, cal, today);
+            view.bundle = bundle;
+            view
         })
         .collect())
 }
@@ -217,6 +300,11 @@ fn build_view(
         actions.retain(|a| *a != DossierAction::Resubmit);
         actions.insert(0, DossierAction::Resubmit);
     }
+    if side == Side::Agency && d.procedure.bundle.is_some() {
+        actions.clear(); // it moves by its steps
+    }
+    let step_of =
+        d.procedure.step_of.as_ref().map(|s| StepOfView { parent_id: s.parent_id.0.clone(), position: s.position });
     DossierView {
         deadline: deadline(&d, cal, today),
         national_status_code: national_code(d.status, &fees),
@@ -241,6 +329,8 @@ fn build_view(
         code: d.code,
         created_at: rfc3339(d.created_at),
         updated_at: rfc3339(d.updated_at),
+        bundle: None,
+        step_of,
     }
 }
 

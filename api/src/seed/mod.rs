@@ -168,7 +168,10 @@ fn load(conn: &mut DbConn, catalogue: DemoCatalogue) -> Result<SeedReport, SeedE
         report.agencies += 1;
     }
     for p in catalogue.procedures {
-        if q::find_procedure(conn, &p.code)?.is_some() {
+        if let Some(existing) = q::find_procedure(conn, &p.code)? {
+            if let Some(bundle) = p.rest.get("bundle").filter(|b| !b.is_null() && existing.bundle.is_none()) {
+                q::add_bundle(conn, &existing.id, &bundle.to_string())?;
+            }
             continue;
         }
         let field_id = q::find_field_by_code(conn, &p.field)?

@@ -159,6 +159,7 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
             updated_at: t,
             receipt_cutoff: None,
             min_assurance_level: 1,
+            bundle: None,
         };
         catalogue.push((row, i % agencies.len()));
     }
@@ -261,6 +262,9 @@ pub fn load(conn: &mut DbConn, procedures: usize, dossiers: usize) -> Result<Rep
             agency_code: agencies[agency].code.clone(),
             agency_name: agencies[agency].name.clone(),
             receipt_cutoff: None,
+            bundle: None,
+            bundle_agencies: Vec::new(),
+            step_of: None,
         };
         let account = &applicants[applicant];
         let id = dvc_persistence::new_id();

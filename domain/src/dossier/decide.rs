@@ -178,6 +178,8 @@ pub enum Refusal {
     OnlineDossier,
     /// A one-stop system reported a status that no moves lead to from the current one.
     Unreachable { from: DossierStatus, to: DossierStatus },
+    /// An interconnected procedure's dossier moves by its steps, each at its own agency.
+    BundleMovesBySteps,
 }
 
 /// The longest note, reason or similar text a move carries.
@@ -223,6 +225,9 @@ pub fn decide(
 ) -> Result<Decision, Refusal> {
     let action = command.action();
     let from = d.status;
+    if actor.side == Side::Agency && d.procedure.bundle.is_some() {
+        return Err(Refusal::BundleMovesBySteps);
+    }
     let to = next_status(from, action, actor.side).ok_or(Refusal::NotAllowed { from, action, side: actor.side })?;
     if let Some(note) = note {
         let mut errors = Vec::new();

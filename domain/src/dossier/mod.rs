@@ -8,16 +8,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::auth::Role;
-use crate::catalogue::{code_enum, FeeItem, RequiredDocument};
+use crate::catalogue::{code_enum, Bundle, FeeItem, RequiredDocument};
 use crate::payment::totals;
 use crate::workflow::{DossierStatus, Side};
 
+pub mod bundle;
 mod clock;
 mod decide;
 mod register;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
+pub use bundle::StepOf;
 pub use clock::{DeadlineClock, Timeliness};
 pub use decide::{decide, ready_to_submit, Command, Decision, Event, Facts, FeedKind, Refusal, Step};
 pub use register::{register, Registration};
@@ -114,6 +116,15 @@ pub struct ProcedureSnapshot {
     /// working day (the "15:00 rule" some procedures state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt_cutoff: Option<NaiveTime>,
+    /// For an interconnected procedure: its steps, and (from submission) the agency that settles
+    /// each, in step order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<Bundle>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bundle_agencies: Vec<AgencyId>,
+    /// For a step of an interconnected procedure: its parent and place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_of: Option<StepOf>,
 }
 
 impl ProcedureSnapshot {

@@ -19,7 +19,7 @@ fn day(s: &str) -> NaiveDate {
 }
 
 /// The moment at a local (Vietnamese) date and time.
-fn at(date: &str, time: &str) -> Moment {
+pub(crate) fn at(date: &str, time: &str) -> Moment {
     let local = NaiveDateTime::new(day(date), NaiveTime::parse_from_str(time, "%H:%M").unwrap());
     Moment::at(utc_of_local(local))
 }
@@ -44,10 +44,13 @@ fn procedure(days: i32) -> ProcedureSnapshot {
         agency_code: "H29".into(),
         agency_name: "UBND phường".into(),
         receipt_cutoff: None,
+        bundle: None,
+        bundle_agencies: Vec::new(),
+        step_of: None,
     }
 }
 
-fn dossier(status: S) -> Dossier {
+pub(crate) fn dossier(status: S) -> Dossier {
     let t = at("2026-11-16", "09:00").now;
     Dossier {
         id: DossierId("d1".into()),
@@ -465,6 +468,9 @@ fn every_refusal_is_reachable() {
     let mut counter = dossier(S::Returned);
     counter.channel = Channel::Counter;
     note(register(Some(&counter), &registration(S::Received), DossierId("x".into()), &system, &cal, when));
+    let mut parent = dossier(S::Submitted);
+    parent.procedure.bundle = Some(crate::catalogue::Bundle { steps: vec![] });
+    note(run(&parent, &Command::Receive, Side::Agency, &fine(), when));
     let all = [
         Refusal::NotAllowed { from: S::Draft, action: A::Receive, side: Side::Agency },
         Refusal::FeeUnpaid { amount_vnd: 0 },
@@ -475,6 +481,7 @@ fn every_refusal_is_reachable() {
         Refusal::CodeNotAllocated,
         Refusal::OnlineDossier,
         Refusal::Unreachable { from: S::Draft, to: S::Draft },
+        Refusal::BundleMovesBySteps,
     ];
     for r in &all {
         assert!(seen.contains(&std::mem::discriminant(r)), "{r:?} is never produced");
