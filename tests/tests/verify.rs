@@ -157,4 +157,80 @@ fn results_of_an_agency_without_a_key_are_registered_unsigned(backend: Backend) 
     assert_eq!(res.status(), 400);
 }
 
-on_both_backends!(issued_results_verify_by_code_and_bytes, results_of_an_agency_without_a_key_are_registered_unsigned);
+/// What poppler's `pdfinfo` and `pdfimages -list` say of a PDF: its pages and its images.
+fn pages_and_images(pdf: &[u8]) -> (usize, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("copy.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let info = std::process::Command::new("pdfinfo").arg(&path).output().expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout).to_string();
+    let pages = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:").map(|n| n.trim().parse::<usize>().unwrap_or(0)))
+        .unwrap_or(0);
+    let images = std::process::Command::new("pdfimages").arg("-list").arg(&path).output().expect("pdfimages");
+    // Two header lines, then one line per image.
+    let images = String::from_utf8_lossy(&images.stdout).lines().count().saturating_sub(2);
+    (pages, images)
+}
+
+/// The electronic copy of a result: its pages (of a PDF, or an image on a page), each with the
+/// verification code, the verification address and its QR code.
+fn result_copies_carry_their_verification(backend: Backend) {
+    let app = TestApp::seeded_with(backend, |c| c.public_url = "https://dichvucong.example.vn".into());
+    let a = actors(&app);
+    let d = submitted(&app, &a);
+    let id = d["id"].as_str().unwrap();
+    let dossier_code = d["code"].as_str().unwrap();
+    ok_move(&app, &a.officer, id, json!({"action": "receive"}));
+    ok_move(&app, &a.officer, id, json!({"action": "start_processing"}));
+    // A real PDF (the procedure's printable form), an image, and bytes that only claim to be a PDF.
+    let form = app.get_json("/api/v1/procedures/1.001193")["forms"][0]["download_url"].as_str().unwrap().to_string();
+    let form_pdf = app.get(&form).bytes().unwrap().to_vec();
+    let (form_pages, _) = pages_and_images(&form_pdf);
+    let png = dvc_api::payment::qr_png("anh-ket-qua").unwrap();
+    let mut issued = Vec::new();
+    for (name, bytes) in
+        [("giay-khai-sinh.pdf", form_pdf.clone()), ("anh.png", png), ("hong.pdf", pdf("không đọc được"))]
+    {
+        let res = app.upload(&format!("/api/v1/dossiers/{id}/results"), &a.officer, &[], Some((name, bytes)));
+        assert_eq!(res.status(), 201, "{name}: {:?}", res.text());
+        let r: Value = res.json().unwrap();
+        issued.push((r["id"].as_str().unwrap().to_string(), r["verification_code"].as_str().unwrap().to_string()));
+    }
+    let agency = d["agency"]["name"].as_str().unwrap();
+    for (i, (rid, code)) in issued.iter().enumerate() {
+        let path = format!("/api/v1/dossiers/{id}/results/{rid}/copy");
+        let res = app.with_token(app.client.get(app.url(&path)), &a.citizen).send().unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        let copy = res.bytes().unwrap().to_vec();
+        let text = crate::support::pdf_text(&copy);
+        assert!(text.contains(&format!("Mã xác thực: {code}")), "{text}");
+        assert!(text.contains(&format!("https://dichvucong.example.vn/api/v1/verify/{code}")), "{text}");
+        assert!(text.contains(dossier_code) && text.contains(agency), "{text}");
+        let (pages, images) = pages_and_images(&copy);
+        match i {
+            0 => {
+                assert!(text.contains("TỜ KHAI ĐĂNG KÝ KHAI SINH"), "the result's own pages: {text}");
+                assert_eq!((pages, images), (form_pages, form_pages), "each page with its QR code");
+            }
+            1 => assert_eq!((pages, images), (1, 2), "the image and the QR code"),
+            _ => assert!(text.contains("tải bản gốc") && pages == 1 && images == 1, "{text}"),
+        }
+        // The officer may have it too; anyone else finds nothing.
+        let res = app.with_token(app.client.get(app.url(&path)), &a.officer).send().unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    crate::accounts::register_citizen(&app, "079199000002", "0987654321");
+    let other = app.sign_in("079199000002", crate::accounts::PASSWORD);
+    let path = format!("/api/v1/dossiers/{id}/results/{}/copy", issued[0].0);
+    assert_problem(app.with_token(app.client.get(app.url(&path)), &other).send().unwrap(), 404, "not_found");
+    assert_problem(app.get(&path), 401, "unauthorized");
+}
+
+on_both_backends!(
+    issued_results_verify_by_code_and_bytes,
+    results_of_an_agency_without_a_key_are_registered_unsigned,
+    result_copies_carry_their_verification
+);

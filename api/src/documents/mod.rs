@@ -1,6 +1,7 @@
 //! Documents the portal issues as PDF: the printable forms of procedures, and (with the one-stop
 //! documents) what a dossier's handling produces.
 
+pub mod copy;
 pub mod forms;
 pub mod pdf;
 pub mod slips;

@@ -46,6 +46,12 @@ impl Face {
 
 static FACES: LazyLock<Option<(Face, Face)>> = LazyLock::new(|| Some((Face::load(REGULAR)?, Face::load(BOLD)?)));
 
+/// The regular and bold fonts, for pages drawn by hand.
+pub(super) fn fonts() -> Result<(Font, Font), PdfError> {
+    let (regular, bold) = FACES.as_ref().ok_or_else(|| PdfError("the embedded font does not load".into()))?;
+    Ok((regular.font.clone(), bold.font.clone()))
+}
+
 /// How a piece of text is set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Style {

@@ -206,6 +206,7 @@ where
             .service(agency::upload_result)
             .service(agency::download_result)
             .service(verify::revoke)
+            .service(verify::result_copy)
             .service(verify::verify_code)
             .service(verify::verify_file)
             .service(payments::dossier_fees)

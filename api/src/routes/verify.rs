@@ -281,3 +281,67 @@ pub async fn revoke(
         .await?;
     Ok(web::Json(view))
 }
+
+/// The electronic copy of a result, with its verification QR code.
+///
+/// The result's pages (a PDF's own pages, or the image on an A4 page), each with a band below it:
+/// the verification code, the issuing agency, the issue date, the dossier code, and the public
+/// verification address as text and as a QR code. For whoever may download the result.
+#[utoipa::path(operation_id = "downloadResultCopy", tag = "dossiers", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Dossier id"), ("rid" = String, Path, description = "Result id")),
+    responses(
+    (status = 200, description = "The copy", content_type = "application/pdf"),
+    (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such registered result for this caller", body = Problem, content_type = "application/problem+json"),
+))]
+#[get("/dossiers/{id}/results/{rid}/copy")]
+pub async fn result_copy(
+    state: web::Data<AppState>,
+    me: Principal,
+    path: web::Path<(String, String)>,
+) -> ApiResult<actix_web::HttpResponse> {
+    use futures_util::StreamExt;
+    let (id, rid) = path.into_inner();
+    let id = path_key(id, "hồ sơ", "Dossier")?;
+    let rid = path_key(rid, "tệp", "File")?;
+    let caller = me.caller();
+    let (file, registered, dossier) = state
+        .db(move |conn| {
+            let (dossier, _) = crate::dossier::load(conn, &caller, &id)?;
+            let missing = || ApiError::not_found("kết quả", "Result");
+            let file = dvc_persistence::files::attachments(conn, &id, dvc_persistence::files::RESULT)?
+                .into_iter()
+                .find(|(a, _)| a.id == rid)
+                .map(|(_, f)| f)
+                .ok_or_else(missing)?;
+            let registered = results::find_by_file(conn, &file.id)?.ok_or_else(missing)?;
+            Ok((file, registered, dossier))
+        })
+        .await?;
+    let mut content = state.storage.get(&file.storage_key).await?;
+    let mut bytes = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
+    while let Some(chunk) = content.next().await {
+        bytes.extend_from_slice(&chunk.map_err(|e| {
+            tracing::error!(error = %e, "a stored result does not read");
+            ApiError::internal()
+        })?);
+    }
+    let code = registered.verification_code.clone();
+    let stamp = crate::documents::copy::Stamp {
+        verify_url: format!("{}/api/v1/verify/{code}", state.config.public_url),
+        verification_code: code.clone(),
+        agency: dossier.procedure.agency_name.clone(),
+        issued_on: registered
+            .issued_at
+            .and_utc()
+            .with_timezone(&crate::calendar::vietnam())
+            .format("%d/%m/%Y")
+            .to_string(),
+        dossier_code: dossier.code.clone().unwrap_or_default(),
+    };
+    let content_type = file.content_type.clone();
+    crate::documents::pdf_answer("result copy", &format!("ban-sao-{code}.pdf"), "inline", move || {
+        crate::documents::copy::render(bytes, &content_type, &stamp)
+    })
+    .await
+}
