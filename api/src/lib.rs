@@ -29,6 +29,7 @@ pub mod openapi;
 pub mod otp;
 pub mod page;
 pub mod payment;
+pub mod pdfsign;
 pub mod ratelimit;
 pub mod receipts;
 pub mod refusals;

@@ -129,6 +129,42 @@ impl Signers {
     }
 }
 
+/// A signature over raw bytes, for containers that carry their own (the CMS of a signed PDF).
+pub struct RawSignature {
+    /// ECDSA P-256 with SHA-256 (ASN.1 DER value), else RSA PKCS#1 v1.5 with SHA-256.
+    pub ecdsa: bool,
+    pub value: Vec<u8>,
+    /// The agency's certificate, DER.
+    pub certificate_der: Vec<u8>,
+}
+
+impl Signers {
+    /// Whether this server holds a key of the agency.
+    pub fn has_key(&self, agency_code: &str) -> bool {
+        self.keys.contains_key(agency_code)
+    }
+
+    /// Signs `message` with the agency's key (SHA-256); none when the agency has no key here.
+    pub fn sign_raw(&self, agency_code: &str, message: &[u8]) -> Result<Option<RawSignature>, String> {
+        let Some(k) = self.keys.get(agency_code) else { return Ok(None) };
+        let rng = SystemRandom::new();
+        let (ecdsa, value) = match &k.key {
+            Key::Ecdsa(key) => (true, key.sign(&rng, message).map_err(|e| e.to_string())?.as_ref().to_vec()),
+            Key::Rsa(key) => {
+                let mut out = vec![0; key.public().modulus_len()];
+                key.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut out).map_err(|e| e.to_string())?;
+                (false, out)
+            }
+        };
+        let certificate_der = pem_blocks(k.certificate_pem.as_bytes())
+            .into_iter()
+            .find(|p| p.label == "CERTIFICATE")
+            .map(|p| p.contents)
+            .ok_or("the agency's certificate does not read")?;
+        Ok(Some(RawSignature { ecdsa, value, certificate_der }))
+    }
+}
+
 fn pem_text(der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();

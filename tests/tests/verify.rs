@@ -229,7 +229,84 @@ fn result_copies_carry_their_verification(backend: Backend) {
     assert_problem(app.get(&path), 401, "unauthorized");
 }
 
+/// What poppler's `pdfsig` says of a PDF's signatures (certificates not checked against a trust
+/// store, nothing fetched).
+fn pdfsig(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("signed.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdfsig")
+        .args(["-nocert", "-no-ocsp"])
+        .arg(&path)
+        .output()
+        .expect("pdfsig (poppler-utils)");
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A self-signed certificate for an RSA key (the fixture's), written to files.
+fn rsa_agency_key(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/oidc/forger-key.pem")).unwrap();
+    let key = rcgen::KeyPair::from_pem(&pem).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    let cert = params.self_signed(&key).unwrap();
+    let (cert_path, key_path) = (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, pem).unwrap();
+    (cert_path, key_path)
+}
+
+/// A PDF result carries the agency's signature inside: the original bytes, then an update whose
+/// signature covers the whole file; poppler checks it, and finds a changed byte. With an ECDSA
+/// P-256 key on SQLite, an RSA key on PostgreSQL.
+fn pdf_results_are_signed_inside(backend: Backend) {
+    let keys = tempfile::tempdir().unwrap();
+    let probe = TestApp::seeded(backend);
+    let agency_code =
+        probe.get_json("/api/v1/procedures/1.001193")["agencies"][0]["code"].as_str().unwrap().to_string();
+    drop(probe);
+    let (cert, key) = match backend {
+        Backend::Sqlite => agency_key(keys.path(), "ubnd-ky-pdf"),
+        Backend::Postgres => rsa_agency_key(keys.path(), "ubnd-ky-pdf"),
+    };
+    let app = TestApp::seeded_with(backend, |c| {
+        c.signing_keys = vec![dvc_api::signing::KeyFiles { agency_code, certificate: cert, private_key: key }];
+    });
+    let a = actors(&app);
+    let d = submitted(&app, &a);
+    let id = d["id"].as_str().unwrap();
+    ok_move(&app, &a.officer, id, json!({"action": "receive"}));
+    ok_move(&app, &a.officer, id, json!({"action": "start_processing"}));
+    let form = app.get_json("/api/v1/procedures/1.001193")["forms"][0]["download_url"].as_str().unwrap().to_string();
+    let original = app.get(&form).bytes().unwrap().to_vec();
+    assert!(pdfsig(&original).contains("does not contain any signatures"), "{}", pdfsig(&original));
+    let res =
+        app.upload(&format!("/api/v1/dossiers/{id}/results"), &a.officer, &[], Some(("kq.pdf", original.clone())));
+    assert_eq!(res.status(), 201);
+    let issued: Value = res.json().unwrap();
+    let rid = issued["id"].as_str().unwrap();
+    let res = app
+        .with_token(app.client.get(app.url(&format!("/api/v1/dossiers/{id}/results/{rid}"))), &a.citizen)
+        .send()
+        .unwrap();
+    let signed = res.bytes().unwrap().to_vec();
+    assert!(signed.len() > original.len() && signed.starts_with(&original), "an incremental update");
+    let report = pdfsig(&signed);
+    assert!(report.contains("Signature is Valid"), "{report}");
+    assert!(report.contains("ubnd-ky-pdf") && report.contains("Total document signed"), "{report}");
+    // The registration is of the signed file: its bytes verify, and the text still reads.
+    assert_eq!(verify_bytes(&app, signed.clone())["verdict"], "genuine");
+    assert!(crate::support::pdf_text(&signed).contains("TỜ KHAI ĐĂNG KÝ KHAI SINH"));
+    // One changed byte of the content: poppler finds the digest no longer matches.
+    let mut changed = signed.clone();
+    let at = original.len() / 2;
+    changed[at] = if changed[at] == b'0' { b'1' } else { b'0' };
+    let report = pdfsig(&changed);
+    assert!(report.contains("Digest Mismatch") && !report.contains("Signature is Valid"), "{report}");
+}
+
 on_both_backends!(
+    pdf_results_are_signed_inside,
     issued_results_verify_by_code_and_bytes,
     results_of_an_agency_without_a_key_are_registered_unsigned,
     result_copies_carry_their_verification

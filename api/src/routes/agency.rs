@@ -155,7 +155,8 @@ pub struct IssuedResult {
 ///
 /// Upload a result document (multipart `file`) while the dossier is processed or completed. It is
 /// registered for verification and signed with the agency's key: its verification code and
-/// address come back, to print on the document.
+/// address come back, to print on the document. A PDF is kept with the agency's signature inside
+/// it (an incremental update that any PDF reader checks), and the registration is of that file.
 #[utoipa::path(operation_id = "uploadResult", tag = "agency", security(("bearer" = [])), params(("id" = String, Path, description = "Dossier id")),
     request_body(content = crate::openapi::ResultUpload, content_type = "multipart/form-data", description = "`file`"),
     responses(
@@ -180,10 +181,30 @@ pub async fn upload_result(
     // The caller's right to the dossier first: nobody else's upload is read at all.
     crate::upload::check_length(&req, state.config.max_file_bytes)?;
     let (check_caller, check_id) = (me.caller(), id.clone());
-    state.db(move |conn| may_upload_result(conn, &check_caller, &check_id).map(|_| ())).await?;
+    let (agency_code, agency_name) = state
+        .db(move |conn| {
+            may_upload_result(conn, &check_caller, &check_id)
+                .map(|d| (d.procedure.agency_code, d.procedure.agency_name))
+        })
+        .await?;
     let upload = crate::upload::read(payload, state.config.max_file_bytes, &["file"]).await?;
-    let (filename, bytes) = upload.file.ok_or_else(|| ApiError::field(FieldError::required("file")))?;
+    let (filename, mut bytes) = upload.file.ok_or_else(|| ApiError::field(FieldError::required("file")))?;
     let content_type = crate::storage::sniff(&bytes)?;
+    if content_type == "application/pdf" && state.signers.has_key(&agency_code) {
+        // The agency's signature inside the PDF itself; a PDF that cannot take one keeps the
+        // detached signature of its registration only.
+        let signers = state.signers.clone();
+        let original = bytes.clone();
+        let signed = web::block(move || {
+            crate::pdfsign::sign_pdf(&signers, &agency_code, &original, &agency_name, chrono::Utc::now())
+        })
+        .await?;
+        match signed {
+            Ok(Some(signed)) => bytes = signed,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "a PDF result was not signed inside"),
+        }
+    }
     let stored = state.storage.put(bytes).await?;
     let (key, sha256, size) = (stored.key.clone(), stored.sha256.clone(), stored.size);
     let caller = me.caller();
