@@ -292,6 +292,7 @@ pub async fn revoke(
     responses(
     (status = 200, description = "The copy", content_type = "application/pdf"),
     (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not used: other people's results are 404", body = Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such registered result for this caller", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/dossiers/{id}/results/{rid}/copy")]
