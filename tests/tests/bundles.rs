@@ -217,6 +217,31 @@ fn bundles_walk_across_agencies(backend: Backend) {
     assert_eq!(received(&insurance.agency_id), (Some(1), Some(1)));
     assert_eq!(received(&commune.agency_id), (Some(2), Some(2)), "the birth step and the bundle");
 
+    // The other bundle of the demo catalogue: death registration first, at the same commune.
+    let deaths = app.get_json("/api/v1/procedures/1.001048");
+    let body = json!({"procedure_id": deaths["id"], "agency_id": commune.agency_id, "delivery": {"method": "online"},
+                      "form_data": {}});
+    let res = app.post("/api/v1/dossiers", &body, Some(&a.citizen));
+    assert_eq!(res.status(), 201, "{:?}", res.text());
+    let death = res.json::<Value>().unwrap()["id"].as_str().unwrap().to_string();
+    for doc in ["TK-LT-KT", "GBT"] {
+        let res = app.upload(
+            &format!("/api/v1/dossiers/{death}/attachments"),
+            &a.citizen,
+            &[("document_id", doc)],
+            Some((&format!("{doc}.pdf"), pdf(doc))),
+        );
+        assert_eq!(res.status(), 201);
+    }
+    assert_eq!(submit(&app, &a.citizen, &death).status(), 200);
+    let parent = app.get_json_with(&format!("/api/v1/dossiers/{death}"), &a.citizen);
+    let first = step(&parent, 1);
+    assert_eq!(
+        (first["procedure_code"].as_str(), first["status"].as_str(), first["agency"]["code"].as_str()),
+        (Some("1.000656"), Some("submitted"), Some("H26.00070"))
+    );
+    assert_eq!(step(&parent, 3)["procedure_code"], "1.000323");
+
     // Withdrawing the whole withdraws the steps not completed; those waiting never start.
     let second = filed_draft(&app, &a.citizen, &procedure_id, &commune.agency_id);
     assert_eq!(submit(&app, &a.citizen, &second).status(), 200);
