@@ -120,8 +120,10 @@ run_wrk() { # label url lua [env...]
   local out=$work/wrk-${label//[^a-z0-9]/_}.txt
   # A short warm-up first: caches fill and connections open as they would in service.
   local c=${conns:-$connections}
-  env "$@" wrk -t"$threads" -c"$c" -d2s -s "$lua" "$url" >/dev/null 2>&1 || true
-  env "$@" wrk -t"$threads" -c"$c" -d"${seconds}s" --latency -s "$lua" "$url" >"$out" 2>&1 || true
+  local t=$threads
+  if [ "$c" -lt "$t" ]; then t=$c; fi
+  env "$@" wrk -t"$t" -c"$c" -d2s -s "$lua" "$url" >/dev/null 2>&1 || true
+  env "$@" wrk -t"$t" -c"$c" -d"${seconds}s" --latency -s "$lua" "$url" >"$out" 2>&1 || true
   python3 - "$out" "$label" >>"$results" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -228,6 +230,8 @@ scenarios() { # prefix database-url
   run_wrk "$p officer inbox" $url bench/wrk/pick.lua PATHS="$work/$p-inbox.txt" TOKEN="$officer"
   run_wrk "$p create+submit" $url bench/wrk/create_submit.lua TOKEN="$(token_of syn00001)" PROCEDURE="$procedure" AGENCY="$agency"
   run_wrk "$p all-agency inbox, deep page" $url bench/wrk/pick.lua PATHS="$work/$p-deep.txt" TOKEN="$(token_of syn.admin)"
+  # What one such page costs when it is the only request.
+  conns=1 run_wrk "$p all-agency inbox, deep page, one client" $url bench/wrk/pick.lua PATHS="$work/$p-deep.txt" TOKEN="$(token_of syn.admin)"
   statistics_rows "$p" "$agency"
   echo -e "$p peak RSS\t$(stop_server)" >>"$work/rss.tsv"
   # The lists again with no page kept: what a page costs when its list has just changed.
@@ -246,6 +250,8 @@ statistics_rows() { # prefix agency-id
   local p=$1 url=http://127.0.0.1:18080
   sed -i "s/AGENCY/$2/" "$work/$p-agency-stats.txt"
   conns=$stats_connections run_wrk "$p statistics year" $url bench/wrk/pick.lua PATHS="$work/$p-stats.txt"
+  # One report at a time: its own cost (the rows above queue in the statistics' bounded share).
+  conns=1 run_wrk "$p statistics year, one client" $url bench/wrk/pick.lua PATHS="$work/$p-stats.txt"
   conns=$stats_connections run_wrk "$p statistics agency year" $url bench/wrk/pick.lua PATHS="$work/$p-agency-stats.txt"
   if selected "$p lookup by code, 64 statistics clients"; then
     PATHS="$work/$p-stats.txt" wrk -t1 -c64 -d"$((seconds + 4))s" -s bench/wrk/polite.lua "$url" \
