@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need beyond the Rust toolchain, installed when missing: PostgreSQL running,
 # Debian's chromium and chromium-driver (the Swagger UI test), poppler-utils (PDFs read back with
-# pdftotext), jq (the README walkthrough), and s3s-fs, an S3-compatible server from crates.io
+# pdftotext, their pages and images counted by pdfinfo and pdfimages, their signatures checked by
+# pdfsig), jq (the README walkthrough), and s3s-fs, an S3-compatible server from crates.io
 # that the file-storage tests start on loopback (built once into ${DVC_TOOLS:-~/.cache/dvc}), and
 # aiosmtpd, the SMTP server from PyPI that the e-mail tests start on loopback, and oidc-provider,
 # the OpenID provider from npm that the sign-in tests start on loopback (scripts/oidc/provider.mjs).
