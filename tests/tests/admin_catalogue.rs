@@ -227,7 +227,42 @@ fn admin_manages_agencies_and_fields(backend: Backend) {
     assert_problem(res, 409, "conflict");
 }
 
+/// An interconnected procedure names its steps: ordinary procedures of the catalogue, each needing
+/// only earlier steps.
+fn admin_sets_the_steps_of_an_interconnected_procedure(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let token = app.admin_token();
+    let post = |body: &Value| {
+        app.with_token(app.client.post(app.url("/api/v1/admin/procedures")), &token).json(body).send().unwrap()
+    };
+    let step = |code: &str, needs: Value| json!({"procedure_code": code, "tier": "commune", "days": 1, "needs": needs});
+    let mut body = procedure_body(&app, "1.999001");
+    body["bundle"] = json!({"steps": [step("1.001193", json!([])), step("1.004194", json!([1]))]});
+    let res = post(&body);
+    assert_eq!(res.status(), 201, "{:?}", res.text());
+    let shown = app.get_json("/api/v1/procedures/1.999001");
+    assert_eq!(shown["bundle"]["steps"][1]["procedure_code"], "1.004194");
+    assert_eq!(shown["bundle"]["steps"][1]["needs"], json!([1]));
+    // A step that is no procedure, one that is a bundle itself, and one that needs a later step.
+    let mut bad = procedure_body(&app, "1.999002");
+    bad["bundle"] =
+        json!({"steps": [step("1.001193", json!([2])), step("1.999999", json!([])), step("1.001022", json!([]))]});
+    let problem = assert_problem(post(&bad), 400, "validation_failed");
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["bundle.steps[0].needs"], "the shape first");
+    bad["bundle"]["steps"][0]["needs"] = json!([]);
+    let problem = assert_problem(post(&bad), 400, "validation_failed");
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["bundle.steps[1].procedure_code", "bundle.steps[2].procedure_code"]);
+    bad["bundle"] = json!({"steps": [step("1.001193", json!([]))]});
+    assert_problem(post(&bad), 400, "validation_failed");
+    assert_problem(app.get("/api/v1/procedures/1.999002"), 404, "not_found");
+}
+
 on_both_backends!(
+    admin_sets_the_steps_of_an_interconnected_procedure,
     admin_endpoints_need_an_administrator,
     admin_creates_updates_and_deletes_procedures,
     admin_manages_agencies_and_fields,

@@ -18,11 +18,29 @@ use crate::routes::{check_if_match, etag, if_match, path_key};
 use crate::state::AppState;
 
 /// Checks that the field and agencies (by id or code) a procedure refers to exist; the agencies' ids.
-fn check_procedure_refs(conn: &mut DbConn, field_id: &str, agency_ids: &[String]) -> ApiResult<Vec<String>> {
+fn check_procedure_refs(
+    conn: &mut DbConn,
+    field_id: &str,
+    agency_ids: &[String],
+    bundle: Option<&str>,
+) -> ApiResult<Vec<String>> {
     let agencies = crate::routes::agency_ids(conn, "agency_ids", agency_ids);
     let mut errors = Vec::new();
     if q::find_field(conn, field_id)?.is_none() {
         errors.push(FieldError::new("field_id", "unknown", "Lĩnh vực không tồn tại", "No such field"));
+    }
+    // Each step of an interconnected procedure is an ordinary procedure of the catalogue.
+    let steps = bundle.and_then(|b| serde_json::from_str::<dvc_domain::catalogue::Bundle>(b).ok());
+    for (i, step) in steps.map(|b| b.steps).unwrap_or_default().iter().enumerate() {
+        let ordinary = q::find_procedure(conn, &step.procedure_code)?.is_some_and(|p| p.bundle.is_none());
+        if !ordinary {
+            errors.push(FieldError::new(
+                format!("bundle.steps[{i}].procedure_code"),
+                "unknown",
+                "Không có thủ tục (thông thường) với mã này",
+                "No ordinary procedure has this code",
+            ));
+        }
     }
     match agencies {
         Ok(ids) if errors.is_empty() => Ok(ids),
@@ -58,7 +76,7 @@ pub async fn create_procedure(
     let id = row.id.clone();
     state
         .tx(move |conn| {
-            let agency_ids = check_procedure_refs(conn, &row.field_id, &agency_ids)?;
+            let agency_ids = check_procedure_refs(conn, &row.field_id, &agency_ids, row.bundle.as_deref())?;
             Ok(q::insert_procedure(conn, &row, &agency_ids)?)
         })
         .await?;
@@ -103,7 +121,7 @@ pub async fn update_procedure(
             let (mut row, agency_ids) = input.into_row(current.id.clone(), current.version + 1, now())?;
             check_if_match(precondition.as_deref(), &current.id, current.version)?;
             row.created_at = current.created_at;
-            let agency_ids = check_procedure_refs(conn, &row.field_id, &agency_ids)?;
+            let agency_ids = check_procedure_refs(conn, &row.field_id, &agency_ids, row.bundle.as_deref())?;
             q::update_procedure(conn, &row, &agency_ids)?;
             Ok(())
         })
