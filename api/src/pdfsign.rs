@@ -38,7 +38,7 @@ pub fn sign_pdf(
     if !signers.has_key(agency_code) {
         return Ok(None);
     }
-    let mut out = prepared(pdf, signer_name, at)?;
+    let mut out = guarded(pdf, signer_name, at)?;
     let start = pdf.len();
     // Where the placeholder of the signature is, in the appended update.
     let zeros = vec![b'0'; CONTENTS * 2];
@@ -69,6 +69,13 @@ pub fn sign_pdf(
     }
     out[open + 1..open + 1 + cms.len() * 2].copy_from_slice(hex::encode_upper(&cms).as_bytes());
     Ok(Some(out))
+}
+
+/// [`prepared`], with a PDF that makes the parser give up refused like one it cannot read (the
+/// result then keeps only the detached signature).
+fn guarded(pdf: &[u8], signer_name: &str, at: DateTime<Utc>) -> Result<Vec<u8>, String> {
+    std::panic::catch_unwind(|| prepared(pdf, signer_name, at))
+        .map_err(|_| "the PDF made its parser fail".to_string())?
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -204,4 +211,32 @@ fn container(
     };
     let info = ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed_data).map_err(e)? };
     Ok(Some(info.to_der().map_err(e)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_that_are_no_pdf_are_refused_not_fatal() {
+        let mut layout = crate::documents::Layout::new();
+        layout.text("Giấy khai sinh", crate::documents::Style::BODY);
+        let Ok(real) = layout.finish() else { panic!("a PDF to start from") };
+        let at = Utc::now();
+        let signed = guarded(&real, "UBND", at).unwrap_or_default();
+        assert!(signed.starts_with(&real) && signed.len() > real.len(), "a PDF of our own takes a signature field");
+        assert!(guarded(b"", "UBND", at).is_err());
+        assert!(guarded(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "UBND", at).is_err(), "no catalog");
+        assert!(guarded(b"GIF89a", "UBND", at).is_err());
+        // Cut short or scrambled: whatever the parser makes of it, the call comes back.
+        let mut scrambled = real.clone();
+        for (i, b) in scrambled.iter_mut().enumerate().skip(9) {
+            if i % 7 == 0 {
+                *b = 0xff;
+            }
+        }
+        for bytes in [real[..real.len() / 2].to_vec(), scrambled] {
+            let _ = guarded(&bytes, "UBND", at);
+        }
+    }
 }

@@ -30,8 +30,24 @@ pub struct Stamp {
 const BAND: f32 = 78.0;
 const A4: (f32, f32) = (595.28, 841.89);
 
-/// The copy of `original` (of type `content_type`): its pages, each with the band.
+/// The copy of `original` (of type `content_type`): its pages, each with the band; a file whose
+/// pages cannot be drawn (even one that makes the PDF reader give up) gets the band under a note.
 pub fn render(original: Vec<u8>, content_type: &str, stamp: &Stamp) -> Result<Vec<u8>, PdfError> {
+    let drawn = std::panic::catch_unwind(|| pages(original, content_type, stamp));
+    match drawn {
+        Ok(Ok(pdf)) => Ok(pdf),
+        Ok(Err(e)) => {
+            tracing::info!(error = %e.0, "a result's pages could not be drawn in its copy");
+            pages(Vec::new(), "application/pdf", stamp)
+        }
+        Err(_) => {
+            tracing::warn!("a result's pages made the PDF reader fail in its copy");
+            pages(Vec::new(), "application/pdf", stamp)
+        }
+    }
+}
+
+fn pages(original: Vec<u8>, content_type: &str, stamp: &Stamp) -> Result<Vec<u8>, PdfError> {
     let (regular, bold) = fonts()?;
     let qr = crate::payment::qr_png(&stamp.verify_url).map_err(PdfError)?;
     let mut document = Document::new();
