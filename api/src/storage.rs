@@ -224,6 +224,20 @@ impl Storage {
         }
     }
 
+    /// A stored file's whole content, for work that needs it at once (a PDF to draw).
+    pub async fn read_all(&self, key: &str) -> Result<Vec<u8>, ApiError> {
+        use futures_util::StreamExt;
+        let mut content = self.get(key).await?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = content.next().await {
+            bytes.extend_from_slice(&chunk.map_err(|e| {
+                tracing::error!(error = %e, "a stored file does not read");
+                ApiError::internal()
+            })?);
+        }
+        Ok(bytes)
+    }
+
     /// Copies the files of a local directory into this store, keeping their keys; those already
     /// there are left as they are. Answers how many were copied and how many were there already.
     pub async fn import_local(&self, dir: &Path, keys: &[String]) -> Result<(usize, usize), String> {

@@ -157,6 +157,24 @@ pub async fn download_attachment(
     download(&state, me, path.into_inner(), APPLICANT).await
 }
 
+/// A file attached (as `kind`, applicant or result) to a dossier the caller may see, with the
+/// dossier; 404 to anyone else.
+pub fn attached_file(
+    conn: &mut dvc_persistence::DbConn,
+    caller: &crate::auth::Caller,
+    id: &str,
+    aid: &str,
+    kind: &str,
+) -> Result<(dvc_domain::dossier::Dossier, FileRow), ApiError> {
+    let (dossier, _) = svc::load(conn, caller, id)?;
+    let file = d::attachments(conn, id, kind)?
+        .into_iter()
+        .find(|(a, _)| a.id == aid)
+        .map(|(_, f)| f)
+        .ok_or_else(|| ApiError::not_found("tệp", "File"))?;
+    Ok((dossier, file))
+}
+
 /// Sends a file attached to a dossier (`kind` applicant or result).
 pub async fn download(
     state: &AppState,
@@ -167,16 +185,7 @@ pub async fn download(
     let id = path_key(id, "hồ sơ", "Dossier")?;
     let aid = path_key(aid, "tệp", "File")?;
     let caller = me.caller();
-    let file = state
-        .db(move |conn| {
-            svc::load(conn, &caller, &id)?;
-            d::attachments(conn, &id, kind)?
-                .into_iter()
-                .find(|(a, _)| a.id == aid)
-                .map(|(_, f)| f)
-                .ok_or_else(|| ApiError::not_found("tệp", "File"))
-        })
-        .await?;
+    let (_, file) = state.db(move |conn| attached_file(conn, &caller, &id, &aid, kind)).await?;
     let content = state.storage.get(&file.storage_key).await?;
     let ascii: String = file
         .filename

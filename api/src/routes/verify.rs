@@ -301,32 +301,20 @@ pub async fn result_copy(
     me: Principal,
     path: web::Path<(String, String)>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    use futures_util::StreamExt;
     let (id, rid) = path.into_inner();
     let id = path_key(id, "hồ sơ", "Dossier")?;
     let rid = path_key(rid, "tệp", "File")?;
     let caller = me.caller();
     let (file, registered, dossier) = state
         .db(move |conn| {
-            let (dossier, _) = crate::dossier::load(conn, &caller, &id)?;
-            let missing = || ApiError::not_found("kết quả", "Result");
-            let file = dvc_persistence::files::attachments(conn, &id, dvc_persistence::files::RESULT)?
-                .into_iter()
-                .find(|(a, _)| a.id == rid)
-                .map(|(_, f)| f)
-                .ok_or_else(missing)?;
-            let registered = results::find_by_file(conn, &file.id)?.ok_or_else(missing)?;
+            let kind = dvc_persistence::files::RESULT;
+            let (dossier, file) = crate::routes::attachments::attached_file(conn, &caller, &id, &rid, kind)?;
+            let registered =
+                results::find_by_file(conn, &file.id)?.ok_or_else(|| ApiError::not_found("kết quả", "Result"))?;
             Ok((file, registered, dossier))
         })
         .await?;
-    let mut content = state.storage.get(&file.storage_key).await?;
-    let mut bytes = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
-    while let Some(chunk) = content.next().await {
-        bytes.extend_from_slice(&chunk.map_err(|e| {
-            tracing::error!(error = %e, "a stored result does not read");
-            ApiError::internal()
-        })?);
-    }
+    let bytes = state.storage.read_all(&file.storage_key).await?;
     let code = registered.verification_code.clone();
     let stamp = crate::documents::copy::Stamp {
         verify_url: format!("{}/api/v1/verify/{code}", state.config.public_url),
