@@ -135,15 +135,17 @@ fn start_ready(
         return Ok(());
     }
     let receiving = q::find_agency(conn, parent.agency_id.as_str())?.ok_or_else(ApiError::internal)?;
-    if all_checked {
-        for (i, step) in b.steps.iter().enumerate() {
-            settled_by(conn, &receiving, i + 1, step)?;
+    // Each step's procedure at its agency, found once: all of them on the submission.
+    let mut settled: Vec<Option<crate::cache::ProcedureVersion>> = vec![None; b.steps.len()];
+    for (i, step) in b.steps.iter().enumerate() {
+        if all_checked || ready.contains(&(i as u32 + 1)) {
+            settled[i] = Some(settled_by(conn, &receiving, i + 1, step)?);
         }
     }
     let parent_files = files::attachments(conn, parent.id.as_str(), APPLICANT)?;
     for position in ready {
         let step = &b.steps[position as usize - 1];
-        let taken = settled_by(conn, &receiving, position as usize, step)?;
+        let taken = settled[position as usize - 1].take().ok_or_else(ApiError::internal)?;
         let prefix = format!("{}-{}", taken.snapshot.agency_code, at.today.format("%y%m%d"));
         let n = d::take_code_numbers(conn, &prefix, 1)?;
         let child = bundle::start(
