@@ -192,35 +192,46 @@ const fn by_level(agency_level: [&'static str; 4], procedure_level: [&'static st
 macro_rules! dossier_rollup_rows {
     ($level:expr) => {
         concatcp!(
-            " FROM (SELECT procedure_id, agency_id, \
-               CASE WHEN day >= {} THEN received ELSE 0 END AS received, \
-               CASE WHEN day >= {} THEN received_online ELSE 0 END AS received_online, \
-               CASE WHEN day >= {} THEN with_fee ELSE 0 END AS with_fee, \
-               CASE WHEN day >= {} THEN paid_online ELSE 0 END AS paid_online, \
-               CASE WHEN day >= {} THEN finished ELSE 0 END AS finished, \
-               CASE WHEN day >= {} THEN on_time ELSE 0 END AS on_time, \
-               CASE WHEN day >= {} THEN late ELSE 0 END AS late, \
-               submitted - closed AS in_progress, 0 AS overdue \
+            // Each part sums its rows per procedure and agency first (parameters: first day, last
+            // day, agency ×2; first day, agency ×2; report day, agency ×2; last day, report day,
+            // agency ×2; last day ×2, report day, agency ×2): the days of the period, the days
+            // before it (what was still open), then the due dates and running dossiers.
+            " FROM (SELECT procedure_id, agency_id, SUM(received) AS received, \
+               SUM(received_online) AS received_online, SUM(with_fee) AS with_fee, \
+               SUM(paid_online) AS paid_online, SUM(finished) AS finished, SUM(on_time) AS on_time, \
+               SUM(late) AS late, SUM(submitted - closed) AS in_progress, 0 AS overdue \
              FROM dossier_days WHERE ",
             $level,
-            " AND day <= {}",
+            " AND day >= {} AND day <= {}",
             AGENCY_ROWS,
-            " UNION ALL SELECT procedure_id, agency_id, 0, 0, 0, 0, 0, 0, 0, 0, n FROM dossier_due WHERE ",
+            BY_PROCEDURE_AND_AGENCY,
+            " UNION ALL SELECT procedure_id, agency_id, 0, 0, 0, 0, 0, 0, 0, SUM(submitted - closed), 0 \
+             FROM dossier_days WHERE ",
+            $level,
+            " AND day < {}",
+            AGENCY_ROWS,
+            BY_PROCEDURE_AND_AGENCY,
+            " UNION ALL SELECT procedure_id, agency_id, 0, 0, 0, 0, 0, 0, 0, 0, SUM(n) FROM dossier_due WHERE ",
             $level,
             " AND due_date < {}",
             AGENCY_ROWS,
-            " UNION ALL SELECT procedure_id, agency_id, 0, 0, 0, 0, 0, 0, 0, 0, -n FROM dossier_running WHERE ",
+            BY_PROCEDURE_AND_AGENCY,
+            " UNION ALL SELECT procedure_id, agency_id, 0, 0, 0, 0, 0, 0, 0, 0, -SUM(n) FROM dossier_running WHERE ",
             $level,
             " AND submitted_day > {} AND due_date < {}",
             AGENCY_ROWS,
-            " UNION ALL SELECT procedure_id, agency_id, 0, 0, 0, 0, 0, 0, 0, 0, -n FROM dossier_running WHERE ",
+            BY_PROCEDURE_AND_AGENCY,
+            " UNION ALL SELECT procedure_id, agency_id, 0, 0, 0, 0, 0, 0, 0, 0, -SUM(n) FROM dossier_running WHERE ",
             $level,
             " AND finished_day <= {} AND submitted_day <= {} AND due_date < {}",
             AGENCY_ROWS,
+            BY_PROCEDURE_AND_AGENCY,
             ") x"
         )
     };
 }
+
+const BY_PROCEDURE_AND_AGENCY: &str = " GROUP BY procedure_id, agency_id";
 
 const DOSSIER_SUMS: &str = "CAST(COALESCE(SUM(x.received), 0) AS BIGINT) AS received, \
      CAST(COALESCE(SUM(x.received_online), 0) AS BIGINT) AS received_online, \
@@ -265,8 +276,9 @@ pub fn dossier_counts(
     grouping: Grouping,
 ) -> QueryResult<Vec<DossierCounts>> {
     let (first, last) = (Bind::Date(period.first_day), Bind::Date(period.last_day));
-    let mut binds = vec![first; 7];
-    binds.push(last);
+    let mut binds = vec![first, last];
+    binds.extend(agency_binds(agency));
+    binds.push(first);
     binds.extend(agency_binds(agency));
     let report = Bind::Date(period.report_day);
     binds.push(report);
