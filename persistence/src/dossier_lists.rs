@@ -352,6 +352,11 @@ pub fn list_page_after(
     cursor: &Cursor,
     limit: i64,
 ) -> QueryResult<Vec<DossierRow>> {
+    if let Cursor::Inbox { due_date, submitted_at, id } = cursor {
+        if is_plain_inbox(f) {
+            return inbox_page_after(conn, f.agency_id.as_deref(), *due_date, *submitted_at, id, limit);
+        }
+    }
     let q = dossier_query(f).select(DossierRow::as_select()).limit(limit);
     match cursor {
         Cursor::Inbox { due_date, submitted_at, id } => {
@@ -403,4 +408,61 @@ pub fn list_page_after(
             .order((dossiers::created_at.desc(), dossiers::id.desc()))
             .load(conn),
     }
+}
+
+/// Whether `f` is an inbox as it stands (one agency's or all agencies'), with no other filter.
+fn is_plain_inbox(f: &DossierFilter) -> bool {
+    let DossierFilter { applicant_id, agency_id: _, status, procedure_id, code, overdue_on, exclude_drafts } = f;
+    *exclude_drafts
+        && applicant_id.is_none()
+        && status.is_none()
+        && procedure_id.is_none()
+        && code.is_none()
+        && overdue_on.is_none()
+}
+
+/// The page of an inbox (of `agency`, or of all) after a cursor, by fixed statements that each
+/// connection prepares once: the deep pages administrators and officers read are not planned
+/// again on every call (planning took several times what the index range scan takes).
+fn inbox_page_after(
+    conn: &mut DbConn,
+    agency: Option<&str>,
+    due_date: Option<NaiveDate>,
+    submitted_at: NaiveDateTime,
+    id: &str,
+    limit: i64,
+) -> QueryResult<Vec<DossierRow>> {
+    const FROM: &str = concatcp!("SELECT * FROM dossiers WHERE ", NOT_DRAFT);
+    const OF_AGENCY: &str = " AND agency_id = {}";
+    const DATED: &str = " AND (due_date, submitted_at, id) > ({}, {}, {}) ORDER BY due_date, submitted_at, id LIMIT {}";
+    const UNDATED: &str = " AND due_date IS NULL";
+    const UNDATED_AFTER: &str = " AND (submitted_at, id) > ({}, {})";
+    const UNDATED_ORDER: &str = " ORDER BY submitted_at, id LIMIT {}";
+    const ALL_DATED: &str = concatcp!(FROM, DATED);
+    const AGENCY_DATED: &str = concatcp!(FROM, OF_AGENCY, DATED);
+    const ALL_UNDATED: &str = concatcp!(FROM, UNDATED, UNDATED_ORDER);
+    const AGENCY_UNDATED: &str = concatcp!(FROM, OF_AGENCY, UNDATED, UNDATED_ORDER);
+    const ALL_UNDATED_AFTER: &str = concatcp!(FROM, UNDATED, UNDATED_AFTER, UNDATED_ORDER);
+    const AGENCY_UNDATED_AFTER: &str = concatcp!(FROM, OF_AGENCY, UNDATED, UNDATED_AFTER, UNDATED_ORDER);
+    let mut binds: Vec<Bind> = agency.map(Bind::Text).into_iter().collect();
+    // Row values compare as the index orders, so each scan starts at the cursor: first the rows
+    // with a due date after it, then (on a page not yet full) those without one.
+    let Some(due) = due_date else {
+        binds.extend([Bind::Timestamp(submitted_at), Bind::Text(id), Bind::BigInt(limit)]);
+        let sql = if agency.is_some() { AGENCY_UNDATED_AFTER } else { ALL_UNDATED_AFTER };
+        return Prepared::new(sql, binds).load(conn);
+    };
+    let mut dated = binds.clone();
+    dated.extend([Bind::Date(due), Bind::Timestamp(submitted_at), Bind::Text(id), Bind::BigInt(limit)]);
+    let mut rows: Vec<DossierRow> =
+        Prepared::new(if agency.is_some() { AGENCY_DATED } else { ALL_DATED }, dated).load(conn)?;
+    let missing = limit - rows.len() as i64;
+    if missing > 0 {
+        binds.push(Bind::BigInt(missing));
+        rows.extend(
+            Prepared::new(if agency.is_some() { AGENCY_UNDATED } else { ALL_UNDATED }, binds)
+                .load::<DossierRow>(conn)?,
+        );
+    }
+    Ok(rows)
 }
