@@ -1,0 +1,1 @@
+DROP INDEX dossier_due_agency_level;
