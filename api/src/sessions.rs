@@ -1,7 +1,7 @@
 //! Every signed-in person's request is checked against the database: the account still exists,
 //! is not disabled and still has the token's role, and the token's session is still open (not
 //! signed out, not ended by a password reset, by signing out everywhere or by a reused refresh
-//! token). Checks that arrive together are served by one batch (two statements).
+//! token). Checks that arrive together are served by one batch (one statement).
 
 use std::sync::Arc;
 
@@ -23,21 +23,20 @@ pub struct Ask {
 pub type Sessions = Batcher<Ask, bool>;
 
 fn work(conn: &mut DbConn, asks: &[Ask]) -> Result<Vec<Result<bool, ApiError>>, ApiError> {
-    let mut ids: Vec<String> = asks.iter().map(|a| a.account.clone()).collect();
-    ids.sort();
-    ids.dedup();
     let mut sessions: Vec<String> = asks.iter().map(|a| a.session.clone()).collect();
     sessions.sort();
     sessions.dedup();
-    let standing = dvc_persistence::accounts::standing(conn, &ids)?;
-    let open = dvc_persistence::registrations::open_sessions(conn, &sessions)?;
+    let standing = dvc_persistence::registrations::session_standing(conn, &sessions)?;
     Ok(asks
         .iter()
         .map(|a| {
-            let account_ok =
-                standing.iter().any(|(id, role, disabled)| *id == a.account && !disabled && role == a.role.as_str());
-            let session_ok = open.iter().any(|(family, account)| *family == a.session && *account == a.account);
-            Ok(account_ok && session_ok)
+            Ok(standing.iter().any(|s| {
+                s.family_id == a.session
+                    && s.account_id == a.account
+                    && !s.closed
+                    && !s.disabled
+                    && s.role == a.role.as_str()
+            }))
         })
         .collect())
 }

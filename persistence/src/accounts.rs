@@ -204,14 +204,6 @@ pub fn prune_sign_in_failures(conn: &mut DbConn, before: NaiveDateTime) -> Query
     diesel::delete(f::sign_in_failures.filter(f::blocked_until.lt(before))).execute(conn)
 }
 
-/// Role and whether disabled, of these accounts (the check of every signed-in request).
-pub fn standing(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String, bool)>> {
-    accounts::table
-        .filter(accounts::id.eq_any(ids))
-        .select((accounts::id, accounts::role, accounts::disabled))
-        .load(conn)
-}
-
 /// The account that already has this ID number or tax code, if any.
 pub fn identity_owner(
     conn: &mut DbConn,

@@ -129,20 +129,34 @@ pub fn revoke_account(conn: &mut DbConn, account_id: &str, at: NaiveDateTime) ->
     .execute(conn)
 }
 
-/// Of these sessions (refresh-token families), the ones still open: each with its account; a
-/// family with any revoked token is closed (signed out, reused, or the account's sessions ended).
-pub fn open_sessions(conn: &mut DbConn, family_ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+/// Where a session (a refresh-token family) stands, with its account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStanding {
+    pub family_id: String,
+    pub account_id: String,
+    pub role: String,
+    pub disabled: bool,
+    /// Whether any token of the family was revoked (signed out, reused, or the account's
+    /// sessions ended): the session is closed.
+    pub closed: bool,
+}
+
+/// Where these sessions stand, in one statement: each family found, with its account's role and
+/// whether the account is disabled or the family closed. A family whose account is gone is absent.
+pub fn session_standing(conn: &mut DbConn, family_ids: &[String]) -> QueryResult<Vec<SessionStanding>> {
+    use crate::schema::accounts;
     use refresh_tokens::dsl as r;
-    let all: Vec<(String, String)> = r::refresh_tokens
+    let rows: Vec<(String, String, String, bool, bool)> = r::refresh_tokens
+        .inner_join(accounts::table.on(accounts::id.eq(r::account_id)))
         .filter(r::family_id.eq_any(family_ids))
-        .select((r::family_id, r::account_id))
-        .distinct()
+        .select((r::family_id, r::account_id, accounts::role, accounts::disabled, r::revoked_at.is_not_null()))
         .load(conn)?;
-    let closed: Vec<String> = r::refresh_tokens
-        .filter(r::family_id.eq_any(family_ids))
-        .filter(r::revoked_at.is_not_null())
-        .select(r::family_id)
-        .distinct()
-        .load(conn)?;
-    Ok(all.into_iter().filter(|(f, _)| !closed.contains(f)).collect())
+    let mut out: Vec<SessionStanding> = Vec::new();
+    for (family_id, account_id, role, disabled, revoked) in rows {
+        match out.iter_mut().find(|s| s.family_id == family_id) {
+            Some(s) => s.closed |= revoked || s.account_id != account_id,
+            None => out.push(SessionStanding { family_id, account_id, role, disabled, closed: revoked }),
+        }
+    }
+    Ok(out)
 }
