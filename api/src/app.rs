@@ -78,6 +78,9 @@ async fn record_metrics(
     let start = Instant::now();
     let method = req.method().to_string();
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    if let Some(state) = &state {
+        state.traffic.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
     let res = next.call(req).await?;
     if let Some(state) = state {
         let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());

@@ -69,6 +69,9 @@ pub struct Config {
     pub heavy_running: usize,
     pub heavy_queue: usize,
     pub heavy_statement_timeout: Duration,
+    /// The share of time (percent) each place of heavy work may work: after a report, its place
+    /// rests so that the share holds.
+    pub heavy_duty_percent: u8,
     /// Password hashes computed at once (each takes 19 MiB), and how many may wait.
     pub hashing_running: usize,
     pub hashing_queue: usize,
@@ -141,6 +144,7 @@ impl Default for Config {
             heavy_running: 4,
             heavy_queue: 16,
             heavy_statement_timeout: Duration::from_secs(10),
+            heavy_duty_percent: 50,
             hashing_running: std::thread::available_parallelism().map_or(2, |n| n.get()),
             hashing_queue: 32,
             body_min_rate: 1024,
@@ -260,6 +264,10 @@ impl Config {
         c.hashing_running = parse(&get, "DVC_HASHING_RUNNING", c.hashing_running)?;
         c.hashing_queue = parse(&get, "DVC_HASHING_QUEUE", c.hashing_queue)?;
         c.heavy_statement_timeout = Duration::from_millis(parse(&get, "DVC_HEAVY_STATEMENT_TIMEOUT_MS", 10_000u64)?);
+        c.heavy_duty_percent = parse(&get, "DVC_HEAVY_DUTY_PERCENT", c.heavy_duty_percent)?;
+        if !(1..=100).contains(&c.heavy_duty_percent) {
+            return Err(format!("DVC_HEAVY_DUTY_PERCENT: expected 1 to 100, got {}", c.heavy_duty_percent));
+        }
         c.body_rate_grace = Duration::from_millis(parse(&get, "DVC_BODY_RATE_GRACE_MS", 10_000u64)?.max(100));
         c.batch_lanes = parse(&get, "DVC_BATCH_LANES", c.batch_lanes)?.max(1);
         c.list_cache_bytes = parse(&get, "DVC_LIST_CACHE_BYTES", c.list_cache_bytes)?;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub callbacks: Arc<crate::ratelimit::AddressLimiter>,
     /// The share of the server heavy work may take.
     pub heavy: Arc<crate::bulkhead::Bulkhead>,
+    /// Every request started (the heavy share yields to the others).
+    pub traffic: Arc<std::sync::atomic::AtomicU64>,
     /// Password hashing (argon2id, 19 MiB each): about one per core at once, a short queue.
     pub hashing: Arc<crate::bulkhead::Bulkhead>,
     /// Where uploaded files are kept.
@@ -156,8 +158,14 @@ impl AppState {
         );
         let lookups = Arc::new(crate::ratelimit::AddressLimiter::new(config.lookup_rate_per_minute));
         let callbacks = Arc::new(crate::ratelimit::AddressLimiter::new(config.callback_rate_per_minute));
-        let heavy =
-            Arc::new(crate::bulkhead::Bulkhead::new(config.heavy_running, config.heavy_queue, config.db_timeout));
+        let traffic = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let heavy = Arc::new(crate::bulkhead::Bulkhead::yielding(
+            config.heavy_running,
+            config.heavy_queue,
+            config.db_timeout,
+            f64::from(config.heavy_duty_percent) / 100.0,
+            traffic.clone(),
+        ));
         let hashing =
             Arc::new(crate::bulkhead::Bulkhead::new(config.hashing_running, config.hashing_queue, config.db_timeout));
         let storage = match &config.s3 {
@@ -172,6 +180,7 @@ impl AppState {
         Ok(Self {
             federation,
             heavy,
+            traffic,
             hashing,
             storage,
             signers,
