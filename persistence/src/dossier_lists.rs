@@ -8,6 +8,7 @@ use const_format::concatcp;
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Date, Text, Timestamp};
+use dvc_domain::page::DEFAULT_PER_PAGE;
 use dvc_domain::workflow::DossierStatus;
 
 use crate::codes::Code;
@@ -434,12 +435,19 @@ fn inbox_page_after(
 ) -> QueryResult<Vec<DossierRow>> {
     const FROM: &str = concatcp!("SELECT * FROM dossiers WHERE ", NOT_DRAFT);
     const OF_AGENCY: &str = " AND agency_id = {}";
-    const DATED: &str = " AND (due_date, submitted_at, id) > ({}, {}, {}) ORDER BY due_date, submitted_at, id LIMIT {}";
+    const DATED_KEY: &str = " AND (due_date, submitted_at, id) > ({}, {}, {}) ORDER BY due_date, submitted_at, id";
+    const DATED: &str = concatcp!(DATED_KEY, " LIMIT {}");
+    // A page of the usual size has its size in the text: PostgreSQL then keeps one plan for every
+    // cursor. With the size a parameter, a plan for any cursor guesses a tenth of the table, so
+    // the statement was planned again on every call.
+    const DATED_USUAL: &str = concatcp!(DATED_KEY, " LIMIT ", DEFAULT_PER_PAGE);
     const UNDATED: &str = " AND due_date IS NULL";
     const UNDATED_AFTER: &str = " AND (submitted_at, id) > ({}, {})";
     const UNDATED_ORDER: &str = " ORDER BY submitted_at, id LIMIT {}";
     const ALL_DATED: &str = concatcp!(FROM, DATED);
     const AGENCY_DATED: &str = concatcp!(FROM, OF_AGENCY, DATED);
+    const ALL_DATED_USUAL: &str = concatcp!(FROM, DATED_USUAL);
+    const AGENCY_DATED_USUAL: &str = concatcp!(FROM, OF_AGENCY, DATED_USUAL);
     const ALL_UNDATED: &str = concatcp!(FROM, UNDATED, UNDATED_ORDER);
     const AGENCY_UNDATED: &str = concatcp!(FROM, OF_AGENCY, UNDATED, UNDATED_ORDER);
     const ALL_UNDATED_AFTER: &str = concatcp!(FROM, UNDATED, UNDATED_AFTER, UNDATED_ORDER);
@@ -453,9 +461,17 @@ fn inbox_page_after(
         return Prepared::new(sql, binds).load(conn);
     };
     let mut dated = binds.clone();
-    dated.extend([Bind::Date(due), Bind::Timestamp(submitted_at), Bind::Text(id), Bind::BigInt(limit)]);
-    let mut rows: Vec<DossierRow> =
-        Prepared::new(if agency.is_some() { AGENCY_DATED } else { ALL_DATED }, dated).load(conn)?;
+    dated.extend([Bind::Date(due), Bind::Timestamp(submitted_at), Bind::Text(id)]);
+    let sql = match (agency.is_some(), limit == DEFAULT_PER_PAGE) {
+        (true, true) => AGENCY_DATED_USUAL,
+        (false, true) => ALL_DATED_USUAL,
+        (true, false) => AGENCY_DATED,
+        (false, false) => ALL_DATED,
+    };
+    if limit != DEFAULT_PER_PAGE {
+        dated.push(Bind::BigInt(limit));
+    }
+    let mut rows: Vec<DossierRow> = Prepared::new(sql, dated).load(conn)?;
     let missing = limit - rows.len() as i64;
     if missing > 0 {
         binds.push(Bind::BigInt(missing));
