@@ -69,8 +69,8 @@ pub struct Config {
     pub heavy_running: usize,
     pub heavy_queue: usize,
     pub heavy_statement_timeout: Duration,
-    /// The share of time (percent) each place of heavy work may work: after a report, its place
-    /// rests so that the share holds.
+    /// The share of time (percent) each place of heavy work may work while other requests are
+    /// served: after a report, its place rests so that the share holds.
     pub heavy_duty_percent: u8,
     /// Password hashes computed at once (each takes 19 MiB), and how many may wait.
     pub hashing_running: usize,

@@ -462,13 +462,14 @@ fn inbox_page_after(
     };
     let mut dated = binds.clone();
     dated.extend([Bind::Date(due), Bind::Timestamp(submitted_at), Bind::Text(id)]);
-    let sql = match (agency.is_some(), limit == DEFAULT_PER_PAGE) {
+    let usual = limit == DEFAULT_PER_PAGE;
+    let sql = match (agency.is_some(), usual) {
         (true, true) => AGENCY_DATED_USUAL,
         (false, true) => ALL_DATED_USUAL,
         (true, false) => AGENCY_DATED,
         (false, false) => ALL_DATED,
     };
-    if limit != DEFAULT_PER_PAGE {
+    if !usual {
         dated.push(Bind::BigInt(limit));
     }
     let mut rows: Vec<DossierRow> = Prepared::new(sql, dated).load(conn)?;

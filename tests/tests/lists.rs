@@ -246,7 +246,8 @@ fn lists_page_by_cursor(backend: Backend) {
     assert_eq!(app.get_json_with(all, &admin)["total"], 11);
     // The pages after a cursor at the usual size (whose statements carry their size), for one
     // agency's inbox and every agency's: the rest in the same order.
-    for (path, token) in [("/api/v1/agency/dossiers", &a.officer), ("/api/v1/agency/dossiers", &admin)] {
+    let path = "/api/v1/agency/dossiers";
+    for token in [&a.officer, &admin] {
         let first = app.get_json_with(&format!("{path}?per_page=3"), token);
         let cursor = first["next_cursor"].as_str().expect("a cursor after a full page");
         let rest = app.get_json_with(&format!("{path}?after={cursor}"), token);
