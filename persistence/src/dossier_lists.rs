@@ -13,12 +13,12 @@ use dvc_domain::workflow::DossierStatus;
 
 use crate::codes::Code;
 use crate::dossiers::DossierRow;
-use crate::prepared::{json_array, Bind, Prepared};
+use crate::prepared::{list_slot, Bind, Prepared, LIST_LENGTHS};
 use crate::schema::dossiers;
 use crate::DbConn;
 
 /// Filters of dossier lists.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DossierFilter {
     pub applicant_id: Option<String>,
     pub agency_id: Option<String>,
@@ -259,19 +259,12 @@ struct ListStateRow {
 /// The kept state of the lists of one kind with these keys, each the sum of its shares, in one
 /// statement; a list without a row is empty and at version 0.
 pub fn list_states(conn: &mut DbConn, list: KeptList, keys: &[String]) -> QueryResult<HashMap<String, ListState>> {
-    const SUMS: &str = "SELECT key, CAST(SUM(n) AS BIGINT) AS total, CAST(SUM(changes) AS BIGINT) AS version \
-         FROM dossier_counts WHERE kind = {} AND key";
-    let rows: Vec<ListStateRow> = match conn {
-        DbConn::Postgres(_) => {
-            const SQL: &str = concatcp!(SUMS, " = ANY({}) GROUP BY key");
-            Prepared::new(SQL, vec![Bind::Text(list.kind()), Bind::Texts(keys)]).load(conn)?
-        }
-        DbConn::Sqlite(_) => {
-            const SQL: &str = concatcp!(SUMS, " IN (SELECT value FROM json_each({})) GROUP BY key");
-            let json = json_array(keys)?;
-            Prepared::new(SQL, vec![Bind::Text(list.kind()), Bind::Text(&json)]).load(conn)?
-        }
-    };
+    const SUMS: [&str; 7] = crate::listed_statement!(
+        "SELECT key, CAST(SUM(n) AS BIGINT) AS total, CAST(SUM(changes) AS BIGINT) AS version \
+         FROM dossier_counts WHERE kind = {} AND key IN (",
+        ") GROUP BY key"
+    );
+    let rows: Vec<ListStateRow> = crate::prepared::keyed_after(conn, &SUMS, &[Bind::Text(list.kind())], keys)?;
     Ok(rows.into_iter().map(|r| (r.key, ListState { total: r.total, version: r.version })).collect())
 }
 
@@ -482,4 +475,105 @@ fn inbox_page_after(
         );
     }
     Ok(rows)
+}
+
+/// Pages after cursors, each `(filter, cursor, size)`, in order. On PostgreSQL the pages of a
+/// plain inbox after a dated cursor at the usual size are read together, one statement for those
+/// of every agency and one for those of single agencies (each page a range scan of its inbox's
+/// index from its cursor); a page that comes back short (the dated rows end within it) and every
+/// other page are read as [`list_page_after`] reads them.
+pub fn list_pages_after(
+    conn: &mut DbConn,
+    pages: &[(&DossierFilter, &Cursor, i64)],
+) -> QueryResult<Vec<Vec<DossierRow>>> {
+    let mut out: Vec<Option<Vec<DossierRow>>> = vec![None; pages.len()];
+    if let DbConn::Postgres(_) = conn {
+        // The cursors as rows of separate parameters (an array would be planned again on every
+        // call, see `prepared`), in lists of a few lengths; a list is filled up with empty
+        // cursors, which no row follows, numbered 0, which is no page's number.
+        const ROWS: &str = concatcp!(
+            " CROSS JOIN LATERAL (SELECT * FROM dossiers x WHERE x.status <> '",
+            DossierStatus::Draft.as_str(),
+            "'"
+        );
+        const AFTER: &str = concatcp!(
+            " AND (x.due_date, x.submitted_at, x.id) > (r.due, r.sub, r.after) \
+             ORDER BY x.due_date, x.submitted_at, x.id LIMIT ",
+            DEFAULT_PER_PAGE,
+            ") d"
+        );
+        const ALL: [&str; 7] = crate::listed_statement!(
+            "SELECT r.slot, d.* FROM (VALUES ",
+            "({}, {}, {}, {})",
+            concatcp!(") AS r (due, sub, after, slot)", ROWS, AFTER)
+        );
+        const AGENCY: [&str; 7] = crate::listed_statement!(
+            "SELECT r.slot, d.* FROM (VALUES ",
+            "({}, {}, {}, {}, {})",
+            concatcp!(") AS r (agency, due, sub, after, slot)", ROWS, " AND x.agency_id = r.agency", AFTER)
+        );
+        #[derive(QueryableByName)]
+        struct Slotted {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            slot: i64,
+            #[diesel(embed)]
+            row: DossierRow,
+        }
+        for of_agency in [false, true] {
+            let asked: Vec<(usize, Option<&str>, NaiveDate, NaiveDateTime, &str)> = pages
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (f, cursor, limit))| match cursor {
+                    Cursor::Inbox { due_date: Some(due), submitted_at, id }
+                        if is_plain_inbox(f) && *limit == DEFAULT_PER_PAGE && f.agency_id.is_some() == of_agency =>
+                    {
+                        Some((i, f.agency_id.as_deref(), *due, *submitted_at, id.as_str()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let slots: Vec<i64> = (1..=asked.len() as i64).collect();
+            for (run, numbers) in asked.chunks(LIST_LENGTHS[LIST_LENGTHS.len() - 1]).zip(slots.chunks(64)) {
+                let length = list_slot(run.len());
+                let mut binds = Vec::with_capacity(5 * LIST_LENGTHS[length]);
+                for ((_, agency, due, sub, id), slot) in run.iter().zip(numbers) {
+                    if of_agency {
+                        binds.push(Bind::OptText(*agency));
+                    }
+                    binds.extend([Bind::Date(*due), Bind::Timestamp(*sub), Bind::Text(id), Bind::BigInt(*slot)]);
+                }
+                for _ in run.len()..LIST_LENGTHS[length] {
+                    if of_agency {
+                        binds.push(Bind::OptText(None));
+                    }
+                    binds.extend([Bind::OptDate(None), Bind::OptTimestamp(None), Bind::OptText(None), Bind::BigInt(0)]);
+                }
+                let sql = if of_agency { AGENCY[length] } else { ALL[length] };
+                let rows: Vec<Slotted> = Prepared::new(sql, binds).load(conn)?;
+                let mut read: Vec<Vec<DossierRow>> = vec![Vec::new(); run.len()];
+                let first = numbers[0];
+                for r in rows {
+                    if let Some(page) = usize::try_from(r.slot - first).ok().and_then(|i| read.get_mut(i)) {
+                        page.push(r.row);
+                    }
+                }
+                for ((i, ..), mut page) in run.iter().zip(read) {
+                    if page.len() as i64 == DEFAULT_PER_PAGE {
+                        // The statement's order holds only within its plan: each page in its list's.
+                        page.sort_by(|a, b| {
+                            (a.due_date, a.submitted_at, &a.id).cmp(&(b.due_date, b.submitted_at, &b.id))
+                        });
+                        out[*i] = Some(page);
+                    }
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .zip(pages)
+        .map(|(read, (f, cursor, limit))| match read {
+            Some(page) => Ok(page),
+            None => list_page_after(conn, f, cursor, *limit),
+        })
+        .collect()
 }

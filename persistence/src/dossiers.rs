@@ -14,7 +14,7 @@ use dvc_domain::workflow::DossierStatus;
 use serde_json::value::RawValue;
 
 use crate::codes::{Code, Json};
-use crate::prepared::{json_array, Bind, Prepared};
+use crate::prepared::{Bind, Prepared};
 use crate::schema::{dossier_code_counters, dossier_events, dossiers};
 use crate::{db_run, DbConn};
 
@@ -336,19 +336,10 @@ const TRACKING: &str = concatcp!(
 /// per step after a dossier's creation, a dossier's rows together and in order (no rows for a code
 /// no dossier has).
 pub fn tracking(conn: &mut DbConn, codes: &[String]) -> QueryResult<Vec<TrackingRow>> {
-    // Prepared once per connection, then reused whatever the number of codes; the few steps of
-    // each dossier are put in order here rather than by a sort node in the database's plan.
-    let mut rows: Vec<TrackingRow> = match conn {
-        DbConn::Postgres(_) => {
-            const SQL: &str = concatcp!(TRACKING, " WHERE d.code = ANY({})");
-            Prepared::new(SQL, vec![Bind::Texts(codes)]).load(conn)?
-        }
-        DbConn::Sqlite(_) => {
-            const SQL: &str = concatcp!(TRACKING, " WHERE d.code IN (SELECT value FROM json_each({}))");
-            let json = json_array(codes)?;
-            Prepared::new(SQL, vec![Bind::Text(&json)]).load(conn)?
-        }
-    };
+    // Prepared once per connection for each length of the list of codes, and planned once; the
+    // few steps of each dossier are put in order here rather than by a sort node in the plan.
+    const BY_CODE: [&str; 7] = crate::listed_statement!(concatcp!(TRACKING, " WHERE d.code IN ("), ")");
+    let mut rows: Vec<TrackingRow> = crate::prepared::keyed(conn, &BY_CODE, codes)?;
     rows.sort_by(|a, b| (&a.code, a.step_at, &a.step_id).cmp(&(&b.code, b.step_at, &b.step_id)));
     Ok(rows)
 }

@@ -10,7 +10,7 @@ use crate::codes::Code;
 use crate::schema::{idempotency_keys, payment_callbacks, payments};
 use crate::DbConn;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = payments, treat_none_as_null = true)]
 pub struct PaymentRow {
     pub id: String,
@@ -142,13 +142,12 @@ pub fn insert_key(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<()> {
     diesel::insert_into(idempotency_keys::table).values(row).execute(conn).map(|_| ())
 }
 
-/// The payments of several dossiers.
+/// The payments of several dossiers, oldest first.
 pub fn of_dossiers(conn: &mut DbConn, dossier_ids: &[String]) -> QueryResult<Vec<PaymentRow>> {
-    payments::table
-        .filter(payments::dossier_id.eq_any(dossier_ids))
-        .order((payments::created_at, payments::id))
-        .select(PaymentRow::as_select())
-        .load(conn)
+    const OF: [&str; 7] = crate::listed_statement!("SELECT * FROM payments WHERE dossier_id IN (", ")");
+    let mut rows: Vec<PaymentRow> = crate::prepared::keyed(conn, &OF, dossier_ids)?;
+    rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(rows)
 }
 
 /// Stores the answer of a claimed key.

@@ -5,8 +5,11 @@
 //! SQLite compiles it). A [`Prepared`] statement is fixed SQL text with typed parameters: diesel
 //! caches it by its SQL, so from the second call on a connection runs the prepared statement. The
 //! number of rows a statement reads or writes does not change its text: several rows go in as
-//! arrays (PostgreSQL's `= ANY(..)` and `unnest(..)`), or as one JSON array on SQLite
-//! (`json_each(..)`). It loads rows of any `QueryableByName` type.
+//! arrays (PostgreSQL's `unnest(..)`), or as one JSON array on SQLite (`json_each(..)`). Keys to
+//! look up go in as a list of separate parameters of one of a few lengths ([`keyed`]): with an
+//! array, PostgreSQL's plan for the values at hand (which knows how many there are) always looks
+//! cheaper than the generic plan, so it planned such a statement again on every call. It loads
+//! rows of any `QueryableByName` type.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::backend::Backend;
@@ -161,4 +164,98 @@ impl<Conn> RunQueryDsl<Conn> for Prepared<'_> {}
 /// Values as one JSON array, the way SQLite takes a list of parameters (`json_each`).
 pub fn json_array(values: &[String]) -> QueryResult<String> {
     serde_json::to_string(values).map_err(|e| diesel::result::Error::SerializationError(e.into()))
+}
+
+/// The texts of one statement that ends in a list of parameters, `head` then `{}, {}, ...` then
+/// `tail`, for each of [`LIST_LENGTHS`]: what [`keyed`] runs. With an `item` (such as
+/// `"({}, {})"`), the list is of that item.
+#[macro_export]
+macro_rules! listed_statement {
+    ($head:expr, $tail:expr) => {
+        $crate::listed_statement!($head, "{}", $tail)
+    };
+    ($head:expr, $item:expr, $tail:expr) => {
+        [
+            const_format::concatcp!($head, $item, $tail),
+            const_format::concatcp!(
+                $head,
+                $item,
+                const_format::str_repeat!(const_format::concatcp!(", ", $item), 1),
+                $tail
+            ),
+            const_format::concatcp!(
+                $head,
+                $item,
+                const_format::str_repeat!(const_format::concatcp!(", ", $item), 3),
+                $tail
+            ),
+            const_format::concatcp!(
+                $head,
+                $item,
+                const_format::str_repeat!(const_format::concatcp!(", ", $item), 7),
+                $tail
+            ),
+            const_format::concatcp!(
+                $head,
+                $item,
+                const_format::str_repeat!(const_format::concatcp!(", ", $item), 15),
+                $tail
+            ),
+            const_format::concatcp!(
+                $head,
+                $item,
+                const_format::str_repeat!(const_format::concatcp!(", ", $item), 31),
+                $tail
+            ),
+            const_format::concatcp!(
+                $head,
+                $item,
+                const_format::str_repeat!(const_format::concatcp!(", ", $item), 63),
+                $tail
+            ),
+        ]
+    };
+}
+
+/// The lengths of the parameter lists of a [`listed_statement!`].
+pub const LIST_LENGTHS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
+
+/// Which of the [`LIST_LENGTHS`] holds `n` items (`n` at most 64).
+pub fn list_slot(n: usize) -> usize {
+    LIST_LENGTHS.iter().position(|l| *l >= n).unwrap_or(LIST_LENGTHS.len() - 1)
+}
+
+/// The rows of a statement made by [`listed_statement!`] for these keys: each run of up to 64 keys
+/// in the shortest list that holds it, the last key repeated to fill it.
+///
+/// A list of separate parameters, unlike an array (`= ANY(..)`), is estimated alike whatever the
+/// values, so PostgreSQL soon keeps one generic plan for each length instead of planning the
+/// statement again on every call; the few lengths keep few statements prepared.
+pub fn keyed<T>(conn: &mut DbConn, texts: &[&'static str; 7], keys: &[String]) -> QueryResult<Vec<T>>
+where
+    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+{
+    keyed_after(conn, texts, &[], keys)
+}
+
+/// As [`keyed`], with the parameters `first` in the head of the statement, before the list.
+pub fn keyed_after<T>(
+    conn: &mut DbConn,
+    texts: &[&'static str; 7],
+    first: &[Bind<'_>],
+    keys: &[String],
+) -> QueryResult<Vec<T>>
+where
+    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+{
+    let mut out = Vec::new();
+    for run in keys.chunks(LIST_LENGTHS[LIST_LENGTHS.len() - 1]) {
+        let Some(last) = run.last() else { continue };
+        let slot = list_slot(run.len());
+        let mut binds: Vec<Bind> = first.to_vec();
+        binds
+            .extend(run.iter().chain(std::iter::repeat(last)).take(LIST_LENGTHS[slot]).map(|k| Bind::Text(k.as_str())));
+        out.extend(Prepared::new(texts[slot], binds).load::<T>(conn)?);
+    }
+    Ok(out)
 }

@@ -144,18 +144,35 @@ pub struct SessionStanding {
 /// Where these sessions stand, in one statement: each family found, with its account's role and
 /// whether the account is disabled or the family closed. A family whose account is gone is absent.
 pub fn session_standing(conn: &mut DbConn, family_ids: &[String]) -> QueryResult<Vec<SessionStanding>> {
-    use crate::schema::accounts;
-    use refresh_tokens::dsl as r;
-    let rows: Vec<(String, String, String, bool, bool)> = r::refresh_tokens
-        .inner_join(accounts::table.on(accounts::id.eq(r::account_id)))
-        .filter(r::family_id.eq_any(family_ids))
-        .select((r::family_id, r::account_id, accounts::role, accounts::disabled, r::revoked_at.is_not_null()))
-        .load(conn)?;
+    #[derive(QueryableByName)]
+    struct Standing {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        family_id: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        account_id: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        role: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        disabled: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        revoked: bool,
+    }
+    const STANDING: [&str; 7] = crate::listed_statement!(
+        "SELECT r.family_id, r.account_id, a.role, a.disabled, r.revoked_at IS NOT NULL AS revoked \
+         FROM refresh_tokens r JOIN accounts a ON a.id = r.account_id WHERE r.family_id IN (",
+        ")"
+    );
     let mut out: Vec<SessionStanding> = Vec::new();
-    for (family_id, account_id, role, disabled, revoked) in rows {
-        match out.iter_mut().find(|s| s.family_id == family_id) {
-            Some(s) => s.closed |= revoked || s.account_id != account_id,
-            None => out.push(SessionStanding { family_id, account_id, role, disabled, closed: revoked }),
+    for row in crate::prepared::keyed::<Standing>(conn, &STANDING, family_ids)? {
+        match out.iter_mut().find(|s| s.family_id == row.family_id) {
+            Some(s) => s.closed |= row.revoked || s.account_id != row.account_id,
+            None => out.push(SessionStanding {
+                family_id: row.family_id,
+                account_id: row.account_id,
+                role: row.role,
+                disabled: row.disabled,
+                closed: row.revoked,
+            }),
         }
     }
     Ok(out)

@@ -201,14 +201,37 @@ pub fn pages(
             rows[i] = Some((page.into_iter().map(Dossier::from).collect(), total));
         }
     }
-    for (i, _) in &misses {
+    // Each filter's total is read once per batch (pages after different cursors of one list share
+    // it); a whole kept list's is its kept state's.
+    // The pages after cursors are read together.
+    let deep: Vec<usize> =
+        misses.iter().map(|(i, _)| *i).filter(|i| rows[*i].is_none() && requests[*i].after.is_some()).collect();
+    let asked: Vec<_> = deep
+        .iter()
+        .filter_map(|i| requests[*i].after.as_ref().map(|c| (&requests[*i].filter, c, requests[*i].page.per_page)))
+        .collect();
+    let mut after: Vec<Option<Vec<_>>> = vec![None; requests.len()];
+    for (i, page) in deep.iter().zip(d::list_pages_after(conn, &asked)?) {
+        after[*i] = Some(page);
+    }
+    let mut totals: Vec<(&DossierFilter, i64)> = Vec::new();
+    for (i, kept) in &misses {
         if rows[*i].is_none() {
             let r = &requests[*i];
-            let page = match &r.after {
-                Some(cursor) => d::list_page_after(conn, &r.filter, cursor, r.page.per_page)?,
+            let page = match after[*i].take() {
+                Some(page) => page,
                 None => d::list_page(conn, &r.filter, r.page.offset(), r.page.per_page)?,
             };
-            rows[*i] = Some((page.into_iter().map(Dossier::from).collect(), d::list_total(conn, &r.filter)?));
+            let total = match (kept, totals.iter().find(|(f, _)| **f == r.filter)) {
+                (Some((_, state)), _) if r.filter.is_whole_list() => state.total,
+                (_, Some((_, total))) => *total,
+                _ => {
+                    let total = d::list_total(conn, &r.filter)?;
+                    totals.push((&r.filter, total));
+                    total
+                }
+            };
+            rows[*i] = Some((page.into_iter().map(Dossier::from).collect(), total));
         }
     }
     // Every row of every page rendered at once, then cut back into pages.
