@@ -171,6 +171,15 @@ pub fn list_page(conn: &mut DbConn, f: &DossierFilter, offset: i64, limit: i64) 
     }
 }
 
+/// A row of a statement that reads several pages at once, with the number of its page.
+#[derive(QueryableByName)]
+struct Slotted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    slot: i64,
+    #[diesel(embed)]
+    row: DossierRow,
+}
+
 /// Pages of whole kept lists of one kind, each given by its key, offset and size: one statement
 /// for them all on PostgreSQL (each page read by its list's index), one per page on SQLite.
 pub fn whole_list_pages(
@@ -201,13 +210,6 @@ pub fn whole_list_pages(
         DossierStatus::Draft.as_str(),
         "' ORDER BY x.due_date ASC NULLS LAST, x.submitted_at, x.id OFFSET r.skip LIMIT r.take) d"
     );
-    #[derive(QueryableByName)]
-    struct Slotted {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        slot: i64,
-        #[diesel(embed)]
-        row: DossierRow,
-    }
     let keys: Vec<String> = pages.iter().map(|p| p.0.clone()).collect();
     let offsets: Vec<i64> = pages.iter().map(|p| p.1).collect();
     let limits: Vec<i64> = pages.iter().map(|p| p.2).collect();
@@ -512,13 +514,6 @@ pub fn list_pages_after(
             "({}, {}, {}, {}, {})",
             concatcp!(") AS r (agency, due, sub, after, slot)", ROWS, " AND x.agency_id = r.agency", AFTER)
         );
-        #[derive(QueryableByName)]
-        struct Slotted {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            slot: i64,
-            #[diesel(embed)]
-            row: DossierRow,
-        }
         for of_agency in [false, true] {
             let asked: Vec<(usize, Option<&str>, NaiveDate, NaiveDateTime, &str)> = pages
                 .iter()
