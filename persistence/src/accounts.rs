@@ -80,8 +80,8 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AccountRow>> {
     accounts::table.find(id).select(AccountRow::as_select()).first(conn).optional()
 }
 
-/// Accounts by id, in no particular order; ids without an account are left out.
-/// The accounts with these ids, by one prepared statement for up to 64 of them.
+/// Accounts by id, in no particular order; ids without an account are left out. One prepared
+/// statement for up to 64 ids.
 pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AccountRow>> {
     const BY_ID: [&str; 7] = crate::listed_statement!("SELECT * FROM accounts WHERE id IN (", ")");
     crate::prepared::keyed(conn, &BY_ID, ids)

@@ -13,7 +13,7 @@ use dvc_domain::workflow::DossierStatus;
 
 use crate::codes::Code;
 use crate::dossiers::DossierRow;
-use crate::prepared::{list_slot, Bind, Prepared, LIST_LENGTHS};
+use crate::prepared::{list_slot, Bind, Prepared, LIST_LENGTHS, LONGEST_LIST};
 use crate::schema::dossiers;
 use crate::DbConn;
 
@@ -527,15 +527,15 @@ pub fn list_pages_after(
                     _ => None,
                 })
                 .collect();
-            let slots: Vec<i64> = (1..=asked.len() as i64).collect();
-            for (run, numbers) in asked.chunks(LIST_LENGTHS[LIST_LENGTHS.len() - 1]).zip(slots.chunks(64)) {
+            // Each page is numbered from 1 within its statement.
+            for run in asked.chunks(LONGEST_LIST) {
                 let length = list_slot(run.len());
                 let mut binds = Vec::with_capacity(5 * LIST_LENGTHS[length]);
-                for ((_, agency, due, sub, id), slot) in run.iter().zip(numbers) {
+                for ((_, agency, due, sub, id), slot) in run.iter().zip(1..) {
                     if of_agency {
                         binds.push(Bind::OptText(*agency));
                     }
-                    binds.extend([Bind::Date(*due), Bind::Timestamp(*sub), Bind::Text(id), Bind::BigInt(*slot)]);
+                    binds.extend([Bind::Date(*due), Bind::Timestamp(*sub), Bind::Text(id), Bind::BigInt(slot)]);
                 }
                 for _ in run.len()..LIST_LENGTHS[length] {
                     if of_agency {
@@ -546,9 +546,8 @@ pub fn list_pages_after(
                 let sql = if of_agency { AGENCY[length] } else { ALL[length] };
                 let rows: Vec<Slotted> = Prepared::new(sql, binds).load(conn)?;
                 let mut read: Vec<Vec<DossierRow>> = vec![Vec::new(); run.len()];
-                let first = numbers[0];
                 for r in rows {
-                    if let Some(page) = usize::try_from(r.slot - first).ok().and_then(|i| read.get_mut(i)) {
+                    if let Some(page) = usize::try_from(r.slot - 1).ok().and_then(|i| read.get_mut(i)) {
                         page.push(r.row);
                     }
                 }

@@ -171,54 +171,28 @@ pub fn json_array(values: &[String]) -> QueryResult<String> {
 /// `"({}, {})"`), the list is of that item.
 #[macro_export]
 macro_rules! listed_statement {
+    (@lists $head:expr, $item:expr, $tail:expr; $($more:literal),*) => {
+        [$(const_format::concatcp!(
+            $head,
+            $item,
+            const_format::str_repeat!(const_format::concatcp!(", ", $item), $more),
+            $tail
+        )),*]
+    };
     ($head:expr, $tail:expr) => {
         $crate::listed_statement!($head, "{}", $tail)
     };
+    // The items after the first, for each of `LIST_LENGTHS`.
     ($head:expr, $item:expr, $tail:expr) => {
-        [
-            const_format::concatcp!($head, $item, $tail),
-            const_format::concatcp!(
-                $head,
-                $item,
-                const_format::str_repeat!(const_format::concatcp!(", ", $item), 1),
-                $tail
-            ),
-            const_format::concatcp!(
-                $head,
-                $item,
-                const_format::str_repeat!(const_format::concatcp!(", ", $item), 3),
-                $tail
-            ),
-            const_format::concatcp!(
-                $head,
-                $item,
-                const_format::str_repeat!(const_format::concatcp!(", ", $item), 7),
-                $tail
-            ),
-            const_format::concatcp!(
-                $head,
-                $item,
-                const_format::str_repeat!(const_format::concatcp!(", ", $item), 15),
-                $tail
-            ),
-            const_format::concatcp!(
-                $head,
-                $item,
-                const_format::str_repeat!(const_format::concatcp!(", ", $item), 31),
-                $tail
-            ),
-            const_format::concatcp!(
-                $head,
-                $item,
-                const_format::str_repeat!(const_format::concatcp!(", ", $item), 63),
-                $tail
-            ),
-        ]
+        $crate::listed_statement!(@lists $head, $item, $tail; 0, 1, 3, 7, 15, 31, 63)
     };
 }
 
 /// The lengths of the parameter lists of a [`listed_statement!`].
 pub const LIST_LENGTHS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
+
+/// The longest list: more items go in runs of this many.
+pub const LONGEST_LIST: usize = LIST_LENGTHS[LIST_LENGTHS.len() - 1];
 
 /// Which of the [`LIST_LENGTHS`] holds `n` items (`n` at most 64).
 pub fn list_slot(n: usize) -> usize {
@@ -249,7 +223,7 @@ where
     T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
     let mut out = Vec::new();
-    for run in keys.chunks(LIST_LENGTHS[LIST_LENGTHS.len() - 1]) {
+    for run in keys.chunks(LONGEST_LIST) {
         let Some(last) = run.last() else { continue };
         let slot = list_slot(run.len());
         let mut binds: Vec<Bind> = first.to_vec();

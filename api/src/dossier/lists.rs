@@ -201,8 +201,6 @@ pub fn pages(
             rows[i] = Some((page.into_iter().map(Dossier::from).collect(), total));
         }
     }
-    // Each filter's total is read once per batch (pages after different cursors of one list share
-    // it); a whole kept list's is its kept state's.
     // The pages after cursors are read together.
     let deep: Vec<usize> =
         misses.iter().map(|(i, _)| *i).filter(|i| rows[*i].is_none() && requests[*i].after.is_some()).collect();
@@ -214,6 +212,8 @@ pub fn pages(
     for (i, page) in deep.iter().zip(d::list_pages_after(conn, &asked)?) {
         after[*i] = Some(page);
     }
+    // Each filter's total is read once per batch (pages after different cursors of one list share
+    // it); a whole kept list's is its kept state's.
     let mut totals: Vec<(&DossierFilter, i64)> = Vec::new();
     for (i, kept) in &misses {
         if rows[*i].is_none() {
