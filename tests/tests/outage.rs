@@ -172,6 +172,12 @@ fn reads_on(app: &TestApp, target: &str) -> f64 {
     text.lines().find_map(|l| l.strip_prefix(&prefix)).map(|v| v.trim().parse().unwrap()).unwrap_or(0.0)
 }
 
+#[derive(diesel::QueryableByName)]
+struct Lsn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    lsn: String,
+}
+
 #[test]
 fn reads_go_to_a_streaming_replica_and_survive_its_loss_postgres() {
     let primary = Cluster::new();
@@ -182,6 +188,34 @@ fn reads_go_to_a_streaming_replica_and_survive_its_loss_postgres() {
         c.replica_max_lag = Duration::from_secs(2);
     });
     dvc_api::seed::demo(&mut app.conn()).unwrap();
+    // The replica has replayed the seeded catalogue before the first read (within its lag bound
+    // it may serve what it has, and it may not have the catalogue yet).
+    {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Replayed {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            done: bool,
+        }
+        let mut on_primary = <diesel::PgConnection as diesel::Connection>::establish(&primary.url()).unwrap();
+        let written: String = diesel::sql_query("SELECT CAST(pg_current_wal_lsn() AS TEXT) AS lsn")
+            .get_result::<Lsn>(&mut on_primary)
+            .unwrap()
+            .lsn;
+        let mut on_replica = <diesel::PgConnection as diesel::Connection>::establish(&replica.url()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let replayed = diesel::sql_query("SELECT pg_last_wal_replay_lsn() >= CAST($1 AS pg_lsn) AS done")
+                .bind::<diesel::sql_types::Text, _>(&written)
+                .get_result::<Replayed>(&mut on_replica)
+                .unwrap();
+            if replayed.done {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the replica did not replay the seed");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     // Writes go to the primary (a replica refuses them); the replica catches up and serves reads.
     let a = crate::dossiers::actors(&app);
     let d = crate::dossiers::submitted(&app, &a);
