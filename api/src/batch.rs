@@ -29,6 +29,11 @@ pub enum Target {
 /// database failed) is every input's answer.
 pub type Work<I, O> = dyn Fn(&mut DbConn, &[I]) -> Result<Vec<Result<O, ApiError>>, ApiError> + Send + Sync;
 
+/// A check of a batch's inputs made before its work, on the same connection and in the same
+/// round: each input's go-ahead, or why it is refused. Refused inputs are answered with their
+/// refusal and left out of the work.
+pub type Gate<I> = dyn Fn(&mut DbConn, &[I]) -> Result<Vec<Result<(), ApiError>>, ApiError> + Send + Sync;
+
 /// A queued request: its ticket, its input, and where its answer goes.
 type Waiting<I, O> = (u64, I, oneshot::Sender<Result<O, ApiError>>);
 
@@ -56,6 +61,8 @@ pub struct Batcher<I, O> {
     max: usize,
     target: Target,
     work: Arc<Work<I, O>>,
+    /// Checked before the work of each batch (primary only).
+    gate: Option<Arc<Gate<I>>>,
 }
 
 impl<I, O> Batcher<I, O>
@@ -73,6 +80,24 @@ where
             max: max.max(1),
             target,
             work,
+            gate: None,
+        })
+    }
+
+    /// A batcher whose inputs pass `gate` before its work, in the same job on the primary: a
+    /// check that must see every change at once (such as whether a session is still open) costs
+    /// no round of its own.
+    pub fn gated(kind: &'static str, lanes: usize, max: usize, work: Arc<Work<I, O>>, gate: Arc<Gate<I>>) -> Arc<Self> {
+        Arc::new(Self {
+            kind,
+            queue: Mutex::new(VecDeque::new()),
+            tickets: AtomicU64::new(0),
+            running: Arc::new(AtomicUsize::new(0)),
+            lanes: lanes.max(1),
+            max: max.max(1),
+            target: Target::Primary,
+            work,
+            gate: Some(gate),
         })
     }
 
@@ -130,11 +155,14 @@ where
             let (inputs, replies): (Vec<I>, Vec<_>) = batch.into_iter().map(|(_, i, r)| (i, r)).unzip();
             let count = inputs.len();
             db.metrics().batch(self.kind, count);
-            let inputs = Arc::new(inputs);
             let work = self.work.clone();
+            let gate = self.gate.clone();
             let answers = match self.target {
-                Target::Primary => db.run(move |conn| work(conn, &inputs)).await,
-                Target::Replica => db.read(move |conn| work(conn, &inputs)).await,
+                Target::Primary => db.run(move |conn| gated(conn, &*work, gate.as_deref(), inputs)).await,
+                Target::Replica => {
+                    let inputs = Arc::new(inputs);
+                    db.read(move |conn| work(conn, &inputs)).await
+                }
             };
             match answers {
                 Ok(answers) if answers.len() == count => {
@@ -160,6 +188,46 @@ where
             }
         }
     }
+}
+
+/// Serves a batch: the inputs `gate` refuses get their refusal, the others the work's answers.
+fn gated<I, O>(
+    conn: &mut DbConn,
+    work: &Work<I, O>,
+    gate: Option<&Gate<I>>,
+    inputs: Vec<I>,
+) -> Result<Vec<Result<O, ApiError>>, ApiError> {
+    let Some(gate) = gate else { return work(conn, &inputs) };
+    let verdicts = gate(conn, &inputs)?;
+    if verdicts.len() != inputs.len() {
+        return Err(ApiError::internal());
+    }
+    if verdicts.iter().all(Result::is_ok) {
+        return work(conn, &inputs);
+    }
+    let mut refused: Vec<Option<ApiError>> = Vec::with_capacity(inputs.len());
+    let mut passed = Vec::with_capacity(inputs.len());
+    for (input, verdict) in inputs.into_iter().zip(verdicts) {
+        match verdict {
+            Ok(()) => {
+                passed.push(input);
+                refused.push(None);
+            }
+            Err(e) => refused.push(Some(e)),
+        }
+    }
+    let answers = if passed.is_empty() { Vec::new() } else { work(conn, &passed)? };
+    if answers.len() != passed.len() {
+        return Err(ApiError::internal());
+    }
+    let mut answers = answers.into_iter();
+    Ok(refused
+        .into_iter()
+        .map(|r| match r {
+            Some(e) => Err(e),
+            None => answers.next().unwrap_or_else(|| Err(ApiError::internal())),
+        })
+        .collect())
 }
 
 /// Serves a batch of writes in one transaction. When the transaction fails for a reason one request
@@ -238,5 +306,23 @@ mod tests {
         let outcome = together_or_alone(&mut conn, &["a", "b"], faulty);
         assert_eq!(outcome.unwrap_err().status.as_u16(), 500);
         assert!(prefixes(&mut conn).is_empty(), "rolled back, and not retried one by one");
+    }
+
+    #[test]
+    fn a_gate_refuses_inputs_before_the_work_sees_them() {
+        let mut conn = database();
+        let gate = |_: &mut DbConn, inputs: &[&str]| -> Result<Vec<Result<(), ApiError>>, ApiError> {
+            Ok(inputs.iter().map(|p| if p.starts_with('x') { Err(ApiError::forbidden()) } else { Ok(()) }).collect())
+        };
+        let answers = gated(&mut conn, &insert_all, Some(&gate), vec!["a", "xb", "c", "xd"]).unwrap();
+        let statuses: Vec<Result<String, u16>> =
+            answers.into_iter().map(|a| a.map_err(|e| e.status.as_u16())).collect();
+        assert_eq!(statuses, [Ok("a".to_string()), Err(403), Ok("c".to_string()), Err(403)], "in the inputs' order");
+        assert_eq!(prefixes(&mut conn), ["a", "c"], "the refused inputs never reached the work");
+        let answers = gated(&mut conn, &insert_all, Some(&gate), vec!["xe"]).unwrap();
+        assert_eq!(answers[0].as_ref().unwrap_err().status.as_u16(), 403);
+        assert_eq!(prefixes(&mut conn), ["a", "c"]);
+        let answers = gated(&mut conn, &insert_all, None, vec!["xf"]).unwrap();
+        assert_eq!(answers[0].as_ref().unwrap(), "xf", "no gate, no check");
     }
 }

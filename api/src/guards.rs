@@ -9,6 +9,7 @@ use dvc_domain::auth::Role;
 
 use crate::auth::{Caller, Claims};
 use crate::error::{ApiError, Msg};
+use crate::sessions::{self, Ask};
 use crate::state::AppState;
 
 /// Any signed-in principal.
@@ -49,15 +50,80 @@ fn principal_of(req: &HttpRequest) -> Result<Principal, ApiError> {
     state.keys.verify(token).map(Principal)
 }
 
+/// The principal of a request whose token this role may use, its session not yet checked.
+fn allowed_principal(req: &HttpRequest, allowed: fn(Role) -> bool) -> Result<Principal, ApiError> {
+    principal_of(req).and_then(|p| if allowed(p.role()) { Ok(p) } else { Err(ApiError::forbidden()) })
+}
+
+/// The principal if its session still holds; integration clients are checked by their routes.
+pub async fn check(state: &AppState, principal: Principal) -> Result<Principal, ApiError> {
+    if principal.role() == Role::Integration {
+        return Ok(principal);
+    }
+    let ask = Ask::of(&principal.0)?;
+    if state.sessions.run(&state.database, ask).await? {
+        Ok(principal)
+    } else {
+        Err(sessions::ended())
+    }
+}
+
 /// The principal of a request once its session is checked (see `sessions.rs`), or why not.
 fn checked(req: &HttpRequest, allowed: fn(Role) -> bool) -> LocalBoxFuture<'static, Result<Principal, ApiError>> {
-    let principal = principal_of(req).and_then(|p| if allowed(p.role()) { Ok(p) } else { Err(ApiError::forbidden()) });
+    let principal = allowed_principal(req, allowed);
     let state = req.app_data::<web::Data<AppState>>().cloned();
     Box::pin(async move {
         let principal = principal?;
         let state = state.ok_or_else(ApiError::internal)?;
-        crate::sessions::check(&state, principal).await
+        check(&state, principal).await
     })
+}
+
+/// A person's valid token whose session the batch serving the request checks (see
+/// `sessions::gate`), as that batch's first statement, instead of a round before it: the route
+/// may shape its request from who the token names, but the principal comes with the question
+/// the batch must answer, and nothing is served or written unless the session holds.
+#[derive(Debug, Clone)]
+pub struct Unchecked<T> {
+    claimed: T,
+    ask: Ask,
+}
+
+impl<T> Unchecked<T> {
+    /// The principal the token names, and its session's question for the batch.
+    pub fn into_parts(self) -> (T, Ask) {
+        (self.claimed, self.ask)
+    }
+}
+
+fn unchecked<T>(
+    req: &HttpRequest,
+    allowed: fn(Role) -> bool,
+    wrap: fn(Principal) -> T,
+) -> Result<Unchecked<T>, ApiError> {
+    let principal = allowed_principal(req, allowed)?;
+    let ask = Ask::of(&principal.0)?;
+    Ok(Unchecked { claimed: wrap(principal), ask })
+}
+
+/// As [`Principal`], its session checked by the request's batch.
+impl FromRequest for Unchecked<Principal> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(unchecked(req, |role| role != Role::Integration, |p| p))
+    }
+}
+
+/// As [`Staff`], its session checked by the request's batch.
+impl FromRequest for Unchecked<Staff> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(unchecked(req, Role::is_staff, Staff))
+    }
 }
 
 /// People's routes: an integration client's token is refused with 403 (it acts for agencies

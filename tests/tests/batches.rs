@@ -398,7 +398,82 @@ fn concurrent_submissions_get_distinct_codes_postgres() {
     assert_eq!(numbers, (1..=50).collect::<Vec<_>>(), "fifty distinct, gapless codes: {codes:?}");
 }
 
+/// List pages check their sessions in the batch that serves them, new drafts and submissions
+/// before theirs: the requests of a signed-out session get 401 and change nothing, while the
+/// requests beside them, in the same batches, are served.
+fn ended_sessions_are_refused_in_their_batch(backend: Backend) {
+    let app = TestApp::seeded(backend);
+    let (procedure, agency) = simple_procedure(&app);
+    let a = actors(&app);
+    let session = |username: &str, password: &str| -> Value {
+        app.post("/api/v1/auth/token", &json!({"username": username, "password": password}), None).json().unwrap()
+    };
+    let citizen = session("001099012345", PASSWORD);
+    let officer = session("canbo.hotich", crate::support::ADMIN_PASSWORD);
+    let access = |s: &Value| s["access_token"].as_str().unwrap().to_string();
+    let (citizen_ended, officer_ended) = (access(&citizen), access(&officer));
+    let good = json!({"procedure_id": procedure, "agency_id": agency, "delivery": {"method": "online"}});
+    let res = app.post("/api/v1/dossiers", &good, Some(&citizen_ended));
+    assert_eq!(res.status(), 201, "{:?}", res.text());
+    let early: Value = res.json().unwrap();
+    let early = early["id"].as_str().unwrap().to_string();
+    for s in [&citizen, &officer] {
+        let res = app.post("/api/v1/auth/logout", &json!({"refresh_token": s["refresh_token"]}), None);
+        assert_eq!(res.status(), 204);
+    }
+    let dossiers_before = count(&app, "SELECT COUNT(*) AS n FROM dossiers");
+    let submit_early = format!("/api/v1/dossiers/{early}/submit");
+    let mut cases: Vec<(&str, &str, &str, u16)> = Vec::new();
+    for i in 0..48 {
+        cases.push(match i % 8 {
+            0 => ("GET", "/api/v1/me/dossiers", citizen_ended.as_str(), 401),
+            1 => ("GET", "/api/v1/me/dossiers", a.citizen.as_str(), 200),
+            2 => ("POST", "/api/v1/dossiers", citizen_ended.as_str(), 401),
+            3 => ("POST", "/api/v1/dossiers", a.citizen.as_str(), 201),
+            4 => ("POST", submit_early.as_str(), citizen_ended.as_str(), 401),
+            5 => ("GET", "/api/v1/agency/dossiers", officer_ended.as_str(), 401),
+            _ => ("GET", "/api/v1/agency/dossiers", a.officer.as_str(), 200),
+        });
+    }
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cases
+            .iter()
+            .map(|(method, path, token, _)| {
+                let (app, good) = (&app, &good);
+                scope.spawn(move || {
+                    let res = if *method == "GET" {
+                        app.with_token(app.client.get(app.url(path)), token).send().unwrap()
+                    } else if path.ends_with("/submit") {
+                        app.post(path, &json!({}), Some(token))
+                    } else {
+                        app.post(path, good, Some(token))
+                    };
+                    (res.status().as_u16(), res.json::<Value>().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut created = 0;
+    for ((method, path, _, expected), (status, body)) in cases.iter().zip(&answers) {
+        assert_eq!(status, expected, "{method} {path}: {body}");
+        match status {
+            401 => assert_eq!(body["code"], "unauthorized"),
+            201 => created += 1,
+            _ => assert!(body["items"].is_array(), "{body}"),
+        }
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM dossiers"),
+        dossiers_before + created,
+        "no draft of the ended session"
+    );
+    let early_now = app.get_json_with(&format!("/api/v1/dossiers/{early}"), &a.citizen);
+    assert_eq!(early_now["status"], "draft", "the ended session submitted nothing");
+}
+
 on_both_backends!(
+    ended_sessions_are_refused_in_their_batch,
     a_request_stuck_behind_a_batch_gives_up_unserved,
     concurrent_requests_keep_their_own_answers,
     concurrent_lookups_get_their_own_dossiers,

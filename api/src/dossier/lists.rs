@@ -23,6 +23,7 @@ use super::{views_of, Access};
 use crate::cache::CatalogueCache;
 use crate::error::ApiError;
 use crate::page::Page;
+use crate::sessions::Ask;
 
 /// One page of a dossier list, as a caller with this access sees it on this day.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct ListRequest {
     pub today: NaiveDate,
     /// Read the page after this row instead of by page number (see [`parse_cursor`]).
     pub after: Option<d::Cursor>,
+    /// The caller's session, checked by the batch before the page is read.
+    pub session: Ask,
 }
 
 /// A cursor as clients hold it: Base64url of its text.

@@ -18,6 +18,7 @@ use crate::clock::Moment;
 use crate::db::Db;
 use crate::error::{ApiError, Msg};
 use crate::page::{check_if_match, etag};
+use crate::sessions;
 
 mod bundles;
 pub mod intake;
@@ -124,7 +125,15 @@ impl Dossiers {
         Self {
             tracking: Batcher::new("tracking", lanes, 64, Target::Replica, Arc::new(tracking::track)),
             // The applicant's and officers' own views read the primary.
-            lists: Batcher::new("lists", lanes, 32, Target::Primary, lists::work(cache.clone(), pages)),
+            // A page's batch checks its requests' sessions as its first statement. Writes keep
+            // the check before their batch: in the write lanes it would lengthen every write.
+            lists: Batcher::gated(
+                "lists",
+                lanes,
+                32,
+                lists::work(cache.clone(), pages),
+                sessions::gate(|r: &lists::ListRequest| &r.session),
+            ),
             drafts: Batcher::new(
                 "drafts",
                 writers,

@@ -14,7 +14,7 @@ use crate::dossier::lists::ListRequest;
 use crate::dossier::{self as svc, Access, DossierView, TransitionInput};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
-use crate::guards::{Principal, Staff};
+use crate::guards::{Principal, Staff, Unchecked};
 use crate::routes::{filter_key, path_key, Page};
 use crate::state::AppState;
 
@@ -49,7 +49,12 @@ pub struct InboxQuery {
     (status = 403, description = "Not staff of an agency", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/agency/dossiers")]
-pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<InboxQuery>) -> ApiResult<HttpResponse> {
+pub async fn inbox(
+    state: web::Data<AppState>,
+    staff: Unchecked<Staff>,
+    query: web::Query<InboxQuery>,
+) -> ApiResult<HttpResponse> {
+    let (staff, session) = staff.into_parts();
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (page, status) = crate::routes::page_and_status(&q.page, &q.per_page, &q.status, &mut errors);
@@ -83,7 +88,7 @@ pub async fn inbox(state: web::Data<AppState>, staff: Staff, query: web::Query<I
     };
     let access = if staff.0.role() == dvc_domain::auth::Role::Admin { Access::Admin } else { Access::Agency };
     let after = crate::routes::list_cursor(q.after.as_deref(), q.page.as_deref(), &filter)?;
-    let page = state.dossiers.page(ListRequest { filter, page, access, today, after }).await?;
+    let page = state.dossiers.page(ListRequest { filter, page, access, today, after, session }).await?;
     Ok(crate::routes::list_answer(page))
 }
 

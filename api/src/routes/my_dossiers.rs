@@ -11,7 +11,7 @@ use crate::catalogue::rfc3339;
 use crate::dossier::lists::ListRequest;
 use crate::dossier::{Access, DossierView};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::guards::Principal;
+use crate::guards::{Principal, Unchecked};
 use crate::routes::Page;
 use crate::state::AppState;
 
@@ -41,9 +41,10 @@ pub struct MyDossiersQuery {
 #[get("/me/dossiers")]
 pub async fn my_dossiers(
     state: web::Data<AppState>,
-    me: Principal,
+    me: Unchecked<Principal>,
     query: web::Query<MyDossiersQuery>,
 ) -> ApiResult<HttpResponse> {
+    let (me, session) = me.into_parts();
     let q = query.into_inner();
     let mut errors = Vec::new();
     let (page, status) = crate::routes::page_and_status(&q.page, &q.per_page, &q.status, &mut errors);
@@ -52,7 +53,7 @@ pub async fn my_dossiers(
     }
     let filter = DossierFilter { applicant_id: Some(me.id().to_string()), status, ..Default::default() };
     let after = crate::routes::list_cursor(q.after.as_deref(), q.page.as_deref(), &filter)?;
-    let request = ListRequest { filter, page, access: Access::Owner, today: state.clock.today(), after };
+    let request = ListRequest { filter, page, access: Access::Owner, today: state.clock.today(), after, session };
     let page = state.dossiers.page(request).await?;
     Ok(crate::routes::list_answer(page))
 }
