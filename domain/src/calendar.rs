@@ -1,15 +1,27 @@
 //! Working days: Monday to Friday, less public holidays, plus weekend days declared working.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Bound;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
 /// The days off and the swapped working days an administrator maintains.
 #[derive(Debug, Default, Clone)]
 pub struct Calendar {
-    pub holidays: HashSet<NaiveDate>,
+    pub holidays: BTreeSet<NaiveDate>,
     /// Weekend days declared working days (government swaps).
-    pub working_weekends: HashSet<NaiveDate>,
+    pub working_weekends: BTreeSet<NaiveDate>,
+}
+
+fn is_weekday(day: NaiveDate) -> bool {
+    !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// Mondays to Fridays from 1 January of year 1 (a Monday) to `day`, counted so that the
+/// difference of two days' counts is the number of Mondays to Fridays in `(from, to]`.
+fn weekdays_to(day: NaiveDate) -> i64 {
+    let k = i64::from(day.num_days_from_ce());
+    5 * k.div_euclid(7) + k.rem_euclid(7).min(5)
 }
 
 impl Calendar {
@@ -17,7 +29,7 @@ impl Calendar {
         if self.working_weekends.contains(&day) {
             return true;
         }
-        !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&day)
+        is_weekday(day) && !self.holidays.contains(&day)
     }
 
     /// The `n`-th working day after `start` (counting starts the next working day), and the days
@@ -42,17 +54,17 @@ impl Calendar {
         self.add_working_days(day, 1).0
     }
 
-    /// Working days in `(from, to]`: how much of a budget has been used by `to`.
+    /// Working days in `(from, to]`: how much of a budget has been used by `to`. Counted, not
+    /// walked: the Mondays to Fridays of the span, less the days off among them, plus the weekend
+    /// days worked (every list page asks this of each running dossier, over months).
     pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
-        let mut day = from;
-        let mut n = 0;
-        while day < to {
-            day += Duration::days(1);
-            if self.is_working_day(day) {
-                n += 1;
-            }
+        if to <= from {
+            return 0;
         }
-        n
+        let span = (Bound::Excluded(from), Bound::Included(to));
+        let off = self.holidays.range(span).filter(|d| is_weekday(**d) && !self.working_weekends.contains(*d)).count();
+        let worked = self.working_weekends.range(span).filter(|d| !is_weekday(**d)).count();
+        weekdays_to(to) - weekdays_to(from) - off as i64 + worked as i64
     }
 }
 
@@ -187,6 +199,36 @@ mod tests {
 
     fn date(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    /// The count agrees with walking the days one by one, across weekends, days off (on weekdays
+    /// and weekends), swapped working days (on weekends and on days off) and years.
+    #[test]
+    fn working_days_counted_as_walked() {
+        let walked = |cal: &Calendar, from: NaiveDate, to: NaiveDate| {
+            let mut day = from;
+            let mut n = 0;
+            while day < to {
+                day += Duration::days(1);
+                n += i64::from(cal.is_working_day(day));
+            }
+            n
+        };
+        let mut cal = Calendar::default();
+        cal.holidays.extend(statutory_holidays(2026).into_iter().map(|h| h.date));
+        cal.holidays.extend(statutory_holidays(2027).into_iter().map(|h| h.date));
+        cal.holidays.extend([date("2026-06-06"), date("2026-06-09")]);
+        cal.working_weekends.extend([date("2026-05-09"), date("2026-06-06"), date("2026-06-09")]);
+        let start = date("2025-12-20");
+        let mut seed: u64 = 7;
+        for _ in 0..2000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let from = start + Duration::days((seed >> 33) as i64 % 500);
+            let to = from + Duration::days((seed >> 13) as i64 % 400 - 20);
+            assert_eq!(cal.working_days_between(from, to), walked(&cal, from, to), "{from} to {to}");
+        }
+        assert_eq!(cal.working_days_between(date("0001-01-01"), date("0001-01-08")), 5);
+        assert_eq!(cal.working_days_between(date("2026-11-23"), date("2026-11-23")), 0);
     }
 
     #[test]
