@@ -71,6 +71,24 @@ where
     O: Send + 'static,
 {
     pub fn new(kind: &'static str, lanes: usize, max: usize, target: Target, work: Arc<Work<I, O>>) -> Arc<Self> {
+        Self::with(kind, lanes, max, target, work, None)
+    }
+
+    /// A batcher whose inputs pass `gate` before its work, in the same job on the primary: a
+    /// check that must see every change at once (such as whether a session is still open) costs
+    /// no round of its own.
+    pub fn gated(kind: &'static str, lanes: usize, max: usize, work: Arc<Work<I, O>>, gate: Arc<Gate<I>>) -> Arc<Self> {
+        Self::with(kind, lanes, max, Target::Primary, work, Some(gate))
+    }
+
+    fn with(
+        kind: &'static str,
+        lanes: usize,
+        max: usize,
+        target: Target,
+        work: Arc<Work<I, O>>,
+        gate: Option<Arc<Gate<I>>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             kind,
             queue: Mutex::new(VecDeque::new()),
@@ -80,24 +98,7 @@ where
             max: max.max(1),
             target,
             work,
-            gate: None,
-        })
-    }
-
-    /// A batcher whose inputs pass `gate` before its work, in the same job on the primary: a
-    /// check that must see every change at once (such as whether a session is still open) costs
-    /// no round of its own.
-    pub fn gated(kind: &'static str, lanes: usize, max: usize, work: Arc<Work<I, O>>, gate: Arc<Gate<I>>) -> Arc<Self> {
-        Arc::new(Self {
-            kind,
-            queue: Mutex::new(VecDeque::new()),
-            tickets: AtomicU64::new(0),
-            running: Arc::new(AtomicUsize::new(0)),
-            lanes: lanes.max(1),
-            max: max.max(1),
-            target: Target::Primary,
-            work,
-            gate: Some(gate),
+            gate,
         })
     }
 
