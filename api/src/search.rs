@@ -181,7 +181,7 @@ pub fn load(conn: &mut dvc_persistence::DbConn) -> Result<(i64, (Index, Vec<List
         let summary = serde_json::value::to_raw_value(&summary).map_err(|_| LoadError::Stored)?;
         listed.push(Listed { id: p.id, code: p.code, name: p.name, summary });
     }
-    Ok((version, (Index::build(&documents, Thesaurus::of(&entries)), listed)))
+    Ok((version, (Index::build(documents, Thesaurus::of(&entries)), listed)))
 }
 
 /// An administrator's thesaurus entry as stored.

@@ -147,6 +147,38 @@ pub struct Found {
     pub total: usize,
 }
 
+/// The words of a procedure's fields as `(word, field)`, sorted, into `seen`, each word given
+/// its id by `id_of` (with its written form for the words of the name); and each field's length.
+fn occurrences(
+    d: &Document,
+    seen: &mut Vec<(u32, u8)>,
+    mut id_of: impl FnMut(&str, Option<String>) -> u32,
+) -> [u16; FIELDS] {
+    seen.clear();
+    let mut len = [0u16; FIELDS];
+    let mut name_words = 0usize;
+    for (word, as_written) in written_words(&d.name) {
+        seen.push((id_of(&word, Some(as_written)), NAME as u8));
+        name_words += 1;
+    }
+    len[NAME] = name_words.min(u16::MAX as usize) as u16;
+    let agencies = d.agencies.join(" ");
+    for (f, text) in [(CODE, d.code.as_str()), (KEYWORDS, &d.keywords), (FIELD, &d.field), (AGENCY, &agencies)] {
+        let ws = words(text);
+        len[f] = ws.len().min(u16::MAX as usize) as u16;
+        for w in ws {
+            seen.push((id_of(&w, None), f as u8));
+        }
+    }
+    seen.sort_unstable();
+    len
+}
+
+/// Whether a word is (the start of) a code, such as `1.001193` or `syn.000001`.
+fn is_code(word: &str) -> bool {
+    word.contains('.')
+}
+
 fn idf(n: usize, df: usize) -> f32 {
     (1.0 + (n as f32 - df as f32 + 0.5) / (df as f32 + 0.5)).ln()
 }
@@ -162,54 +194,61 @@ struct Query {
 }
 
 impl Index {
-    /// The index of these procedures, with this thesaurus.
-    pub fn build(docs: &[Document], thesaurus: Thesaurus) -> Self {
+    /// The index of these procedures, with this thesaurus. The documents are consumed as they
+    /// are used, so that the build holds little more than the index it makes.
+    pub fn build(mut docs: Vec<Document>, thesaurus: Thesaurus) -> Self {
         let n = docs.len();
+        let mut facets: HashMap<String, Bits> = HashMap::new();
+        for (doc, d) in docs.iter_mut().enumerate() {
+            for facet in std::mem::take(&mut d.facets) {
+                facets.entry(facet).or_insert_with(|| Bits::empty(n)).insert(doc as u32);
+            }
+        }
         let mut ids: HashMap<String, u32> = HashMap::new();
         let mut texts: Vec<String> = Vec::new();
         let mut written: Vec<HashMap<String, u32>> = Vec::new();
-        let intern = |w: &str, ids: &mut HashMap<String, u32>, texts: &mut Vec<String>| -> u32 {
-            if let Some(&id) = ids.get(w) {
-                return id;
-            }
-            let id = texts.len() as u32;
-            ids.insert(w.to_string(), id);
-            texts.push(w.to_string());
-            id
-        };
-        // Per procedure: (word, field) for each word of each field, and each field's length.
-        let mut occurrences: Vec<Vec<(u32, u8)>> = Vec::with_capacity(n);
+        // First pass: the vocabulary, each field's length, and by word how many procedures hold
+        // it (and how many in their name).
         let mut lengths: Vec<[u16; FIELDS]> = Vec::with_capacity(n);
         let mut names: Vec<Box<[u32]>> = Vec::with_capacity(n);
-        for d in docs {
-            let mut seen: Vec<(u32, u8)> = Vec::new();
-            let mut len = [0u16; FIELDS];
+        let mut df: Vec<u32> = Vec::new();
+        let mut name_df: Vec<u32> = Vec::new();
+        let mut seen: Vec<(u32, u8)> = Vec::new();
+        for d in &docs {
             let mut name = Vec::new();
-            for (word, as_written) in written_words(&d.name) {
-                let id = intern(&word, &mut ids, &mut texts);
-                if written.len() <= id as usize {
-                    written.resize_with(id as usize + 1, HashMap::new);
+            let len = occurrences(d, &mut seen, |word, as_written| {
+                let id = match ids.get(word) {
+                    Some(&id) => id,
+                    None => {
+                        let id = texts.len() as u32;
+                        ids.insert(word.to_string(), id);
+                        texts.push(word.to_string());
+                        df.push(0);
+                        name_df.push(0);
+                        written.push(HashMap::new());
+                        id
+                    }
+                };
+                if let Some(as_written) = as_written {
+                    *written[id as usize].entry(as_written).or_default() += 1;
+                    name.push(id);
                 }
-                *written[id as usize].entry(as_written).or_default() += 1;
-                name.push(id);
-                seen.push((id, NAME as u8));
-            }
-            len[NAME] = name.len().min(u16::MAX as usize) as u16;
-            let agencies = d.agencies.join(" ");
-            for (f, text) in [(CODE, d.code.as_str()), (KEYWORDS, &d.keywords), (FIELD, &d.field), (AGENCY, &agencies)]
-            {
-                let ws = words(text);
-                len[f] = ws.len().min(u16::MAX as usize) as u16;
-                for w in ws {
-                    seen.push((intern(&w, &mut ids, &mut texts), f as u8));
+                id
+            });
+            let mut last = None;
+            for &(id, f) in &seen {
+                if last != Some(id) {
+                    df[id as usize] += 1;
+                    // A word's first occurrence is in the name if any is (the name is field 0).
+                    if f as usize == NAME {
+                        name_df[id as usize] += 1;
+                    }
+                    last = Some(id);
                 }
             }
-            seen.sort_unstable();
-            occurrences.push(seen);
             lengths.push(len);
             names.push(name.into_boxed_slice());
         }
-        written.resize_with(texts.len(), HashMap::new);
         let mut average = [0f32; FIELDS];
         for len in &lengths {
             for f in 0..FIELDS {
@@ -220,44 +259,47 @@ impl Index {
             *a = if n == 0 || *a == 0.0 { 1.0 } else { *a / n as f32 };
         }
         let norm = |doc: usize, f: usize| 1.0 - B + B * f32::from(lengths[doc][f]) / average[f];
-        // Per procedure and word: the count in each field.
-        let mut counted: Vec<Vec<(u32, [u16; FIELDS])>> = Vec::with_capacity(n);
-        let mut df = vec![0usize; texts.len()];
-        for seen in &occurrences {
-            let mut per_word: Vec<(u32, [u16; FIELDS])> = Vec::new();
-            for &(id, f) in seen {
-                match per_word.last_mut() {
-                    Some((last, c)) if *last == id => c[f as usize] = c[f as usize].saturating_add(1),
-                    _ => {
-                        let mut c = [0u16; FIELDS];
-                        c[f as usize] = 1;
-                        per_word.push((id, c));
-                        df[id as usize] += 1;
-                    }
-                }
-            }
-            counted.push(per_word);
-        }
-        drop(occurrences);
         let words_count = texts.len();
-        let mut terms: Vec<Term> = (0..words_count).map(|_| Term::default()).collect();
-        for (doc, per_word) in counted.iter().enumerate() {
-            for (id, c) in per_word {
+        let mut terms: Vec<Term> = (0..words_count)
+            .map(|id| Term {
+                postings: Vec::with_capacity(df[id] as usize),
+                in_name: Vec::with_capacity(name_df[id] as usize),
+                ..Term::default()
+            })
+            .collect();
+        drop(name_df);
+        // Second pass: each word's score in each procedure, from its count in each field.
+        let mut name_chars: Vec<usize> = Vec::with_capacity(n);
+        let mut codes: Vec<String> = Vec::with_capacity(n);
+        for (doc, d) in docs.iter_mut().enumerate() {
+            occurrences(d, &mut seen, |word, _| ids.get(word).copied().unwrap_or_default());
+            name_chars.push(d.name.chars().count());
+            codes.push(std::mem::take(&mut d.code));
+            let mut i = 0;
+            while i < seen.len() {
+                let id = seen[i].0;
+                let mut c = [0u16; FIELDS];
+                while i < seen.len() && seen[i].0 == id {
+                    let f = seen[i].1 as usize;
+                    c[f] = c[f].saturating_add(1);
+                    i += 1;
+                }
                 let mut weighted = 0f32;
                 for f in 0..FIELDS {
                     if c[f] > 0 {
                         weighted += WEIGHTS[f] * f32::from(c[f]) / norm(doc, f);
                     }
                 }
-                let score = idf(n, df[*id as usize]) * weighted / (K1 + weighted);
-                let term = &mut terms[*id as usize];
+                let score = idf(n, df[id as usize] as usize) * weighted / (K1 + weighted);
+                let term = &mut terms[id as usize];
                 term.postings.push((doc as u32, score));
                 if c[NAME] > 0 {
                     term.in_name.push(doc as u32);
                 }
             }
         }
-        drop(counted);
+        drop(docs);
+        drop(seen);
         // Name bigrams: terms of the name field alone.
         let mut bigrams: HashMap<(u32, u32), u32> = HashMap::new();
         let mut bigram_docs: Vec<Vec<(u32, u16)>> = Vec::new();
@@ -303,11 +345,10 @@ impl Index {
                 next[d as usize] += 1;
             }
         }
-        let name_chars: Vec<usize> = docs.iter().map(|d| d.name.chars().count()).collect();
         let mut by_rank: Vec<u32> = (0..n as u32).collect();
         by_rank.sort_by(|&a, &b| {
             let (a, b) = (a as usize, b as usize);
-            name_chars[a].cmp(&name_chars[b]).then_with(|| docs[a].code.cmp(&docs[b].code))
+            name_chars[a].cmp(&name_chars[b]).then_with(|| codes[a].cmp(&codes[b]))
         });
         let mut rank = vec![0u32; n];
         for (place, &doc) in by_rank.iter().enumerate() {
@@ -319,7 +360,8 @@ impl Index {
                 term.bits = Some(Bits::of(n, best.iter().map(|p| p.0)));
             }
             best.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| rank[a.0 as usize].cmp(&rank[b.0 as usize])));
-            term.best_first = best.into_iter().map(|(d, _)| d).collect();
+            // Collected from a borrow: collected in place, the list would keep the pairs' room.
+            term.best_first = best.iter().map(|&(d, _)| d).collect();
             if n > 0 && term.in_name.len() >= (n / BITS_SHARE).max(64) {
                 term.in_name_bits = Some(Bits::of(n, term.in_name.iter().copied()));
             }
@@ -333,7 +375,7 @@ impl Index {
                     .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
                     .map(|(w, _)| w.clone())
                     .unwrap_or_else(|| text.clone());
-                Word { text, written, docs: df[id] as u32, idf: idf(n, df[id]) }
+                Word { text, written, docs: df[id], idf: idf(n, df[id] as usize) }
             })
             .collect();
         let mut whole_names: HashMap<Box<[u32]>, Vec<u32>> = HashMap::new();
@@ -349,16 +391,12 @@ impl Index {
             name_ids[doc] = *distinct.entry(name).or_insert(next);
         }
         let mut by_code: Vec<u32> = (0..n as u32).collect();
-        by_code.sort_by(|&a, &b| docs[a as usize].code.cmp(&docs[b as usize].code));
-        let mut facets: HashMap<String, Bits> = HashMap::new();
-        for (doc, d) in docs.iter().enumerate() {
-            for facet in &d.facets {
-                facets.entry(facet.clone()).or_insert_with(|| Bits::empty(n)).insert(doc as u32);
-            }
-        }
+        by_code.sort_by(|&a, &b| codes[a as usize].cmp(&codes[b as usize]));
         let mut near: HashMap<String, Vec<u32>> = HashMap::new();
         for (id, w) in vocabulary.iter().enumerate() {
-            if w.text.chars().count() >= 2 {
+            // Codes (`1.001193`) are not words one mistypes into another: a code one letter off is
+            // another procedure's.
+            if w.text.chars().count() >= 2 && !is_code(&w.text) {
                 for shorter in deletions(&w.text) {
                     let list = near.entry(shorter).or_default();
                     if !list.contains(&(id as u32)) {
@@ -368,7 +406,7 @@ impl Index {
             }
         }
         let mut code_words: Vec<u32> =
-            docs.iter().flat_map(|d| words(&d.code)).filter_map(|w| ids.get(&w).copied()).collect();
+            codes.iter().flat_map(|c| words(c)).filter_map(|w| ids.get(&w).copied()).collect();
         code_words.sort_by(|&a, &b| vocabulary[a as usize].text.cmp(&vocabulary[b as usize].text));
         code_words.dedup();
         let mut name_words: Vec<u32> =
@@ -466,10 +504,10 @@ impl Index {
         kept
     }
 
-    /// The words one typing error from `word`, if the catalogue does not know it and it is long
-    /// enough for the rule.
+    /// The words one typing error from `word`, if the catalogue does not know it, it is long
+    /// enough for the rule and it is not a code.
     fn typo_alternatives(&self, word: &str) -> Vec<u32> {
-        if self.id(word).is_some() || word.chars().count() < TYPO_MIN_CHARS {
+        if self.id(word).is_some() || word.chars().count() < TYPO_MIN_CHARS || is_code(word) {
             return Vec::new();
         }
         let mut found: Vec<u32> = Vec::new();
@@ -499,7 +537,7 @@ impl Index {
     /// The codes a word not in the catalogue is the start of, when it looks like one (`1.0011`,
     /// `syn.0000`): at most [`CODE_PREFIXES`].
     fn codes_starting(&self, word: &str) -> Vec<u32> {
-        if self.id(word).is_some() || !word.contains('.') || word.len() < 3 {
+        if self.id(word).is_some() || !is_code(word) || word.len() < 3 {
             return Vec::new();
         }
         let text = |id: u32| self.vocabulary[id as usize].text.as_str();
@@ -1092,7 +1130,7 @@ mod tests {
             "gplx = giấy phép lái xe\nbhyt = bảo hiểm y tế\ndky = đăng ký\nbáo tử => khai tử\nmất => cấp lại\nstop: làm | xin | thủ tục | ở đâu",
         )
         .unwrap();
-        Index::build(&catalogue(), Thesaurus::of(&entries))
+        Index::build(catalogue(), Thesaurus::of(&entries))
     }
 
     fn codes(ix: &Index, q: &str) -> Vec<String> {
@@ -1128,6 +1166,10 @@ mod tests {
         assert_eq!(codes(&ix, "thanh lap doanh ngheip")[0], "2.001610");
         // Not in a short word: "khia" is no word of the catalogue, and outweighs what matched.
         assert!(codes(&ix, "khia sinh").is_empty());
+        // Nor in a code: one a digit off is another procedure's.
+        assert!(codes(&ix, "1.001139").is_empty(), "two digits swapped");
+        assert!(codes(&ix, "1.0011933").is_empty(), "a digit doubled");
+        assert!(codes(&ix, "1.00193").is_empty(), "a digit missing");
     }
 
     #[test]
@@ -1225,7 +1267,7 @@ mod tests {
     #[test]
     fn the_threshold_algorithm_finds_what_scoring_everything_finds() {
         let entries = parse("gplx = giấy phép lái xe\nstop: cho | làm").unwrap();
-        let ix = Index::build(&many(), Thesaurus::of(&entries));
+        let ix = Index::build(many(), Thesaurus::of(&entries));
         let queries = [
             "giay phep",
             "cap lai giay phep",
