@@ -8,11 +8,9 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{from_fn, Condition, Next};
 use actix_web::{web, App, Error, HttpRequest, HttpResponse, HttpServer};
-use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{path_error, query_error, ApiError, Lang, Msg};
-use crate::routes::register;
 use crate::state::AppState;
 
 /// Re-renders API errors in English when the client asks for it, and tags every response with
@@ -189,6 +187,16 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     cors
 }
 
+/// Where the OpenAPI document is served (and where Swagger UI reads it).
+const SPEC_PATH: &str = "/api-docs/openapi.json";
+
+/// The OpenAPI document as JSON.
+struct SpecJson(web::Bytes);
+
+async fn openapi_json(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type(mime::APPLICATION_JSON).body(spec.0.clone())
+}
+
 /// Starts the HTTP server on a bound listener; the returned future runs until shutdown.
 pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     crate::notify::spawn(state.clone());
@@ -198,6 +206,12 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     crate::rollups::spawn_compaction(state.clone());
     let spec = crate::openapi::document();
     let known = web::Data::new(KnownRoutes::from_spec(&spec));
+    // Serialised once and shared by every worker: the document itself is megabytes of
+    // structures, which a copy per worker would keep.
+    let spec_json = web::Data::new(SpecJson(web::Bytes::from(
+        serde_json::to_vec(&spec).map_err(|e| std::io::Error::other(e.to_string()))?,
+    )));
+    drop(spec);
     let config = state.config.clone();
     let data = web::Data::new(state);
     let json_limit = config.max_json_bytes;
@@ -225,8 +239,10 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .wrap(from_fn(crate::headers::security_headers))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
             .wrap(tracing_actix_web::TracingLogger::default());
-        let (app, _) = register(app.into_utoipa_app()).split_for_parts();
-        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", spec.clone()))
+        crate::routes::serve(app)
+            .app_data(spec_json.clone())
+            .route(SPEC_PATH, web::get().to(openapi_json))
+            .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new([SPEC_PATH])))
             .route("/docs", web::get().to(docs_slash))
             .default_service(web::to(fallback))
     })
