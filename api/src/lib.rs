@@ -1,5 +1,6 @@
 //! The dvc HTTP API and command line.
 
+pub mod allocator;
 pub mod app;
 pub mod auth;
 pub mod batch;

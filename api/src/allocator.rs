@@ -1,0 +1,28 @@
+//! The C allocator's one setting for a long-running server.
+//!
+//! glibc's `malloc` gives a large block (128 KiB or more) its own mapping and returns it to the
+//! system when it is freed; but after the first such block is freed it raises that threshold to
+//! the block's size (up to 32 MiB), and later blocks of that size come from its arenas, which keep
+//! them once freed. Each password hash (Argon2's 19 MiB), each build of the catalogue's search
+//! index and each large result then leaves its memory resident in whichever arena served it: a
+//! server that had run the bench's rows held 204 MB, against 140–144 MB with the threshold fixed.
+//! Fixing it keeps every large block in its own mapping for good.
+
+/// Blocks this large or larger get their own mapping.
+pub const LARGE_BLOCK: i32 = 256 * 1024;
+
+/// Fixes the allocator's threshold for large blocks at [`LARGE_BLOCK`]; call it first in
+/// `main`, before any thread starts. Elsewhere than on glibc it does nothing.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn keep_large_blocks_mapped() {
+    // SAFETY: `mallopt` takes no pointer and only sets one of glibc's allocator parameters; it
+    // runs before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, LARGE_BLOCK);
+    }
+}
+
+/// Fixes the allocator's threshold for large blocks (glibc only).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn keep_large_blocks_mapped() {}
