@@ -1,0 +1,104 @@
+//! Times the catalogue index alone over a set of searches, with no server around it:
+//! `cargo run --release -p dvc-domain --example search_profile -- catalogue.tsv thesaurus.txt
+//! search.txt [suggest.txt] [rounds]`.
+//!
+//! `catalogue.tsv` holds one procedure a line: code, name, result, field, tier and its agencies'
+//! names joined by `|`, tab-separated, as PostgreSQL writes them with
+//!
+//! ```sql
+//! COPY (SELECT p.code, p.name, coalesce(p.result, ''), coalesce(f.name, ''), p.tier,
+//!   coalesce((SELECT string_agg(a.name, '|' ORDER BY a.name) FROM procedure_agencies pa
+//!             JOIN agencies a ON a.id = pa.agency_id WHERE pa.procedure_id = p.id), '')
+//! FROM procedures p LEFT JOIN fields f ON f.id = p.field_id ORDER BY p.code) TO STDOUT
+//! ```
+//!
+//! `thesaurus.txt` is `api/seed/search-thesaurus.txt`; `search.txt` and `suggest.txt` are the
+//! bench's paths (`scripts/bench_queries.py`). It prints the index's build time and the mean time
+//! of a search and of a suggestion: the index's own cost, without HTTP, JSON or the other work of
+//! a server beside it.
+
+use std::time::Instant;
+
+use dvc_domain::search::{thesaurus, Document, Index, Thesaurus};
+
+const PER_PAGE: usize = 20;
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn documents(text: &str) -> Vec<Document> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let col = |i: usize| cols.get(i).copied().unwrap_or_default().to_string();
+            Document {
+                code: col(0),
+                name: col(1),
+                keywords: col(2),
+                field: col(3),
+                agencies: col(5).split('|').filter(|a| !a.is_empty()).map(str::to_string).collect(),
+                facets: vec![format!("tier={}", col(4))],
+            }
+        })
+        .collect()
+}
+
+/// A bench path's query: its text, its facets and the offset of its page.
+fn query(path: &str) -> (String, Vec<String>, usize) {
+    let params = path.split_once('?').map_or("", |p| p.1);
+    let mut text = String::new();
+    let mut facets = Vec::new();
+    let mut offset = 0;
+    for (k, v) in form_urlencoded::parse(params.as_bytes()) {
+        match k.as_ref() {
+            "q" => text = v.into_owned(),
+            "tier" => facets.push(format!("tier={v}")),
+            "page" => offset = (v.parse::<usize>().unwrap_or(1).max(1) - 1) * PER_PAGE,
+            _ => {}
+        }
+    }
+    (text, facets, offset)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [catalogue, words, searches, rest @ ..] = args.as_slice() else {
+        eprintln!("usage: search_profile catalogue.tsv thesaurus.txt search.txt [suggest.txt] [rounds]");
+        std::process::exit(2);
+    };
+    let docs = documents(&read(catalogue));
+    let entries = thesaurus::parse(&read(words)).unwrap_or_else(|e| panic!("{words}: {}", e.message_en));
+    let n = docs.len();
+    let started = Instant::now();
+    let index = Index::build(docs, Thesaurus::of(&entries));
+    println!(
+        "{n} procedures, built in {:.1} ms, {} KiB",
+        started.elapsed().as_secs_f64() * 1e3,
+        index.heap_bytes() / 1024
+    );
+    let rounds: usize = rest.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let queries: Vec<_> = read(searches).lines().filter(|l| !l.is_empty()).map(query).collect();
+    let mut found = 0usize;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for (text, facets, offset) in &queries {
+            found += index.search(text, facets, *offset, PER_PAGE).docs.len();
+        }
+    }
+    let each = started.elapsed().as_secs_f64() * 1e6 / (rounds * queries.len()) as f64;
+    println!("search: {} queries x {rounds}, {each:.1} us each, {found} items", queries.len());
+    if let Some(path) = rest.first() {
+        let prefixes: Vec<String> = read(path).lines().filter(|l| !l.is_empty()).map(|l| query(l).0).collect();
+        let mut offered = 0usize;
+        let started = Instant::now();
+        for _ in 0..rounds {
+            for text in &prefixes {
+                offered += index.suggest(text, 10).len();
+            }
+        }
+        let each = started.elapsed().as_secs_f64() * 1e6 / (rounds * prefixes.len()) as f64;
+        println!("suggest: {} prefixes x {rounds}, {each:.1} us each, {offered} names", prefixes.len());
+    }
+}
