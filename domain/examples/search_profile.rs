@@ -15,7 +15,8 @@
 //! `thesaurus.txt` is `api/seed/search-thesaurus.txt`; `search.txt` and `suggest.txt` are the
 //! bench's paths (`scripts/bench_queries.py`). It prints the index's build time and the mean time
 //! of a search and of a suggestion: the index's own cost, without HTTP, JSON or the other work of
-//! a server beside it.
+//! a server beside it, and a digest of every page found (two versions of the index that rank
+//! alike print the same digest). With `PAGES=1` it prints each search's page instead.
 
 use std::time::Instant;
 
@@ -80,15 +81,27 @@ fn main() {
     );
     let rounds: usize = rest.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
     let queries: Vec<_> = read(searches).lines().filter(|l| !l.is_empty()).map(query).collect();
+    if std::env::var("PAGES").is_ok() {
+        for (text, facets, offset) in &queries {
+            println!("{text} {facets:?} {offset} {:?}", index.search(text, facets, *offset, PER_PAGE).docs);
+        }
+        return;
+    }
     let mut found = 0usize;
+    // What the pages held, in order: two variants of the index that rank alike print the same.
+    let mut digest = 0u64;
     let started = Instant::now();
     for _ in 0..rounds {
         for (text, facets, offset) in &queries {
-            found += index.search(text, facets, *offset, PER_PAGE).docs.len();
+            let page = index.search(text, facets, *offset, PER_PAGE);
+            found += page.docs.len();
+            for d in page.docs {
+                digest = digest.rotate_left(5) ^ d as u64;
+            }
         }
     }
     let each = started.elapsed().as_secs_f64() * 1e6 / (rounds * queries.len()) as f64;
-    println!("search: {} queries x {rounds}, {each:.1} us each, {found} items", queries.len());
+    println!("search: {} queries x {rounds}, {each:.1} us each, {found} items, digest {digest:016x}", queries.len());
     if let Some(path) = rest.first() {
         let prefixes: Vec<String> = read(path).lines().filter(|l| !l.is_empty()).map(|l| query(l).0).collect();
         let mut offered = 0usize;

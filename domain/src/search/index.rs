@@ -11,7 +11,9 @@
 //!
 //! What a query finds is counted with one bit per procedure; only the best of it is scored, by
 //! the threshold algorithm over lists of each term's procedures best first: a page costs about
-//! the same however many procedures match.
+//! the same however many procedures match. Once a page's worth is scored, a term that no
+//! procedure could lack and still beat the worst of them becomes required, and the procedures
+//! without it leave the running (their lists skip them), so the lists' bounds fall faster.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -561,10 +563,11 @@ impl Index {
         terms.dedup();
         let lists: Vec<&[u32]> = terms.iter().map(|&t| self.terms[t as usize].best_first.as_slice()).collect();
         let mut at = vec![0usize; terms.len()];
-        let mut frontier = vec![0f32; terms.len()];
-        let place = |t: u32| terms.binary_search(&t).ok();
         // The most a word without a list of its own can add: its best score anywhere.
         let top = |t: u32| self.terms[t as usize].best_first.first().and_then(|&d| self.score(t, d)).unwrap_or(0.0);
+        // What a procedure not read yet can score at most from each list: its best, until read.
+        let mut frontier: Vec<f32> = terms.iter().map(|&t| top(t)).collect();
+        let place = |t: u32| terms.binary_search(&t).ok();
         let places: Vec<Vec<Vec<Result<usize, f32>>>> = q
             .clauses
             .iter()
@@ -576,6 +579,34 @@ impl Index {
             })
             .collect();
         let bigram_places: Vec<usize> = q.bigrams.iter().filter_map(|&b| place(b)).collect();
+        // The most a procedure not read yet can score when it is in none of the lists `absent`
+        // marks: each clause by its best alternative (none if it needs a word such a procedure
+        // lacks), and the bigrams. Scores of procedures not read may round differently: a margin.
+        let bound = |frontier: &[f32], absent: &[bool]| {
+            let most = |i: usize| if absent[i] { 0.0 } else { frontier[i] };
+            let mut bound: f32 = bigram_places.iter().map(|&i| most(i)).sum();
+            for (clause, places) in q.clauses.iter().zip(&places) {
+                let mut best = 0f32;
+                for (alt, at) in clause.alternatives.iter().zip(places) {
+                    let mut sum = 0f32;
+                    for &i in at {
+                        let most = match i {
+                            Ok(i) => most(i),
+                            Err(top) => top,
+                        };
+                        // A list spent: no procedure left unread holds that word.
+                        if most == 0.0 {
+                            sum = 0.0;
+                            break;
+                        }
+                        sum += most;
+                    }
+                    best = best.max(alt.counts * sum);
+                }
+                bound += best;
+            }
+            bound * (1.0 + 1e-5)
+        };
         let mut seen = Bits::empty(self.n);
         let mut heap: std::collections::BinaryHeap<Hit> = std::collections::BinaryHeap::with_capacity(wanted + 1);
         let mut consider = |doc: u32, heap: &mut std::collections::BinaryHeap<Hit>| {
@@ -595,6 +626,21 @@ impl Index {
                 consider(doc, &mut heap);
             }
         }
+        // The procedures still in the running: those found that hold every term no procedure
+        // can do without any more (narrowed as the worst of the best rises).
+        let mut running: Cow<'_, Bits> = Cow::Borrowed(found);
+        // Each list to the next procedure it would give (only those still running count), and
+        // what that one scores.
+        let settle = |at: &mut [usize], frontier: &mut [f32], running: &Bits| {
+            for (i, list) in lists.iter().enumerate() {
+                while at[i] < list.len() && !running.contains(list[at[i]]) {
+                    at[i] += 1;
+                }
+                frontier[i] = list.get(at[i]).and_then(|&d| self.score(terms[i], d)).unwrap_or(0.0);
+            }
+        };
+        let mut required = vec![false; terms.len()];
+        let mut absent = vec![false; terms.len()];
         loop {
             let mut moved = false;
             for (i, list) in lists.iter().enumerate() {
@@ -602,47 +648,38 @@ impl Index {
                 while at[i] < list.len() && read < ROUND {
                     let doc = list[at[i]];
                     at[i] += 1;
-                    if found.contains(doc) {
+                    if running.contains(doc) {
                         consider(doc, &mut heap);
                         read += 1;
                     }
                 }
                 moved |= read > 0;
-                // The next procedure this list would give (only those found count).
-                while at[i] < list.len() && !found.contains(list[at[i]]) {
-                    at[i] += 1;
-                }
-                frontier[i] = list.get(at[i]).and_then(|&d| self.score(terms[i], d)).unwrap_or(0.0);
             }
             if !moved {
                 break;
             }
-            // The most a procedure no list has reached yet can score: each clause by its best
-            // alternative (none if one of its words' lists is spent), and the bigrams.
-            let mut bound: f32 = bigram_places.iter().map(|&i| frontier[i]).sum();
-            for (clause, places) in q.clauses.iter().zip(&places) {
-                let mut best = 0f32;
-                for (alt, at) in clause.alternatives.iter().zip(places) {
-                    let mut sum = 0f32;
-                    for &i in at {
-                        let most = match i {
-                            Ok(i) => frontier[i],
-                            Err(top) => top,
-                        };
-                        // A list spent: no procedure left unread holds that word.
-                        if most == 0.0 {
-                            sum = 0.0;
-                            break;
-                        }
-                        sum += most;
+            settle(&mut at, &mut frontier, &running);
+            // A term a procedure cannot lack and still beat the worst of the best found so far
+            // is required of every procedure not read yet.
+            if let Some(worst) = heap.peek().filter(|_| heap.len() == wanted).map(|w| w.score) {
+                let mut narrowed = false;
+                for j in 0..terms.len() {
+                    if required[j] {
+                        continue;
                     }
-                    best = best.max(alt.counts * sum);
+                    absent[j] = true;
+                    if bound(&frontier, &absent) < worst {
+                        required[j] = true;
+                        narrowed = true;
+                        running.to_mut().and(&self.term_bits(terms[j]));
+                    }
+                    absent[j] = false;
                 }
-                bound += best;
+                if narrowed {
+                    settle(&mut at, &mut frontier, &running);
+                }
             }
-            // Scores of procedures not read yet may round differently: keep a margin.
-            bound *= 1.0 + 1e-5;
-            if heap.len() == wanted && heap.peek().is_some_and(|worst| worst.score > bound) {
+            if heap.len() == wanted && heap.peek().is_some_and(|worst| worst.score > bound(&frontier, &absent)) {
                 break;
             }
         }
