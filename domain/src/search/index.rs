@@ -565,8 +565,8 @@ impl Index {
         let mut at = vec![0usize; terms.len()];
         // The most a word without a list of its own can add: its best score anywhere.
         let top = |t: u32| self.terms[t as usize].best_first.first().and_then(|&d| self.score(t, d)).unwrap_or(0.0);
-        // What a procedure not read yet can score at most from each list: its best, until read.
-        let mut frontier: Vec<f32> = terms.iter().map(|&t| top(t)).collect();
+        // What a procedure not read yet can score at most from each list (set by `settle`).
+        let mut frontier = vec![0f32; terms.len()];
         let place = |t: u32| terms.binary_search(&t).ok();
         let places: Vec<Vec<Vec<Result<usize, f32>>>> = q
             .clauses
