@@ -1,0 +1,142 @@
+//! The best procedures of what a query found, without scoring them all: the threshold algorithm
+//! over each term's procedures best first, with terms made required as the best found rise.
+
+use super::*;
+
+impl Index {
+    /// The `wanted` best procedures of `found` by the threshold algorithm: read the procedures
+    /// of each term of the query best first, score each new one in full, and stop when no
+    /// procedure not yet read can beat the `wanted`-th best.
+    pub(super) fn threshold(&self, q: &Query, found: &Bits, wanted: usize) -> Vec<Hit> {
+        // One list per alternative, of its rarest word (a procedure without it cannot match the
+        // alternative), and one per bigram.
+        let driver = |a: &Alternative| a.words.iter().copied().min_by_key(|&w| self.terms[w as usize].best_first.len());
+        let mut terms: Vec<u32> = q.clauses.iter().flat_map(|c| c.alternatives.iter().filter_map(driver)).collect();
+        terms.extend(&q.bigrams);
+        terms.sort_unstable();
+        terms.dedup();
+        let lists: Vec<&[u32]> = terms.iter().map(|&t| self.terms[t as usize].best_first.as_slice()).collect();
+        let mut at = vec![0usize; terms.len()];
+        // The most a word without a list of its own can add: its best score anywhere.
+        let top = |t: u32| self.terms[t as usize].best_first.first().and_then(|&d| self.score(t, d)).unwrap_or(0.0);
+        // What a procedure not read yet can score at most from each list (set by `settle`).
+        let mut frontier = vec![0f32; terms.len()];
+        let place = |t: u32| terms.binary_search(&t).ok();
+        let places: Vec<Vec<Vec<Result<usize, f32>>>> = q
+            .clauses
+            .iter()
+            .map(|c| {
+                c.alternatives
+                    .iter()
+                    .map(|a| a.words.iter().map(|&w| place(w).ok_or_else(|| top(w))).collect())
+                    .collect()
+            })
+            .collect();
+        let bigram_places: Vec<usize> = q.bigrams.iter().filter_map(|&b| place(b)).collect();
+        // The most a procedure not read yet can score when it is in none of the lists `absent`
+        // marks: each clause by its best alternative (none if it needs a word such a procedure
+        // lacks), and the bigrams. Scores of procedures not read may round differently: a margin.
+        let bound = |frontier: &[f32], absent: &[bool]| {
+            let most = |i: usize| if absent[i] { 0.0 } else { frontier[i] };
+            let mut bound: f32 = bigram_places.iter().map(|&i| most(i)).sum();
+            for (clause, places) in q.clauses.iter().zip(&places) {
+                let mut best = 0f32;
+                for (alt, at) in clause.alternatives.iter().zip(places) {
+                    let mut sum = 0f32;
+                    for &i in at {
+                        let most = match i {
+                            Ok(i) => most(i),
+                            Err(top) => top,
+                        };
+                        // A list spent: no procedure left unread holds that word.
+                        if most == 0.0 {
+                            sum = 0.0;
+                            break;
+                        }
+                        sum += most;
+                    }
+                    best = best.max(alt.counts * sum);
+                }
+                bound += best;
+            }
+            bound * (1.0 + 1e-5)
+        };
+        let mut seen = Bits::empty(self.n);
+        let mut heap: std::collections::BinaryHeap<Hit> = std::collections::BinaryHeap::with_capacity(wanted + 1);
+        let mut consider = |doc: u32, heap: &mut std::collections::BinaryHeap<Hit>| {
+            if !seen.contains(doc) {
+                seen.insert(doc);
+                let hit = self.hit(q, doc);
+                if heap.len() < wanted {
+                    heap.push(hit);
+                } else if heap.peek().is_some_and(|worst| hit < *worst) {
+                    heap.pop();
+                    heap.push(hit);
+                }
+            }
+        };
+        for &doc in &q.wholes {
+            if found.contains(doc) {
+                consider(doc, &mut heap);
+            }
+        }
+        // The procedures still in the running: those found that hold every term no procedure
+        // can do without any more (narrowed as the worst of the best rises).
+        let mut running: Cow<'_, Bits> = Cow::Borrowed(found);
+        // Each list to the next procedure it would give (only those still running count), and
+        // what that one scores.
+        let settle = |at: &mut [usize], frontier: &mut [f32], running: &Bits| {
+            for (i, list) in lists.iter().enumerate() {
+                while at[i] < list.len() && !running.contains(list[at[i]]) {
+                    at[i] += 1;
+                }
+                frontier[i] = list.get(at[i]).and_then(|&d| self.score(terms[i], d)).unwrap_or(0.0);
+            }
+        };
+        let mut required = vec![false; terms.len()];
+        let mut absent = vec![false; terms.len()];
+        loop {
+            let mut moved = false;
+            for (i, list) in lists.iter().enumerate() {
+                let mut read = 0;
+                while at[i] < list.len() && read < ROUND {
+                    let doc = list[at[i]];
+                    at[i] += 1;
+                    if running.contains(doc) {
+                        consider(doc, &mut heap);
+                        read += 1;
+                    }
+                }
+                moved |= read > 0;
+            }
+            if !moved {
+                break;
+            }
+            settle(&mut at, &mut frontier, &running);
+            // A term a procedure cannot lack and still beat the worst of the best found so far
+            // is required of every procedure not read yet.
+            if let Some(worst) = heap.peek().filter(|_| heap.len() == wanted).map(|w| w.score) {
+                let mut narrowed = false;
+                for j in 0..terms.len() {
+                    if required[j] {
+                        continue;
+                    }
+                    absent[j] = true;
+                    if bound(&frontier, &absent) < worst {
+                        required[j] = true;
+                        narrowed = true;
+                        running.to_mut().and(&self.term_bits(terms[j]));
+                    }
+                    absent[j] = false;
+                }
+                if narrowed {
+                    settle(&mut at, &mut frontier, &running);
+                }
+            }
+            if heap.len() == wanted && heap.peek().is_some_and(|worst| worst.score > bound(&frontier, &absent)) {
+                break;
+            }
+        }
+        heap.into_vec()
+    }
+}
