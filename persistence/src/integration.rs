@@ -15,6 +15,7 @@ use dvc_domain::workflow::DossierStatus;
 
 use crate::codes::Code;
 use crate::dossiers::DossierRow;
+use crate::prepared::{Bind, Prepared};
 use crate::schema::{
     dossiers, integration_clients, integration_events, webhook_attempts, webhook_deliveries, webhooks,
 };
@@ -105,11 +106,37 @@ pub fn insert_event(conn: &mut DbConn, row: &NewEvent) -> QueryResult<()> {
 }
 
 /// Several events in one statement, in their order.
+/// New events, in order (their sequence numbers follow it). On PostgreSQL one prepared statement
+/// whatever their number (the rows go in as arrays); a multi-row insert differs with each number
+/// of rows and was planned again on every call.
 pub fn insert_events(conn: &mut DbConn, rows: &[NewEvent]) -> QueryResult<()> {
-    match conn {
-        DbConn::Postgres(c) => diesel::insert_into(integration_events::table).values(rows).execute(c),
-        DbConn::Sqlite(c) => diesel::insert_into(integration_events::table).values(rows).execute(c),
+    if rows.is_empty() {
+        return Ok(());
     }
+    if let DbConn::Sqlite(c) = conn {
+        return diesel::insert_into(integration_events::table).values(rows).execute(c).map(|_| ());
+    }
+    const SQL: &str = "INSERT INTO integration_events (id, event_type, agency_id, dossier_id, dossier_code, data, \
+         created_at) SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {})";
+    let text = |f: fn(&NewEvent) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+    let opt = |f: fn(&NewEvent) -> &Option<String>| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
+    let (id, event_type, agency_id, data) =
+        (text(|r| &r.id), text(|r| &r.event_type), text(|r| &r.agency_id), text(|r| &r.data));
+    let (dossier_id, dossier_code) = (opt(|r| &r.dossier_id), opt(|r| &r.dossier_code));
+    let created_at: Vec<NaiveDateTime> = rows.iter().map(|r| r.created_at).collect();
+    Prepared::new(
+        SQL,
+        vec![
+            Bind::Texts(&id),
+            Bind::Texts(&event_type),
+            Bind::Texts(&agency_id),
+            Bind::OptTexts(&dossier_id),
+            Bind::OptTexts(&dossier_code),
+            Bind::Texts(&data),
+            Bind::Timestamps(&created_at),
+        ],
+    )
+    .execute(conn)
     .map(|_| ())
 }
 
