@@ -68,6 +68,25 @@ async fn conditional_get(
     }
 }
 
+/// The span each request's log lines carry: tracing-actix-web's, made only when its level is
+/// on. Making it finds the request's route pattern by matching the path against every route
+/// again, which cost a server serving writes about 4 % of its time with the span's level off.
+struct RootSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RootSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        if tracing::span_enabled!(target: "tracing_actix_web::root_span_builder", tracing::Level::INFO) {
+            tracing_actix_web::DefaultRootSpanBuilder::on_request_start(request)
+        } else {
+            tracing::Span::none()
+        }
+    }
+
+    fn on_request_end<B: MessageBody>(span: tracing::Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
 /// Counts requests and their latency by route pattern (never by raw path).
 async fn record_metrics(
     req: ServiceRequest,
@@ -238,7 +257,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .wrap(from_fn(record_metrics))
             .wrap(from_fn(crate::headers::security_headers))
             .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
-            .wrap(tracing_actix_web::TracingLogger::default());
+            .wrap(tracing_actix_web::TracingLogger::<RootSpan>::new());
         crate::routes::serve(app)
             .app_data(spec_json.clone())
             .route(SPEC_PATH, web::get().to(openapi_json))
