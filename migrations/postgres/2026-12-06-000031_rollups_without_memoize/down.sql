@@ -1,0 +1,1 @@
+ALTER FUNCTION dossier_rollups_apply(dossiers[], dossiers[]) RESET enable_memoize;
