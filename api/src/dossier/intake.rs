@@ -26,6 +26,7 @@ use crate::cache::CatalogueCache;
 use crate::clock::Moment;
 use crate::error::{ApiError, Msg};
 use crate::page::etag;
+use crate::sessions::Ask;
 
 /// A dossier as its owner sees it after the request, with its ETag.
 pub type Answer = (String, DossierView);
@@ -42,6 +43,8 @@ pub struct NewDraft {
     pub today: NaiveDate,
     /// The level the applicant signed in at (`assurance_level` of the token).
     pub assurance_level: u8,
+    /// The applicant's session, checked by the batch before the draft is written.
+    pub session: Ask,
 }
 
 fn raw(value: &serde_json::Value) -> Result<Box<RawValue>, ApiError> {
@@ -157,6 +160,8 @@ pub struct Submission {
     pub me: Caller,
     pub id: String,
     pub at: Moment,
+    /// The applicant's session, checked by the batch before the dossier is read.
+    pub session: Ask,
 }
 
 /// A submission that passed the checks that need no code: the dossier and what it was judged on.

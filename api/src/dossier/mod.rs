@@ -125,8 +125,9 @@ impl Dossiers {
         Self {
             tracking: Batcher::new("tracking", lanes, 64, Target::Replica, Arc::new(tracking::track)),
             // The applicant's and officers' own views read the primary.
-            // A page's batch checks its requests' sessions as its first statement. Writes keep
-            // the check before their batch: in the write lanes it would lengthen every write.
+            // Each batch of pages, drafts or submissions checks its requests' sessions as its
+            // first statement, in the same round on the same connection, instead of a round of
+            // its own before it.
             lists: Batcher::gated(
                 "lists",
                 lanes,
@@ -134,23 +135,23 @@ impl Dossiers {
                 lists::work(cache.clone(), pages),
                 sessions::gate(|r: &lists::ListRequest| &r.session),
             ),
-            drafts: Batcher::new(
+            drafts: Batcher::gated(
                 "drafts",
                 writers,
                 64,
-                Target::Primary,
                 Arc::new(move |conn: &mut DbConn, drafts: &[intake::NewDraft]| {
                     intake::create_drafts(conn, &for_drafts, drafts)
                 }),
+                sessions::gate(|d: &intake::NewDraft| &d.session),
             ),
-            submissions: Batcher::new(
+            submissions: Batcher::gated(
                 "submissions",
                 writers,
                 64,
-                Target::Primary,
                 Arc::new(move |conn: &mut DbConn, submissions: &[intake::Submission]| {
                     intake::submit_all(conn, &for_submissions, submissions)
                 }),
+                sessions::gate(|s: &intake::Submission| &s.session),
             ),
             db,
             cache,

@@ -12,7 +12,7 @@ use crate::dossier::intake::{NewDraft, Submission};
 use crate::dossier::{DossierView, TransitionInput};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Body;
-use crate::guards::Principal;
+use crate::guards::{Principal, Unchecked};
 use crate::routes::{if_match, path_key};
 use crate::state::AppState;
 
@@ -87,7 +87,12 @@ fn respond((tag, view): (String, DossierView)) -> HttpResponse {
     (status = 422, description = "The procedure is not offered online", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/dossiers")]
-pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDossier>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    me: Unchecked<Principal>,
+    body: Body<NewDossier>,
+) -> ApiResult<HttpResponse> {
+    let (me, session) = me.into_parts();
     applicant_only(&me)?;
     let input = body.0;
     let delivery = parse_delivery(&input.delivery)?;
@@ -100,6 +105,7 @@ pub async fn create(state: web::Data<AppState>, me: Principal, body: Body<NewDos
         at: state.clock.now(),
         today: state.clock.today(),
         assurance_level: me.0.assurance_level,
+        session,
     };
     let (tag, view) = state.dossiers.create_draft(draft).await?;
     Ok(HttpResponse::Created().insert_header((header::ETAG, tag)).json(view))
@@ -167,9 +173,14 @@ pub async fn patch_dossier(
     (status = 422, description = "Mandatory documents missing, or the form is incomplete", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/dossiers/{id}/submit")]
-pub async fn submit(state: web::Data<AppState>, me: Principal, id: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn submit(
+    state: web::Data<AppState>,
+    me: Unchecked<Principal>,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (me, session) = me.into_parts();
     let id = path_key(id.into_inner(), "hồ sơ", "Dossier")?;
-    let submission = Submission { me: me.caller(), id, at: state.clock.moment() };
+    let submission = Submission { me: me.caller(), id, at: state.clock.moment(), session };
     Ok(respond(state.dossiers.submit(submission).await?))
 }
 
