@@ -90,7 +90,7 @@ enum AdminCommand {
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
-    crate::allocator::keep_large_blocks_mapped();
+    crate::allocator::tune_allocator();
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
         print!("{}", crate::openapi::yaml());
