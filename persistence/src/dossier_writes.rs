@@ -9,7 +9,7 @@ use dvc_domain::dossier::Dossier;
 
 use crate::codes::Code;
 use crate::dossiers::{DossierRow, EventRow};
-use crate::prepared::{Bind, Prepared};
+use crate::prepared::{column, Bind, Prepared};
 use crate::schema::{dossier_events, dossiers};
 use crate::DbConn;
 
@@ -170,16 +170,18 @@ pub fn insert_events(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
     }
     const SQL: &str = "INSERT INTO dossier_events (id, dossier_id, at, action, from_status, to_status, actor_id, \
          actor_role, note, data) SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {})";
-    let col = |f: fn(&EventRow) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
-    let opt = |f: fn(&EventRow) -> &Option<String>| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
-    let (id, dossier_id, actor_role, data) =
-        (col(|r| &r.id), col(|r| &r.dossier_id), col(|r| &r.actor_role), col(|r| &r.data));
-    let (actor_id, note) = (opt(|r| &r.actor_id), opt(|r| &r.note));
+    let (id, dossier_id, actor_role, data) = (
+        column(rows, |r| &r.id),
+        column(rows, |r| &r.dossier_id),
+        column(rows, |r| &r.actor_role),
+        column(rows, |r| &r.data),
+    );
+    let (actor_id, note) = (column(rows, |r| &r.actor_id), column(rows, |r| &r.note));
     let action: Vec<String> = rows.iter().map(|r| r.action.0.as_str().to_string()).collect();
     let from_status: Vec<Option<String>> =
         rows.iter().map(|r| r.from_status.map(|s| s.0.as_str().to_string())).collect();
     let to_status: Vec<String> = rows.iter().map(|r| r.to_status.0.as_str().to_string()).collect();
-    let at: Vec<NaiveDateTime> = rows.iter().map(|r| r.at).collect();
+    let at = column(rows, |r| &r.at);
     let n = Prepared::new(
         SQL,
         vec![

@@ -15,7 +15,7 @@ use dvc_domain::workflow::DossierStatus;
 
 use crate::codes::Code;
 use crate::dossiers::DossierRow;
-use crate::prepared::{Bind, Prepared};
+use crate::prepared::{column, Bind, Prepared};
 use crate::schema::{
     dossiers, integration_clients, integration_events, webhook_attempts, webhook_deliveries, webhooks,
 };
@@ -105,7 +105,6 @@ pub fn insert_event(conn: &mut DbConn, row: &NewEvent) -> QueryResult<()> {
     diesel::insert_into(integration_events::table).values(row).execute(conn).map(|_| ())
 }
 
-/// Several events in one statement, in their order.
 /// New events, in order (their sequence numbers follow it). On PostgreSQL one prepared statement
 /// whatever their number (the rows go in as arrays); a multi-row insert differs with each number
 /// of rows and was planned again on every call.
@@ -118,12 +117,14 @@ pub fn insert_events(conn: &mut DbConn, rows: &[NewEvent]) -> QueryResult<()> {
     }
     const SQL: &str = "INSERT INTO integration_events (id, event_type, agency_id, dossier_id, dossier_code, data, \
          created_at) SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {})";
-    let text = |f: fn(&NewEvent) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
-    let opt = |f: fn(&NewEvent) -> &Option<String>| rows.iter().map(|r| f(r).clone()).collect::<Vec<_>>();
-    let (id, event_type, agency_id, data) =
-        (text(|r| &r.id), text(|r| &r.event_type), text(|r| &r.agency_id), text(|r| &r.data));
-    let (dossier_id, dossier_code) = (opt(|r| &r.dossier_id), opt(|r| &r.dossier_code));
-    let created_at: Vec<NaiveDateTime> = rows.iter().map(|r| r.created_at).collect();
+    let (id, event_type, agency_id, data) = (
+        column(rows, |r| &r.id),
+        column(rows, |r| &r.event_type),
+        column(rows, |r| &r.agency_id),
+        column(rows, |r| &r.data),
+    );
+    let (dossier_id, dossier_code) = (column(rows, |r| &r.dossier_id), column(rows, |r| &r.dossier_code));
+    let created_at = column(rows, |r| &r.created_at);
     Prepared::new(
         SQL,
         vec![

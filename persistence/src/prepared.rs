@@ -161,6 +161,11 @@ where
 
 impl<Conn> RunQueryDsl<Conn> for Prepared<'_> {}
 
+/// One field of every row, as the array a statement's `unnest` takes.
+pub fn column<R, T: Clone>(rows: &[R], field: fn(&R) -> &T) -> Vec<T> {
+    rows.iter().map(|r| field(r).clone()).collect()
+}
+
 /// Values as one JSON array, the way SQLite takes a list of parameters (`json_each`).
 pub fn json_array(values: &[String]) -> QueryResult<String> {
     serde_json::to_string(values).map_err(|e| diesel::result::Error::SerializationError(e.into()))

@@ -102,8 +102,8 @@ pub fn list_page_after(
                     ),
                     None => q,
                 };
-                // With the due date in the order, the inbox's own index (due dates, none last)
-                // serves the scan; its rows without one are in submission order.
+                // With the due date in the order, the inbox's own index serves the scan: its
+                // rows without a due date sit together, in submission order.
                 q.order((dossiers::due_date, dossiers::submitted_at, dossiers::id)).limit(limit)
             };
             match due_date {
@@ -172,8 +172,8 @@ fn inbox_page_after(
     const DATED_USUAL: &str = concatcp!(DATED_KEY, " LIMIT ", DEFAULT_PER_PAGE);
     const UNDATED: &str = " AND due_date IS NULL";
     const UNDATED_AFTER: &str = " AND (submitted_at, id) > ({}, {})";
-    // The due date (none, in these rows) leads the order so that the inbox's index, whose rows
-    // without a due date come last in submission order, serves the scan without a sort.
+    // The due date (none, in these rows) leads the order so that the inbox's index, where the
+    // rows without a due date sit together in submission order, serves the scan without a sort.
     const UNDATED_ORDER: &str = " ORDER BY due_date, submitted_at, id LIMIT {}";
     const ALL_DATED: &str = concatcp!(FROM, DATED);
     const AGENCY_DATED: &str = concatcp!(FROM, OF_AGENCY, DATED);
