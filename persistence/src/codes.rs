@@ -62,8 +62,8 @@ impl<T: CodeEnum + Debug + Send + Sync> ToSql<Text, MultiBackend> for Code<T> {
 
 impl<T: CodeEnum + Debug> FromSql<Text, Pg> for Code<T> {
     fn from_sql(bytes: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        let s = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
-        parse_code(&s).map(Code)
+        // Read in place: a code is matched, never kept as text.
+        parse_code(std::str::from_utf8(bytes.as_bytes())?).map(Code)
     }
 }
 

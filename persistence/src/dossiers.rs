@@ -4,7 +4,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use const_format::concatcp;
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, QueryableByName};
 use diesel::prelude::*;
+use diesel::row::NamedRow;
+use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp};
 use dvc_domain::dossier::{
     AccountId, AgencyId, Channel, DeadlineClock, Delivery, Dossier, DossierId, Event, ProcedureId, ProcedureSnapshot,
     Step, Timeliness,
@@ -14,6 +18,7 @@ use dvc_domain::workflow::DossierStatus;
 use serde_json::value::RawValue;
 
 use crate::codes::{Code, Json};
+use crate::columns;
 use crate::prepared::{Bind, Prepared};
 use crate::schema::{dossier_code_counters, dossier_events, dossiers};
 use crate::{db_run, DbConn};
@@ -21,7 +26,7 @@ use crate::{db_run, DbConn};
 /// A JSON document kept as written: checked when read, never rebuilt.
 pub type RawJson = Json<Box<RawValue>>;
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = dossiers, treat_none_as_null = true)]
 pub struct DossierRow {
     pub id: String,
@@ -54,6 +59,95 @@ pub struct DossierRow {
     pub fee_vnd: i64,
     /// The appointment of the latest apology; `due_date` still judges the agency.
     pub rescheduled_due_date: Option<NaiveDate>,
+}
+
+/// The columns of `dossiers` in the table's order (both backends add columns at the end), as
+/// `SELECT *` gives them. The row keeps all but `change_txid` and `change_seq`.
+pub const COLUMNS: [&str; 27] = [
+    "id",
+    "code",
+    "procedure_id",
+    "procedure_version",
+    "procedure_snapshot",
+    "agency_id",
+    "applicant_id",
+    "applicant",
+    "status",
+    "channel",
+    "form_data",
+    "delivery",
+    "submitted_at",
+    "received_at",
+    "due_date",
+    "working_days_allowed",
+    "working_days_spent",
+    "clock_started_on",
+    "finished_at",
+    "timeliness",
+    "version",
+    "created_at",
+    "updated_at",
+    "fee_vnd",
+    "change_txid",
+    "change_seq",
+    "rescheduled_due_date",
+];
+
+/// Read by position where the columns are the table's (`SELECT *`, alone or after others), by
+/// name otherwise (see `columns`).
+impl<DB> QueryableByName<DB> for DossierRow
+where
+    DB: Backend,
+    String: FromSql<Text, DB>,
+    Option<String>: FromSql<Nullable<Text>, DB>,
+    i32: FromSql<Integer, DB>,
+    i64: FromSql<BigInt, DB>,
+    NaiveDateTime: FromSql<Timestamp, DB>,
+    Option<NaiveDateTime>: FromSql<Nullable<Timestamp>, DB>,
+    Option<NaiveDate>: FromSql<Nullable<Date>, DB>,
+    Json<ProcedureSnapshot>: FromSql<Text, DB>,
+    RawJson: FromSql<Text, DB>,
+    Json<Delivery>: FromSql<Text, DB>,
+    Code<DossierStatus>: FromSql<Text, DB>,
+    Code<Channel>: FromSql<Text, DB>,
+    Option<Code<Timeliness>>: FromSql<Nullable<Text>, DB>,
+{
+    fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
+        let start = columns::start(row, COLUMNS[0]);
+        // The column's place in the table and its type.
+        macro_rules! col {
+            ($at:literal, $st:ty) => {
+                columns::column::<DB, $st, _>(row, start + $at, COLUMNS[$at])?
+            };
+        }
+        Ok(DossierRow {
+            id: col!(0, Text),
+            code: col!(1, Nullable<Text>),
+            procedure_id: col!(2, Text),
+            procedure_version: col!(3, Integer),
+            procedure_snapshot: col!(4, Text),
+            agency_id: col!(5, Text),
+            applicant_id: col!(6, Nullable<Text>),
+            applicant: col!(7, Text),
+            status: col!(8, Text),
+            channel: col!(9, Text),
+            form_data: col!(10, Text),
+            delivery: col!(11, Text),
+            submitted_at: col!(12, Nullable<Timestamp>),
+            received_at: col!(13, Nullable<Timestamp>),
+            due_date: col!(14, Nullable<Date>),
+            working_days_allowed: col!(15, Integer),
+            working_days_spent: col!(16, Integer),
+            clock_started_on: col!(17, Nullable<Date>),
+            finished_at: col!(18, Nullable<Timestamp>),
+            timeliness: col!(19, Nullable<Text>),
+            version: col!(20, Integer),
+            created_at: col!(21, Timestamp),
+            updated_at: col!(22, Timestamp),
+            fee_vnd: col!(23, BigInt),
+            rescheduled_due_date: col!(26, Nullable<Date>),
+        })
+    }
 }
 
 impl From<DossierRow> for Dossier {

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod calendar;
 pub mod catalogue;
 pub mod codes;
+pub mod columns;
 pub mod db;
 pub mod dossier_lists;
 pub mod dossier_writes;
