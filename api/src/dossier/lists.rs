@@ -25,6 +25,9 @@ use crate::error::ApiError;
 use crate::page::Page;
 use crate::sessions::Ask;
 
+/// About what one dossier of a page takes in JSON.
+const DOSSIER_BYTES: usize = 1536;
+
 /// One page of a dossier list, as a caller with this access sees it on this day.
 #[derive(Debug, Clone)]
 pub struct ListRequest {
@@ -257,10 +260,14 @@ pub fn pages(
         let total = rows[i].as_ref().map_or(0, |(_, t)| *t);
         let items: Vec<_> = views.by_ref().take(size).collect();
         let page = Page { next_cursor, ..Page::new(items, total, request.page) };
-        let body = Bytes::from(serde_json::to_vec(&page).map_err(|e| {
+        // Room for the page at once (a dossier takes one to two kilobytes), rather than a buffer
+        // grown by doubling and copied at each step.
+        let mut body = Vec::with_capacity(256 + size * DOSSIER_BYTES);
+        serde_json::to_writer(&mut body, &page).map_err(|e| {
             tracing::error!(error = %e, "cannot serialise a page of dossiers");
             ApiError::internal()
-        })?);
+        })?;
+        let body = Bytes::from(body);
         if let Some((key, state)) = kept {
             cache.put(key, state.version, calendar_stamp, body.clone());
         }
