@@ -36,20 +36,13 @@ mod tests {
     use diesel::sql_types::Text;
 
     use crate::db::{run_migrations, DatabaseUrl};
+    use crate::dossier_lists::Slotted;
     use crate::dossiers::{DossierRow, COLUMNS};
 
     #[derive(QueryableByName)]
     struct Name {
         #[diesel(sql_type = Text)]
         name: String,
-    }
-
-    #[derive(QueryableByName)]
-    struct Slotted {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        slot: i64,
-        #[diesel(embed)]
-        row: DossierRow,
     }
 
     /// A dossier's columns as literals, each different from the others.

@@ -174,11 +174,11 @@ pub fn list_page(conn: &mut DbConn, f: &DossierFilter, offset: i64, limit: i64) 
 
 /// A row of a statement that reads several pages at once, with the number of its page.
 #[derive(QueryableByName)]
-struct Slotted {
+pub(crate) struct Slotted {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    slot: i64,
+    pub(crate) slot: i64,
     #[diesel(embed)]
-    row: DossierRow,
+    pub(crate) row: DossierRow,
 }
 
 /// Pages of whole kept lists of one kind, each given by its key, offset and size: one statement
