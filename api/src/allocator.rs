@@ -35,3 +35,20 @@ pub fn tune_allocator() {
 /// Fixes the allocator's threshold for large blocks (glibc only).
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn tune_allocator() {}
+
+/// Gives the system back the free memory of every arena, in the middle of a heap as well as at
+/// its top. Building the catalogue's search index reads the whole catalogue and frees most of
+/// what it read once the index stands; without this, the arena of the thread that built it keeps
+/// those pages resident for good. Elsewhere than on glibc it does nothing.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn release_free_memory() {
+    // SAFETY: `malloc_trim` takes no pointer; it locks each arena while it walks it.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Gives free memory back to the system (glibc only).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn release_free_memory() {}

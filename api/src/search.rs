@@ -137,7 +137,13 @@ impl Search {
             return Ok(c);
         }
         let local = cache.stamp_now().1;
-        let (version, catalogue) = db.run(|conn| Ok(load(conn)?)).await?;
+        let (version, catalogue) = db
+            .run(|conn| {
+                let loaded = load(conn)?;
+                crate::allocator::release_free_memory();
+                Ok(loaded)
+            })
+            .await?;
         cache.observe(version);
         let built = Arc::new(Catalogue { stamp: (version, local), index: catalogue.0, listed: catalogue.1 });
         // Kept only if nothing changed while it was built; it answers this request either way.
