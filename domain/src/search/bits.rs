@@ -1,11 +1,60 @@
 //! A set of procedures as one bit each, for counting what a query finds without scoring it.
+//!
+//! A query makes and drops a few such sets (2.5 KB each for 20,000 procedures); their words are
+//! kept for the thread's next query instead of going back to the allocator each time.
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use std::cell::RefCell;
+
+#[derive(Debug, PartialEq, Eq)]
 pub struct Bits(Vec<u64>);
+
+/// Word buffers of dropped sets kept for reuse, per thread.
+const KEPT: usize = 16;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer of `words` zero words, reused when the thread has one.
+fn zeroed(words: usize) -> Vec<u64> {
+    let spare = SPARE.try_with(|s| s.borrow_mut().pop()).ok().flatten();
+    match spare {
+        Some(mut w) => {
+            w.clear();
+            w.resize(words, 0);
+            w
+        }
+        None => vec![0; words],
+    }
+}
+
+impl Drop for Bits {
+    fn drop(&mut self) {
+        let words = std::mem::take(&mut self.0);
+        if words.capacity() == 0 {
+            return;
+        }
+        // A thread that is ending lets its buffers go.
+        let _ = SPARE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < KEPT {
+                s.push(words);
+            }
+        });
+    }
+}
+
+impl Clone for Bits {
+    fn clone(&self) -> Self {
+        let mut words = zeroed(self.0.len());
+        words.copy_from_slice(&self.0);
+        Bits(words)
+    }
+}
 
 impl Bits {
     pub fn empty(n: usize) -> Self {
-        Bits(vec![0; n.div_ceil(64)])
+        Bits(zeroed(n.div_ceil(64)))
     }
 
     pub fn of(n: usize, docs: impl IntoIterator<Item = u32>) -> Self {
@@ -77,5 +126,17 @@ mod tests {
         a.or(&b);
         assert_eq!(a.count(), 4);
         assert_eq!(Bits::empty(10).count(), 0);
+    }
+
+    #[test]
+    fn a_reused_buffer_starts_empty_and_sized() {
+        let full = Bits::of(200, 0..200);
+        drop(full);
+        let small = Bits::empty(70);
+        assert_eq!(small.count(), 0);
+        assert_eq!(small.bytes(), 16);
+        let copy = Bits::of(300, [5, 299]).clone();
+        assert_eq!(copy.iter().collect::<Vec<_>>(), [5, 299]);
+        assert_eq!(copy.bytes(), 40);
     }
 }
