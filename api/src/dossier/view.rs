@@ -259,9 +259,13 @@ pub fn views_of(
     for (a, f) in f::attachments_of(conn, &ids)? {
         files.entry(a.dossier_id.clone()).or_default().push((a, f));
     }
+    // Payments only of the dossiers whose procedure charges, as `fee_state` reads them: the
+    // others' fees are settled without them.
+    let charged: Vec<String> =
+        rows.iter().filter(|(d, ..)| charges(&d.procedure)).map(|(d, ..)| d.id.0.clone()).collect();
     let mut payments: HashMap<String, Vec<PaymentRow>> = HashMap::new();
-    if rows.iter().any(|(d, ..)| charges(&d.procedure)) {
-        for p in dvc_persistence::payments::of_dossiers(conn, &ids)? {
+    if !charged.is_empty() {
+        for p in dvc_persistence::payments::of_dossiers(conn, &charged)? {
             payments.entry(p.dossier_id.clone()).or_default().push(p);
         }
     }
