@@ -3,12 +3,12 @@
 //! every instance answers the same on SQLite and PostgreSQL within one poll interval. Lists of
 //! procedures come from it, searched or not: each procedure's summary is kept ready to send.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use dvc_domain::search::{thesaurus, Document, Entry, Index, Thesaurus};
 use dvc_persistence::catalogue::{self as q, ProcedureBrief};
-use serde_json::value::RawValue;
+use serde::Serialize;
 
 use crate::cache::CatalogueCache;
 use crate::catalogue::{summary_from_row, AgencyBrief, FieldView};
@@ -30,14 +30,88 @@ pub fn shipped() -> Vec<Entry> {
     }
 }
 
-/// A procedure as lists show it.
+/// A procedure as lists show it: its summary serialised once, in three parts written one after
+/// the other. The field and agencies, and the rest after them, are shared by every procedure with
+/// the same text there (a catalogue has far fewer of them than procedures), so the catalogue's
+/// summaries take a fraction of their size in memory.
 #[derive(Debug, Clone)]
 pub struct Listed {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    /// The summary as the list shows it, serialised once.
-    pub summary: Box<RawValue>,
+    /// From the start to the field: `{"id":…,"code":…,"name":…`.
+    head: Box<str>,
+    /// `,"field":…,"agencies":[…]`.
+    middle: Arc<str>,
+    /// From the tier to the end.
+    tail: Arc<str>,
+    /// How much of `head` is the suggestion's text (`{"id":…,"code":…,"name":…`, then `}`);
+    /// its own text when the head does not begin with it.
+    suggestion: Suggestion,
+}
+
+#[derive(Debug, Clone)]
+enum Suggestion {
+    Head(usize),
+    Own(Box<str>),
+}
+
+/// What a suggestion shows of a procedure.
+#[derive(Serialize)]
+struct Named<'a> {
+    id: &'a str,
+    code: &'a str,
+    name: &'a str,
+}
+
+/// Texts kept once however many procedures share them.
+#[derive(Default)]
+struct Shared(HashSet<Arc<str>>);
+
+impl Shared {
+    fn of(&mut self, text: &str) -> Arc<str> {
+        if let Some(kept) = self.0.get(text) {
+            return kept.clone();
+        }
+        let kept: Arc<str> = Arc::from(text);
+        self.0.insert(kept.clone());
+        kept
+    }
+}
+
+impl Listed {
+    /// `summary` cut into its parts; `middle` is how its field and agencies are written.
+    fn new(summary: &str, middle: &str, named: &str, shared: &mut Shared) -> Self {
+        let (head, middle, tail) = match summary.find(middle).filter(|_| !middle.is_empty()) {
+            Some(at) => (&summary[..at], middle, &summary[at + middle.len()..]),
+            None => (summary, "", ""),
+        };
+        // The suggestion's text but its closing brace.
+        let open = &named[..named.len() - 1];
+        let suggestion =
+            if head.starts_with(open) { Suggestion::Head(open.len()) } else { Suggestion::Own(named.into()) };
+        Listed { head: head.into(), middle: shared.of(middle), tail: shared.of(tail), suggestion }
+    }
+
+    /// The length of the summary's JSON.
+    pub fn summary_len(&self) -> usize {
+        self.head.len() + self.middle.len() + self.tail.len()
+    }
+
+    /// Writes the summary's JSON.
+    pub fn write_summary(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.head.as_bytes());
+        out.extend_from_slice(self.middle.as_bytes());
+        out.extend_from_slice(self.tail.as_bytes());
+    }
+
+    /// Writes what search-as-you-type offers of the procedure: `{"id":…,"code":…,"name":…}`.
+    pub fn write_suggestion(&self, out: &mut Vec<u8>) {
+        match &self.suggestion {
+            Suggestion::Head(end) => {
+                out.extend_from_slice(&self.head.as_bytes()[..*end]);
+                out.push(b'}');
+            }
+            Suggestion::Own(text) => out.extend_from_slice(text.as_bytes()),
+        }
+    }
 }
 
 /// The filters of a list.
@@ -171,6 +245,7 @@ pub fn load(conn: &mut dvc_persistence::DbConn) -> Result<(i64, (Index, Vec<List
     entries.extend(dvc_persistence::search::list_synonyms(conn)?.into_iter().map(entry_of));
     let mut documents = Vec::with_capacity(procedures.len());
     let mut listed = Vec::with_capacity(procedures.len());
+    let mut shared = Shared::default();
     for p in procedures {
         let field = fields.get(&p.field_id).cloned();
         let handled_by = agencies.remove(&p.id).unwrap_or_default();
@@ -184,10 +259,15 @@ pub fn load(conn: &mut dvc_persistence::DbConn) -> Result<(i64, (Index, Vec<List
             facets: facets(&p, field.as_ref(), &handled_by, &audiences),
         });
         let summary = summary_from_row(&p, field, handled_by).map_err(|_| LoadError::Stored)?;
-        let summary = serde_json::value::to_raw_value(&summary).map_err(|_| LoadError::Stored)?;
-        listed.push(Listed { id: p.id, code: p.code, name: p.name, summary });
+        let middle = format!(",\"field\":{},\"agencies\":{}", json(&summary.field)?, json(&summary.agencies)?);
+        let named = json(&Named { id: &p.id, code: &p.code, name: &p.name })?;
+        listed.push(Listed::new(&json(&summary)?, &middle, &named, &mut shared));
     }
     Ok((version, (Index::build(documents, Thesaurus::of(&entries)), listed)))
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, LoadError> {
+    serde_json::to_string(value).map_err(|_| LoadError::Stored)
 }
 
 /// An administrator's thesaurus entry as stored.
@@ -218,9 +298,79 @@ impl From<LoadError> for ApiError {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::catalogue::ProcedureSummary;
+    use dvc_domain::catalogue::{Audience, OnlineMode, Tier};
+
     #[test]
     fn the_shipped_thesaurus_reads() {
         let entries = dvc_domain::search::thesaurus::parse(super::SHIPPED);
         assert!(entries.as_ref().is_ok_and(|e| e.len() > 50), "{:?}", entries.err());
+    }
+
+    fn summary(id: &str, name: &str, field: Option<&str>, days: i32) -> ProcedureSummary {
+        ProcedureSummary {
+            id: id.into(),
+            code: format!("C.{id}"),
+            name: name.into(),
+            field: field.map(|f| FieldView { id: f.into(), code: f.to_uppercase(), name: format!("Lĩnh vực {f}") }),
+            agencies: vec![AgencyBrief {
+                id: "a1".into(), code: "000.00.01".into(), name: "Sở \"Tư pháp\"".into()
+            }],
+            tier: Tier::Province,
+            service_level: 4,
+            online: OnlineMode::Full,
+            audiences: vec![Audience::Citizen],
+            processing_days: days,
+        }
+    }
+
+    fn listed(s: &ProcedureSummary, shared: &mut Shared) -> Listed {
+        let middle = format!(
+            ",\"field\":{},\"agencies\":{}",
+            json(&s.field).expect("serialises"),
+            json(&s.agencies).expect("serialises")
+        );
+        let named = json(&Named { id: &s.id, code: &s.code, name: &s.name }).expect("serialises");
+        Listed::new(&json(s).expect("serialises"), &middle, &named, shared)
+    }
+
+    #[test]
+    fn a_listed_procedure_writes_its_summary_and_suggestion_as_serde_does() {
+        let mut shared = Shared::default();
+        let summaries = [
+            summary("p1", "Đăng ký \"khai\" sinh, field", Some("hotich"), 5),
+            summary("p2", "Cấp ,\"field\": lại", Some("hotich"), 5),
+            summary("p3", "Không lĩnh vực", None, 12),
+        ];
+        let all: Vec<Listed> = summaries.iter().map(|s| listed(s, &mut shared)).collect();
+        for (s, l) in summaries.iter().zip(&all) {
+            let mut out = Vec::new();
+            l.write_summary(&mut out);
+            assert_eq!(String::from_utf8(out).expect("UTF-8"), json(s).expect("serialises"));
+            assert_eq!(l.summary_len(), json(s).expect("serialises").len());
+            let mut out = Vec::new();
+            l.write_suggestion(&mut out);
+            let named = serde_json::json!({"id": s.id, "code": s.code, "name": s.name});
+            assert_eq!(serde_json::from_slice::<serde_json::Value>(&out).expect("JSON"), named);
+            assert!(matches!(l.suggestion, Suggestion::Head(_)));
+        }
+        // The two procedures of one field and agency share its text, and their ends.
+        assert!(Arc::ptr_eq(&all[0].middle, &all[1].middle));
+        assert!(Arc::ptr_eq(&all[0].tail, &all[1].tail));
+        assert!(!Arc::ptr_eq(&all[0].middle, &all[2].middle));
+        assert!(!all[0].middle.is_empty());
+    }
+
+    #[test]
+    fn a_summary_that_does_not_split_is_kept_whole() {
+        let mut shared = Shared::default();
+        let l = Listed::new(r#"{"x":1}"#, r#","field":null"#, r#"{"id":"i","code":"c","name":"n"}"#, &mut shared);
+        let mut out = Vec::new();
+        l.write_summary(&mut out);
+        assert_eq!(out, br#"{"x":1}"#);
+        let mut out = Vec::new();
+        l.write_suggestion(&mut out);
+        assert_eq!(out, br#"{"id":"i","code":"c","name":"n"}"#);
     }
 }

@@ -1,5 +1,7 @@
 //! The public catalogue: procedures, fields, agencies, administrative units, service levels.
 
+use std::io::Write;
+
 use actix_web::web::Bytes;
 use actix_web::{get, http::header, web, HttpResponse};
 use dvc_domain::catalogue::{service_level_descriptions, Audience, FormTemplate, OnlineMode, Tier};
@@ -8,13 +10,12 @@ use dvc_domain::text::search_tokens;
 use dvc_domain::FieldError;
 use dvc_persistence::catalogue as q;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::catalogue::{agencies_by_procedure, view_from_row, AgencyView, FieldView, ProcedureSummary, ProcedureView};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::{filter_key, path_key, Page};
-use crate::search::Filter;
+use crate::search::{Filter, Listed};
 use crate::state::AppState;
 
 /// Longest search text accepted.
@@ -109,17 +110,6 @@ pub struct ProcedurePage {
     pub did_you_mean: Option<String>,
 }
 
-/// [`ProcedurePage`] as sent: the summaries the index keeps serialised.
-#[derive(Serialize)]
-struct ReadyPage<'a> {
-    items: Vec<&'a RawValue>,
-    total: usize,
-    page: i64,
-    per_page: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    did_you_mean: Option<String>,
-}
-
 /// Search the catalogue of procedures.
 ///
 /// `q` is read as people type: Vietnamese marks, case, `ký`/`kí`, abbreviations (GPLX, BHXH,
@@ -141,16 +131,24 @@ pub async fn list_procedures(state: web::Data<AppState>, query: web::Query<Proce
     let found = catalogue.index.search(&text, &facets, page.offset() as usize, page.per_page as usize);
     let did_you_mean =
         if found.total == 0 && !text.trim().is_empty() { catalogue.index.did_you_mean(&text, &facets) } else { None };
-    let answer = ReadyPage {
-        items: found.docs.iter().map(|&d| catalogue.listed[d].summary.as_ref()).collect(),
-        total: found.total,
-        page: page.page,
-        per_page: page.per_page,
-        did_you_mean,
-    };
-    // Written once into a buffer of its size: the summaries' lengths and room for the rest.
-    let mut body = Vec::with_capacity(answer.items.iter().map(|s| s.get().len() + 1).sum::<usize>() + 256);
-    serde_json::to_writer(&mut body, &answer).map_err(|_| ApiError::internal())?;
+    // A [`ProcedurePage`] of the summaries the index keeps serialised, written once into a
+    // buffer of its size.
+    let items: Vec<&Listed> = found.docs.iter().map(|&d| &catalogue.listed[d]).collect();
+    let mut body = Vec::with_capacity(items.iter().map(|p| p.summary_len() + 1).sum::<usize>() + 256);
+    body.extend_from_slice(b"{\"items\":[");
+    for (i, p) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        p.write_summary(&mut body);
+    }
+    write!(body, "],\"total\":{},\"page\":{},\"per_page\":{}", found.total, page.page, page.per_page)
+        .map_err(|_| ApiError::internal())?;
+    if let Some(word) = did_you_mean {
+        body.extend_from_slice(b",\"did_you_mean\":");
+        serde_json::to_writer(&mut body, &word).map_err(|_| ApiError::internal())?;
+    }
+    body.push(b'}');
     Ok(json_bytes(Bytes::from(body), Some(catalogue_etag(catalogue.stamp.0))))
 }
 
@@ -203,16 +201,17 @@ pub async fn suggest_procedures(
         return Err(ApiError::validation(errors));
     }
     let catalogue = state.catalogue_index().await?;
-    let items = catalogue
-        .index
-        .suggest(&text, SUGGESTIONS)
-        .into_iter()
-        .map(|d| {
-            let p = &catalogue.listed[d];
-            Suggestion { id: p.id.clone(), code: p.code.clone(), name: p.name.clone() }
-        })
-        .collect();
-    catalogue_json(catalogue.stamp.0, &Suggestions { items })
+    // [`Suggestions`], from the texts the index keeps.
+    let mut body = Vec::with_capacity(1024);
+    body.extend_from_slice(b"{\"items\":[");
+    for (i, d) in catalogue.index.suggest(&text, SUGGESTIONS).into_iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        catalogue.listed[d].write_suggestion(&mut body);
+    }
+    body.extend_from_slice(b"]}");
+    Ok(json_bytes(Bytes::from(body), Some(catalogue_etag(catalogue.stamp.0))))
 }
 
 /// The ETag of a catalogue answer that shows many records: the catalogue's version, which every
