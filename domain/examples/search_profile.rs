@@ -15,8 +15,9 @@
 //! `thesaurus.txt` is `api/seed/search-thesaurus.txt`; `search.txt` and `suggest.txt` are the
 //! bench's paths (`scripts/bench_queries.py`). It prints the index's build time and the mean time
 //! of a search and of a suggestion: the index's own cost, without HTTP, JSON or the other work of
-//! a server beside it, and a digest of every page found (two versions of the index that rank
-//! alike print the same digest). With `PAGES=1` it prints each search's page instead.
+//! a server beside it, and a digest of every page and every list of names found (two versions of
+//! the index that answer alike print the same digests). With `PAGES=1` it prints each search's
+//! page instead.
 
 use std::time::Instant;
 
@@ -105,13 +106,21 @@ fn main() {
     if let Some(path) = rest.first() {
         let prefixes: Vec<String> = read(path).lines().filter(|l| !l.is_empty()).map(|l| query(l).0).collect();
         let mut offered = 0usize;
+        let mut digest = 0u64;
         let started = Instant::now();
         for _ in 0..rounds {
             for text in &prefixes {
-                offered += index.suggest(text, 10).len();
+                let names = index.suggest(text, 10);
+                offered += names.len();
+                for d in names {
+                    digest = digest.rotate_left(5) ^ d as u64;
+                }
             }
         }
         let each = started.elapsed().as_secs_f64() * 1e6 / (rounds * prefixes.len()) as f64;
-        println!("suggest: {} prefixes x {rounds}, {each:.1} us each, {offered} names", prefixes.len());
+        println!(
+            "suggest: {} prefixes x {rounds}, {each:.1} us each, {offered} names, digest {digest:016x}",
+            prefixes.len()
+        );
     }
 }
