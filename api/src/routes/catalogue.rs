@@ -133,16 +133,11 @@ pub async fn list_procedures(state: web::Data<AppState>, query: web::Query<Proce
         if found.total == 0 && !text.trim().is_empty() { catalogue.index.did_you_mean(&text, &facets) } else { None };
     // A [`ProcedurePage`] of the summaries the index keeps serialised, written once into a
     // buffer of its size.
-    let items: Vec<&Listed> = found.docs.iter().map(|&d| &catalogue.listed[d]).collect();
-    let mut body = Vec::with_capacity(items.iter().map(|p| p.summary_len() + 1).sum::<usize>() + 256);
-    body.extend_from_slice(b"{\"items\":[");
-    for (i, p) in items.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        p.write_summary(&mut body);
-    }
-    write!(body, "],\"total\":{},\"page\":{},\"per_page\":{}", found.total, page.page, page.per_page)
+    let items = || found.docs.iter().map(|&d| &catalogue.listed[d]);
+    let mut body = Vec::with_capacity(items().map(|p| p.summary_len() + 1).sum::<usize>() + 256);
+    body.extend_from_slice(b"{\"items\":");
+    write_array(&mut body, items(), Listed::write_summary);
+    write!(body, ",\"total\":{},\"page\":{},\"per_page\":{}", found.total, page.page, page.per_page)
         .map_err(|_| ApiError::internal())?;
     if let Some(word) = did_you_mean {
         body.extend_from_slice(b",\"did_you_mean\":");
@@ -203,15 +198,23 @@ pub async fn suggest_procedures(
     let catalogue = state.catalogue_index().await?;
     // [`Suggestions`], from the texts the index keeps.
     let mut body = Vec::with_capacity(1024);
-    body.extend_from_slice(b"{\"items\":[");
-    for (i, d) in catalogue.index.suggest(&text, SUGGESTIONS).into_iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        catalogue.listed[d].write_suggestion(&mut body);
-    }
-    body.extend_from_slice(b"]}");
+    body.extend_from_slice(b"{\"items\":");
+    let offered = catalogue.index.suggest(&text, SUGGESTIONS);
+    write_array(&mut body, offered.into_iter().map(|d| &catalogue.listed[d]), Listed::write_suggestion);
+    body.push(b'}');
     Ok(json_bytes(Bytes::from(body), Some(catalogue_etag(catalogue.stamp.0))))
+}
+
+/// Writes a JSON array of what `write` writes of each procedure.
+fn write_array<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a Listed>, write: fn(&Listed, &mut Vec<u8>)) {
+    out.push(b'[');
+    for (i, p) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(p, out);
+    }
+    out.push(b']');
 }
 
 /// The ETag of a catalogue answer that shows many records: the catalogue's version, which every
