@@ -217,7 +217,7 @@ impl From<&Dossier> for DossierRow {
 }
 
 pub fn insert_dossier(conn: &mut DbConn, row: &DossierRow) -> QueryResult<()> {
-    diesel::insert_into(dossiers::table).values(row).execute(conn).map(|_| ())
+    crate::dossier_writes::insert_dossiers(conn, std::slice::from_ref(row))
 }
 
 pub fn find_dossier(conn: &mut DbConn, id: &str) -> QueryResult<Option<DossierRow>> {
@@ -237,10 +237,7 @@ pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Dossier
 
 /// Writes a new state of a dossier if nobody changed it since `expected_version` was read.
 pub fn update_dossier(conn: &mut DbConn, row: &DossierRow, expected_version: i32) -> QueryResult<bool> {
-    let n = diesel::update(dossiers::table.find(&row.id).filter(dossiers::version.eq(expected_version)))
-        .set(row)
-        .execute(conn)?;
-    Ok(n == 1)
+    crate::dossier_writes::update_row(conn, row, expected_version)
 }
 
 /// Writes a new state of a dossier if it still has `expected_version`.
@@ -251,11 +248,13 @@ pub fn save(conn: &mut DbConn, d: &Dossier, expected_version: i32) -> QueryResul
 /// A new version of a dossier that is still editable (draft or awaiting a supplement); false when
 /// it no longer is.
 pub fn touch_editable(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
-    let n =
-        diesel::update(dossiers::table.find(id).filter(dossiers::status.eq_any(Code::all(DossierStatus::EDITABLE))))
-            .set((dossiers::version.eq(dossiers::version + 1), dossiers::updated_at.eq(at)))
-            .execute(conn)?;
-    Ok(n == 1)
+    // Fixed text (kept compiled, as the dossier writes are), for the two editable states.
+    const SQL: &str = "UPDATE dossiers SET version = version + 1, updated_at = {} WHERE id = {} AND status IN ({}, {})";
+    let [first, second] = DossierStatus::EDITABLE else {
+        return Err(diesel::result::Error::QueryBuilderError("two editable states expected".into()));
+    };
+    let binds = vec![Bind::Timestamp(at), Bind::Text(id), Bind::Text(first.as_str()), Bind::Text(second.as_str())];
+    Ok(Prepared::new(SQL, binds).execute(conn)? == 1)
 }
 
 pub fn delete_dossier(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
