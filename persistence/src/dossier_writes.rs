@@ -1,7 +1,7 @@
 //! Writes of many dossiers at once (new drafts, bulk loads, workflow moves and their history
 //! events): on PostgreSQL each kind in one prepared statement whatever the number of rows (the
-//! rows go in as arrays, `unnest`); on SQLite row by row, since a statement there costs no round
-//! trip, through one prepared statement per kind.
+//! rows go in as arrays, `unnest`); on SQLite the dossiers of the service's batches row by row,
+//! since a statement there costs no round trip, through one prepared statement per kind.
 //!
 //! SQLite compiles a statement's triggers with the statement, and the dossiers' triggers (list
 //! counts, statistics rollups, change feed) are large: an `UPDATE` of a dossier took about 475 µs
@@ -16,7 +16,7 @@ use dvc_domain::dossier::Dossier;
 
 use crate::dossiers::{DossierRow, EventRow};
 use crate::prepared::{column, Bind, Prepared};
-use crate::schema::dossiers;
+use crate::schema::{dossier_events, dossiers};
 use crate::DbConn;
 
 /// Dossiers by id, in no particular order; ids without a dossier are left out.
@@ -34,6 +34,13 @@ fn text_error(e: Box<dyn std::error::Error + Send + Sync>) -> diesel::result::Er
 pub fn insert_dossiers(conn: &mut DbConn, rows: &[DossierRow]) -> QueryResult<()> {
     if rows.is_empty() {
         return Ok(());
+    }
+    // A bulk load's batch on SQLite: one multi-row insert, its compilation shared by its rows.
+    if let DbConn::Sqlite(c) = conn {
+        if rows.len() > SQLITE_ROW_BY_ROW_MAX {
+            diesel::insert_into(dossiers::table).values(rows).execute(c)?;
+            return Ok(());
+        }
     }
     let c = Columns::of(rows.iter())?;
     if let DbConn::Sqlite(_) = conn {
@@ -63,6 +70,11 @@ pub fn update_row(conn: &mut DbConn, row: &DossierRow, expected_version: i32) ->
     binds.extend([id, Bind::Int(expected_version)]);
     Ok(Prepared::new(SQL, binds).execute(conn)? == 1)
 }
+
+/// Beyond this many new dossiers (more than a batch of requests holds), SQLite takes them in one
+/// multi-row insert, compiled with its triggers once for them all: the seed's batches of 1,000
+/// load 100,000 dossiers in 30 s that way, 47 s row by row.
+const SQLITE_ROW_BY_ROW_MAX: usize = 64;
 
 /// The start of an insert of dossiers, every column but the change feed's.
 const INSERT: &str = "INSERT INTO dossiers (id, code, procedure_id, procedure_version, procedure_snapshot, \
@@ -198,31 +210,13 @@ pub fn insert_events(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    const INSERT: &str = "INSERT INTO dossier_events (id, dossier_id, at, action, from_status, to_status, actor_id, \
-         actor_role, note, data) ";
-    if let DbConn::Sqlite(_) = conn {
-        for r in rows {
-            let binds = vec![
-                Bind::Text(&r.id),
-                Bind::Text(&r.dossier_id),
-                Bind::Timestamp(r.at),
-                Bind::Text(r.action.0.as_str()),
-                Bind::OptText(r.from_status.map(|s| s.0.as_str())),
-                Bind::Text(r.to_status.0.as_str()),
-                Bind::OptText(r.actor_id.as_deref()),
-                Bind::Text(&r.actor_role),
-                Bind::OptText(r.note.as_deref()),
-                Bind::Text(&r.data),
-            ];
-            expect_rows(
-                Prepared::new(concatcp!(INSERT, "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"), binds)
-                    .execute(conn)?,
-                1,
-            )?;
-        }
+    // No triggers on events: SQLite compiles a multi-row insert of them quickly.
+    if let DbConn::Sqlite(c) = conn {
+        diesel::insert_into(dossier_events::table).values(rows).execute(c)?;
         return Ok(());
     }
-    const SQL: &str = concatcp!(INSERT, "SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {})");
+    const SQL: &str = "INSERT INTO dossier_events (id, dossier_id, at, action, from_status, to_status, actor_id, \
+         actor_role, note, data) SELECT * FROM unnest({}, {}, {}, {}, {}, {}, {}, {}, {}, {})";
     let (id, dossier_id, actor_role, data) = (
         column(rows, |r| &r.id),
         column(rows, |r| &r.dossier_id),
