@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use dvc_domain::payment::{FeePhase, PaymentStatus};
 
 use crate::codes::Code;
+use crate::prepared::{Bind, Prepared};
 use crate::schema::{idempotency_keys, payment_callbacks, payments};
 use crate::DbConn;
 
@@ -46,8 +47,34 @@ pub fn find_by_reference(conn: &mut DbConn, reference: &str) -> QueryResult<Opti
     payments::table.filter(payments::reference.eq(reference)).select(PaymentRow::as_select()).first(conn).optional()
 }
 
+/// Writes the whole of a payment's row (all but its id).
+///
+/// The writes of payments are statements of fixed text, which each connection compiles once:
+/// SQLite compiles a statement's triggers with it (a payment's list versions and statistics),
+/// and diesel keeps no `UPDATE` compiled, so each call compiled them again (212 µs against 17 µs).
 pub fn update(conn: &mut DbConn, row: &PaymentRow) -> QueryResult<usize> {
-    diesel::update(payments::table.find(&row.id)).set(row).execute(conn)
+    const SQL: &str = "UPDATE payments SET dossier_id = {}, phase = {}, provider = {}, amount_vnd = {}, \
+         status = {}, reference = {}, provider_txn_no = {}, bank_code = {}, confirmed_at = {}, refund_reason = {}, \
+         refunded_by = {}, refunded_at = {}, created_by = {}, created_at = {}, updated_at = {} WHERE id = {}";
+    let binds = vec![
+        Bind::Text(&row.dossier_id),
+        Bind::Text(row.phase.0.as_str()),
+        Bind::Text(&row.provider),
+        Bind::BigInt(row.amount_vnd),
+        Bind::Text(row.status.0.as_str()),
+        Bind::Text(&row.reference),
+        Bind::OptText(row.provider_txn_no.as_deref()),
+        Bind::OptText(row.bank_code.as_deref()),
+        Bind::OptTimestamp(row.confirmed_at),
+        Bind::OptText(row.refund_reason.as_deref()),
+        Bind::OptText(row.refunded_by.as_deref()),
+        Bind::OptTimestamp(row.refunded_at),
+        Bind::OptText(row.created_by.as_deref()),
+        Bind::Timestamp(row.created_at),
+        Bind::Timestamp(row.updated_at),
+        Bind::Text(&row.id),
+    ];
+    Prepared::new(SQL, binds).execute(conn)
 }
 
 /// Moves a payment from `from` to paid, only if it is still in `from`; false when someone else did.
@@ -59,16 +86,19 @@ pub fn mark_paid(
     bank: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let n = diesel::update(payments::table.find(id).filter(payments::status.eq(Code(from))))
-        .set((
-            payments::status.eq(Code(PaymentStatus::Paid)),
-            payments::provider_txn_no.eq(txn_no),
-            payments::bank_code.eq(bank),
-            payments::confirmed_at.eq(at),
-            payments::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(n == 1)
+    // Of fixed text, as `update`.
+    const SQL: &str = "UPDATE payments SET status = {}, provider_txn_no = {}, bank_code = {}, confirmed_at = {}, \
+         updated_at = {} WHERE id = {} AND status = {}";
+    let binds = vec![
+        Bind::Text(PaymentStatus::Paid.as_str()),
+        Bind::OptText(txn_no),
+        Bind::OptText(bank),
+        Bind::Timestamp(at),
+        Bind::Timestamp(at),
+        Bind::Text(id),
+        Bind::Text(from.as_str()),
+    ];
+    Ok(Prepared::new(SQL, binds).execute(conn)? == 1)
 }
 
 pub fn of_dossier(conn: &mut DbConn, dossier_id: &str) -> QueryResult<Vec<PaymentRow>> {
