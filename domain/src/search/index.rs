@@ -71,6 +71,9 @@ pub const MAX_QUERY_WORDS: usize = 16;
 const BITS_SHARE: usize = 64;
 /// The threshold algorithm reads this many entries of each list per round.
 const ROUND: usize = 16;
+/// When no more than this many procedures are left in the running, the threshold algorithm scores
+/// them all instead of reading on.
+const SCORE_ALL: usize = 256;
 
 struct Word {
     text: String,

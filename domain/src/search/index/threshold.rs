@@ -130,6 +130,14 @@ impl Index {
                     absent[j] = false;
                 }
                 if narrowed {
+                    // Few left in the running: score them all rather than walk the lists past
+                    // the many procedures that left it (thousands of entries for a common word).
+                    if running.count() <= SCORE_ALL {
+                        for doc in running.iter() {
+                            consider(doc, &mut heap);
+                        }
+                        break;
+                    }
                     settle(&mut at, &mut frontier, &running);
                 }
             }
