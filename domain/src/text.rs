@@ -5,10 +5,19 @@
 /// lower-cases, and collapses every run of characters other than letters, digits and `.`
 /// into one space. `"Đăng ký  KHAI-SINH"` becomes `"dang ky khai sinh"`.
 pub fn fold(input: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let mut out = String::with_capacity(input.len());
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    // Text typed or stored is nearly always composed already: then it is read as it is.
+    if is_nfc_quick(input.chars()) == IsNormalized::Yes {
+        fold_composed(input.chars(), input.len())
+    } else {
+        fold_composed(input.nfc(), input.len())
+    }
+}
+
+fn fold_composed(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for ch in input.nfc() {
+    for ch in chars {
         let base = base_letter(ch);
         for c in base.to_lowercase() {
             if c.is_alphanumeric() || c == '.' {
@@ -60,31 +69,31 @@ pub fn search_tokens(query: &str, max: usize) -> Vec<String> {
 
 /// The letter a Vietnamese character is written on, without its marks.
 pub(crate) fn base_letter(ch: char) -> char {
-    const GROUPS: &[(&str, char)] = &[
-        ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
-        ("ÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ", 'A'),
-        ("èéẻẽẹêềếểễệ", 'e'),
-        ("ÈÉẺẼẸÊỀẾỂỄỆ", 'E'),
-        ("ìíỉĩị", 'i'),
-        ("ÌÍỈĨỊ", 'I'),
-        ("òóỏõọôồốổỗộơờớởỡợ", 'o'),
-        ("ÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ", 'O'),
-        ("ùúủũụưừứửữự", 'u'),
-        ("ÙÚỦŨỤƯỪỨỬỮỰ", 'U'),
-        ("ỳýỷỹỵ", 'y'),
-        ("ỲÝỶỸỴ", 'Y'),
-        ("đ", 'd'),
-        ("Đ", 'D'),
-    ];
-    if ch.is_ascii() {
-        return ch;
-    }
-    for (set, base) in GROUPS {
-        if set.contains(ch) {
-            return *base;
+    match ch {
+        'à' | 'á' | 'ả' | 'ã' | 'ạ' | 'ă' | 'ằ' | 'ắ' | 'ẳ' | 'ẵ' | 'ặ' | 'â' | 'ầ' | 'ấ' | 'ẩ' | 'ẫ' | 'ậ' => {
+            'a'
         }
+        'À' | 'Á' | 'Ả' | 'Ã' | 'Ạ' | 'Ă' | 'Ằ' | 'Ắ' | 'Ẳ' | 'Ẵ' | 'Ặ' | 'Â' | 'Ầ' | 'Ấ' | 'Ẩ' | 'Ẫ' | 'Ậ' => {
+            'A'
+        }
+        'è' | 'é' | 'ẻ' | 'ẽ' | 'ẹ' | 'ê' | 'ề' | 'ế' | 'ể' | 'ễ' | 'ệ' => 'e',
+        'È' | 'É' | 'Ẻ' | 'Ẽ' | 'Ẹ' | 'Ê' | 'Ề' | 'Ế' | 'Ể' | 'Ễ' | 'Ệ' => 'E',
+        'ì' | 'í' | 'ỉ' | 'ĩ' | 'ị' => 'i',
+        'Ì' | 'Í' | 'Ỉ' | 'Ĩ' | 'Ị' => 'I',
+        'ò' | 'ó' | 'ỏ' | 'õ' | 'ọ' | 'ô' | 'ồ' | 'ố' | 'ổ' | 'ỗ' | 'ộ' | 'ơ' | 'ờ' | 'ớ' | 'ở' | 'ỡ' | 'ợ' => {
+            'o'
+        }
+        'Ò' | 'Ó' | 'Ỏ' | 'Õ' | 'Ọ' | 'Ô' | 'Ồ' | 'Ố' | 'Ổ' | 'Ỗ' | 'Ộ' | 'Ơ' | 'Ờ' | 'Ớ' | 'Ở' | 'Ỡ' | 'Ợ' => {
+            'O'
+        }
+        'ù' | 'ú' | 'ủ' | 'ũ' | 'ụ' | 'ư' | 'ừ' | 'ứ' | 'ử' | 'ữ' | 'ự' => 'u',
+        'Ù' | 'Ú' | 'Ủ' | 'Ũ' | 'Ụ' | 'Ư' | 'Ừ' | 'Ứ' | 'Ử' | 'Ữ' | 'Ự' => 'U',
+        'ỳ' | 'ý' | 'ỷ' | 'ỹ' | 'ỵ' => 'y',
+        'Ỳ' | 'Ý' | 'Ỷ' | 'Ỹ' | 'Ỵ' => 'Y',
+        'đ' => 'd',
+        'Đ' => 'D',
+        _ => ch,
     }
-    ch
 }
 
 #[cfg(test)]
