@@ -92,6 +92,8 @@ struct Term {
     postings: Vec<(u32, f32)>,
     /// The procedures, best score first (then shorter name, then code).
     best_first: Vec<u32>,
+    /// Their scores, in the same order (what the threshold algorithm's bounds read).
+    best_scores: Vec<f32>,
     bits: Option<Bits>,
     /// For words: the procedures whose name holds it, ascending.
     in_name: Vec<u32>,
@@ -190,7 +192,7 @@ impl Index {
             .terms
             .iter()
             .map(|t| {
-                t.best_first.len() * 4
+                t.best_first.len() * 8
                     + t.in_name.len() * 4
                     + t.bits.as_ref().map_or(0, Bits::bytes)
                     + t.in_name_bits.as_ref().map_or(0, Bits::bytes)

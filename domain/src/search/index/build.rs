@@ -173,6 +173,7 @@ impl Index {
             best.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| rank[a.0 as usize].cmp(&rank[b.0 as usize])));
             // Collected from a borrow: collected in place, the list would keep the pairs' room.
             term.best_first = best.iter().map(|&(d, _)| d).collect();
+            term.best_scores = best.iter().map(|&(_, s)| s).collect();
             if n > 0 && term.in_name.len() >= (n / BITS_SHARE).max(64) {
                 term.in_name_bits = Some(Bits::of(n, term.in_name.iter().copied()));
             }

@@ -16,9 +16,10 @@ impl Index {
         terms.sort_unstable();
         terms.dedup();
         let lists: Vec<&[u32]> = terms.iter().map(|&t| self.terms[t as usize].best_first.as_slice()).collect();
+        let scores: Vec<&[f32]> = terms.iter().map(|&t| self.terms[t as usize].best_scores.as_slice()).collect();
         let mut at = vec![0usize; terms.len()];
         // The most a word without a list of its own can add: its best score anywhere.
-        let top = |t: u32| self.terms[t as usize].best_first.first().and_then(|&d| self.score(t, d)).unwrap_or(0.0);
+        let top = |t: u32| self.terms[t as usize].best_scores.first().copied().unwrap_or(0.0);
         // What a procedure not read yet can score at most from each list (set by `settle`).
         let mut frontier = vec![0f32; terms.len()];
         let place = |t: u32| terms.binary_search(&t).ok();
@@ -90,7 +91,7 @@ impl Index {
                 while at[i] < list.len() && !running.contains(list[at[i]]) {
                     at[i] += 1;
                 }
-                frontier[i] = list.get(at[i]).and_then(|&d| self.score(terms[i], d)).unwrap_or(0.0);
+                frontier[i] = scores[i].get(at[i]).copied().unwrap_or(0.0);
             }
         };
         let mut required = vec![false; terms.len()];
