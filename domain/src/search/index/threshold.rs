@@ -100,15 +100,17 @@ impl Index {
         loop {
             batch.clear();
             for (i, list) in lists.iter().enumerate() {
-                let mut read = 0;
-                while at[i] < list.len() && read < ROUND {
+                // Each entry is written, and kept by counting it when it is in the running: no
+                // branch on that, which the processor cannot guess.
+                let mut read = [0u32; ROUND];
+                let mut kept = 0;
+                while at[i] < list.len() && kept < ROUND {
                     let doc = list[at[i]];
                     at[i] += 1;
-                    if running.contains(doc) {
-                        batch.push(doc);
-                        read += 1;
-                    }
+                    read[kept] = doc;
+                    kept += usize::from(running.contains(doc));
                 }
+                batch.extend_from_slice(&read[..kept]);
             }
             if batch.is_empty() {
                 break;
