@@ -11,8 +11,8 @@ use crate::prepared::{Bind, Prepared};
 use crate::schema::{idempotency_keys, payment_callbacks, payments};
 use crate::DbConn;
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = payments, treat_none_as_null = true)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+#[diesel(table_name = payments)]
 pub struct PaymentRow {
     pub id: String,
     pub dossier_id: String,
