@@ -97,6 +97,13 @@ impl Index {
         let mut required = vec![false; terms.len()];
         let mut absent = vec![false; terms.len()];
         let mut batch: Vec<u32> = Vec::with_capacity(ROUND * lists.len());
+        // A batch of procedures, their terms read together first.
+        let mut score_all = |batch: &[u32], heap: &mut std::collections::BinaryHeap<Hit>| {
+            self.warm(batch);
+            for &doc in batch {
+                consider(doc, heap);
+            }
+        };
         loop {
             batch.clear();
             for (i, list) in lists.iter().enumerate() {
@@ -115,10 +122,7 @@ impl Index {
             if batch.is_empty() {
                 break;
             }
-            self.warm(&batch);
-            for &doc in &batch {
-                consider(doc, &mut heap);
-            }
+            score_all(&batch, &mut heap);
             settle(&mut at, &mut frontier, &running);
             // A term a procedure cannot lack and still beat the worst of the best found so far
             // is required of every procedure not read yet.
@@ -142,10 +146,7 @@ impl Index {
                     if running.count() <= SCORE_ALL {
                         batch.clear();
                         batch.extend(running.iter());
-                        self.warm(&batch);
-                        for &doc in &batch {
-                            consider(doc, &mut heap);
-                        }
+                        score_all(&batch, &mut heap);
                         break;
                     }
                     settle(&mut at, &mut frontier, &running);
