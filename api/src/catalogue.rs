@@ -157,10 +157,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError>
     })
 }
 
-/// RFC 3339 in UTC for stored timestamps.
-pub fn rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
+pub use crate::wire_time::rfc3339;
 
 pub fn summary_from_row(
     r: &ProcedureBrief,

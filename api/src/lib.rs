@@ -45,3 +45,4 @@ pub mod slow;
 pub mod state;
 pub mod storage;
 pub mod upload;
+pub mod wire_time;
