@@ -6,7 +6,6 @@ use dvc_domain::fine::{owed, FineStatus};
 use dvc_domain::payment::PaymentStatus;
 use dvc_persistence::codes::Code;
 use dvc_persistence::fines::{self as f, FinePaymentRow};
-use dvc_persistence::payments::{self as p, CallbackRow};
 use dvc_persistence::{new_id, now, DbConn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,6 +17,7 @@ use crate::receipts::ReceiptView;
 use crate::state::AppState;
 
 use super::{find_matching, FineLookup};
+use crate::routes::payments::{not_pending, record_sandbox_callback, sandbox_txn};
 
 /// Paying a fine.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -216,24 +216,10 @@ pub async fn sandbox_complete(
         .tx(move |conn| {
             let not_found = || ApiError::not_found("khoản thanh toán", "Payment");
             let payment = f::payment(conn, &id)?.filter(|p| p.provider == "sandbox").ok_or_else(not_found)?;
-            if !settle(conn, &payment, Some(&format!("SANDBOX-{}", &payment.reference[..8])), Some("SANDBOX"))? {
-                return Err(ApiError::conflict(Msg::new(
-                    "Khoản thanh toán không ở trạng thái chờ",
-                    "The payment is not pending",
-                )));
+            if !settle(conn, &payment, Some(&sandbox_txn(&payment.reference)), Some("SANDBOX"))? {
+                return Err(not_pending());
             }
-            p::record_callback(
-                conn,
-                &CallbackRow {
-                    id: new_id(),
-                    provider: "sandbox".into(),
-                    reference: Some(payment.reference.clone()),
-                    payload: "{}".into(),
-                    signature_valid: true,
-                    outcome: "00".into(),
-                    created_at: now(),
-                },
-            )?;
+            record_sandbox_callback(conn, &payment.reference)?;
             let payment = f::payment(conn, &id)?.ok_or_else(ApiError::internal)?;
             fine_payment_view(conn, &shared, payment)
         })

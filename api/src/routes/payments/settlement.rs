@@ -113,34 +113,41 @@ pub async fn sandbox_complete(
             if access != Access::Owner {
                 return Err(ApiError::forbidden());
             }
-            if !settle(
-                conn,
-                &payment,
-                Some(&format!("SANDBOX-{}", &payment.reference[..8])),
-                Some("SANDBOX"),
-                "sandbox",
-            )? {
-                return Err(ApiError::conflict(Msg::new(
-                    "Khoản thanh toán không ở trạng thái chờ",
-                    "The payment is not pending",
-                )));
+            if !settle(conn, &payment, Some(&sandbox_txn(&payment.reference)), Some("SANDBOX"), "sandbox")? {
+                return Err(not_pending());
             }
-            p::record_callback(
-                conn,
-                &CallbackRow {
-                    id: new_id(),
-                    provider: "sandbox".into(),
-                    reference: Some(payment.reference.clone()),
-                    payload: "{}".into(),
-                    signature_valid: true,
-                    outcome: "00".into(),
-                    created_at: now(),
-                },
-            )?;
+            record_sandbox_callback(conn, &payment.reference)?;
             Ok((p::find(conn, &payment.id)?.ok_or_else(ApiError::internal)?, row))
         })
         .await?;
     Ok(web::Json(payment_view(&state, payment, row.code.as_deref().unwrap_or_default(), None)))
+}
+
+/// The transaction number the sandbox gives the payment with this reference.
+pub(crate) fn sandbox_txn(reference: &str) -> String {
+    format!("SANDBOX-{}", &reference[..8])
+}
+
+/// Records the sandbox's confirmation of a payment as a signed, successful callback.
+pub(crate) fn record_sandbox_callback(conn: &mut DbConn, reference: &str) -> Result<(), ApiError> {
+    p::record_callback(
+        conn,
+        &CallbackRow {
+            id: new_id(),
+            provider: "sandbox".into(),
+            reference: Some(reference.to_string()),
+            payload: "{}".into(),
+            signature_valid: true,
+            outcome: "00".into(),
+            created_at: now(),
+        },
+    )?;
+    Ok(())
+}
+
+/// A payment that is no longer waiting to be paid.
+pub(crate) fn not_pending() -> ApiError {
+    ApiError::conflict(Msg::new("Khoản thanh toán không ở trạng thái chờ", "The payment is not pending"))
 }
 
 /// Why a payment is refunded.
