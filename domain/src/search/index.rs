@@ -113,9 +113,16 @@ pub struct Index {
     /// `forward[starts[d]..starts[d + 1]]`.
     forward: Vec<(u32, f32)>,
     starts: Vec<u32>,
-    /// By procedure: its name's words, and which distinct name it has.
-    names: Vec<Box<[u32]>>,
+    /// By procedure: its name's words, all in one array in procedure order (which search as you
+    /// type reads in that order), procedure `d`'s from `name_starts[d]` to `name_starts[d + 1]`;
+    /// and which distinct name it has.
+    name_text: Vec<u32>,
+    name_starts: Vec<u32>,
     name_ids: Vec<u32>,
+    /// By procedure: the places among `name_words` of its name's first two words (`u32::MAX`
+    /// for none), what search as you type reads of every procedure it considers: in one array in
+    /// procedure order, it decides most of them without reading their names.
+    lead_places: Vec<[u32; 2]>,
     whole_names: HashMap<Box<[u32]>, Vec<u32>>,
     /// Procedures shorter names first, then by code; and each procedure's place in that order.
     by_rank: Vec<u32>,
@@ -199,8 +206,20 @@ impl Index {
                     + t.in_name_bits.as_ref().map_or(0, Bits::bytes)
             })
             .sum();
-        let names: usize = self.names.iter().map(|n| n.len() * 8 + 16).sum();
-        terms + self.forward.len() * 8 + 2 * names + self.facets.values().map(Bits::bytes).sum::<usize>() + self.n * 12
+        let names: usize = self.whole_names.keys().map(|n| n.len() * 4 + 16).sum();
+        terms
+            + self.forward.len() * 8
+            + self.name_text.len() * 4
+            + names
+            + self.facets.values().map(Bits::bytes).sum::<usize>()
+            + self.n * 12
+            + self.name_starts.len() * 4
+            + self.lead_places.len() * 8
+    }
+
+    /// The words of a procedure's name.
+    fn name(&self, doc: usize) -> &[u32] {
+        &self.name_text[self.name_starts[doc] as usize..self.name_starts[doc + 1] as usize]
     }
 
     fn id(&self, word: &str) -> Option<u32> {
@@ -401,11 +420,28 @@ impl Index {
         }
         let typed: Vec<Option<u32>> = query.iter().map(|w| self.id(w)).collect();
         let prefixed = start as u32..end as u32;
+        // The places the first two words of a name that starts with what was typed hold: those
+        // of the words typed, then the range of the words the last one starts. A word typed that
+        // no name holds has no place: then no name starts with what was typed.
+        let place = |t: &Option<u32>| t.map_or(u32::MAX, |id| self.name_word_places[id as usize]);
+        let at = |t: &Option<u32>| Some(place(t)..place(t).saturating_add(1));
+        let lead: [Option<std::ops::Range<u32>>; 2] = match typed.as_slice() {
+            [] => [Some(prefixed.clone()), None],
+            [t] => [at(t), Some(prefixed.clone())],
+            [t, u, ..] => [at(t), at(u)],
+        };
+        let within =
+            |range: &Option<std::ops::Range<u32>>, place: u32| range.as_ref().is_none_or(|r| r.contains(&place));
         let starts_with_typed = |doc: usize| {
-            let name = &self.names[doc];
-            name.len() > typed.len()
-                && typed.iter().zip(name.iter()).all(|(t, w)| *t == Some(*w))
-                && prefixed.contains(&self.name_word_places[name[typed.len()] as usize])
+            let [first, second] = self.lead_places[doc];
+            within(&lead[0], first)
+                && within(&lead[1], second)
+                && (typed.len() < 2 || {
+                    let name = self.name(doc);
+                    name.len() > typed.len()
+                        && typed.iter().zip(name.iter()).all(|(t, w)| *t == Some(*w))
+                        && prefixed.contains(&self.name_word_places[name[typed.len()] as usize])
+                })
         };
         // Names that begin with what was typed first, then by place (shorter names first): read
         // in that order, or, when few procedures qualify, sort just those.

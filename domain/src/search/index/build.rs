@@ -228,6 +228,19 @@ impl Index {
         for (place, &id) in name_words.iter().enumerate() {
             name_word_places[id as usize] = place as u32;
         }
+        let mut name_starts = Vec::with_capacity(n + 1);
+        name_starts.push(0u32);
+        for name in &names {
+            name_starts.push(name_starts[name_starts.len() - 1] + name.len() as u32);
+        }
+        let name_text = names.concat();
+        let lead_places = names
+            .iter()
+            .map(|name| {
+                let place = |i: usize| name.get(i).map_or(u32::MAX, |&w| name_word_places[w as usize]);
+                [place(0), place(1)]
+            })
+            .collect();
         Index {
             n,
             ids,
@@ -236,8 +249,10 @@ impl Index {
             terms,
             forward,
             starts,
-            names,
+            name_text,
+            name_starts,
             name_ids,
+            lead_places,
             whole_names,
             by_rank,
             rank,

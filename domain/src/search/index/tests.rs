@@ -124,6 +124,32 @@ fn search_as_you_type() {
     assert_eq!(ix.suggest("d", 2).len(), 2);
 }
 
+#[test]
+fn names_that_start_with_what_was_typed_come_first_whatever_their_length() {
+    let docs = vec![
+        doc("1.1", "Cấp đổi thẻ khai"),
+        doc("1.2", "Khai sinh"),
+        doc("1.3", "Khai"),
+        doc("1.4", "Đăng ký khai sinh"),
+        doc("1.5", "Đăng ký khai"),
+        doc("1.6", "Đăng ký lại khai sinh"),
+        doc("1.7", "Đăng"),
+    ];
+    let ix = Index::build(docs.clone(), Thesaurus::default());
+    let names = |q: &str| ix.suggest(q, 10).into_iter().map(|d| docs[d].name.as_str()).collect::<Vec<_>>();
+    // Nothing typed before the last word: a name of one word starts with it as well.
+    assert_eq!(names("kh")[..2], ["Khai", "Khai sinh"]);
+    assert_eq!(names("kh").len(), 6);
+    // One word typed before it: the name's second word starts with the last.
+    assert_eq!(names("khai s"), ["Khai sinh", "Đăng ký khai sinh", "Đăng ký lại khai sinh"]);
+    assert_eq!(names("dang k")[..3].iter().filter(|n| n.starts_with("Đăng ký")).count(), 3);
+    assert!(!names("dang k").contains(&"Đăng"));
+    // Two: the third word does.
+    assert_eq!(names("dang ky kh"), ["Đăng ký khai", "Đăng ký khai sinh", "Đăng ký lại khai sinh"]);
+    assert_eq!(names("dang ky lai kh"), ["Đăng ký lại khai sinh"]);
+    assert_eq!(names("da")[0], "Đăng");
+}
+
 /// A catalogue large enough for the threshold algorithm, with names that repeat as real
 /// catalogues' do (one procedure at many agencies).
 fn many() -> Vec<Document> {
