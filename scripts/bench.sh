@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: loads the synthetic data set, serves it from a release build, drives it with wrk
 # from this machine's loopback, runs pgbench on the same core SQL, and prints one table of
-# requests/s, p50, p99, the ratio to the framework's ceiling (/healthz) or to pgbench, and the
-# server's peak memory. Results also go to bench/results.json.
+# requests/s, p50, p99, the processor time a request took in the server and in PostgreSQL (its
+# cost on this machine, steadier than its rate), the ratio to the framework's ceiling (/healthz) or
+# to pgbench, and the server's peak memory. Results also go to bench/results.json.
 #
 # Sizes and duration: BENCH_PROCEDURES (20000), BENCH_DOSSIERS (1000000), BENCH_SQLITE_DOSSIERS
 # (100000), BENCH_SMALL_DOSSIERS (100000, a second PostgreSQL set that shows what the statistics
@@ -123,8 +124,18 @@ run_wrk() { # label url lua [env...]
   local t=$threads
   if [ "$c" -lt "$t" ]; then t=$c; fi
   env "$@" wrk -t"$t" -c"$c" -d2s -s "$lua" "$url" >/dev/null 2>&1 || true
+  local server_before db_before
+  server_before=$(server_ticks)
+  db_before=$(db_ticks)
   env "$@" wrk -t"$t" -c"$c" -d"${seconds}s" --latency -s "$lua" "$url" >"$out" 2>&1 || true
-  python3 - "$out" "$label" >>"$results" <<'PY'
+  # The processor time the run took, of the server and of the database: a row's cost on this
+  # machine, steadier from run to run than its rate (which also moves with wrk's own share).
+  local server_ticks_run="" db_ticks_run=""
+  if [ "${cost:-1}" = 1 ]; then
+    server_ticks_run=$(($(server_ticks) - server_before))
+    if [ -n "$db_before" ]; then db_ticks_run=$(($(db_ticks) - db_before)); fi
+  fi
+  python3 - "$out" "$label" "$server_ticks_run" "$db_ticks_run" "$clock_ticks" >>"$results" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 def ms(v):
@@ -139,10 +150,35 @@ p99 = re.search(r"^\s*99%\s+(\S+)", text, re.M)
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 errors = re.search(r"Socket errors: (.*)", text)
 total = re.search(r"(\d+) requests in", text)
+n = int(total.group(1)) if total else 0
+# Microseconds of processor time a request.
+us = lambda ticks: f"{int(ticks) * 1e6 / int(sys.argv[5]) / n:.1f}" if ticks and n else ""
 print("\t".join([sys.argv[2], rps.group(1) if rps else "0", str(ms(p50.group(1))) if p50 else "",
                  str(ms(p99.group(1))) if p99 else "", bad.group(1) if bad else "0",
-                 total.group(1) if total else "0", (errors.group(1) if errors else "").strip()]))
+                 str(n), (errors.group(1) if errors else "").strip(), us(sys.argv[3]), us(sys.argv[4])]))
 PY
+}
+
+# Processor time (clock ticks, user and system) of processes: the server; the database's
+# processes when the cluster is this script's own (its postmaster with the backends that have
+# ended, and every backend still running).
+clock_ticks=$(getconf CLK_TCK)
+ticks_of() { # pid...
+  local sum=0 p
+  for p in "$@"; do
+    # Fields 14 to 17 of /proc/PID/stat (its own time, and that of its children that have ended),
+    # counted after the command's name, which may hold spaces.
+    if [ -r "/proc/$p/stat" ]; then sum=$((sum + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 + $14 + $15 }'))); fi
+  done
+  echo "$sum"
+}
+server_ticks() { if [ -n "$server" ]; then ticks_of "$server"; else echo 0; fi; }
+db_ticks() {
+  [ -n "$pg_private" ] && [ -f "$pg_data/postmaster.pid" ] || return 0
+  local postmaster
+  postmaster=$(head -1 "$pg_data/postmaster.pid")
+  # shellcheck disable=SC2046
+  ticks_of "$postmaster" $(pgrep -P "$postmaster")
 }
 
 start_server() { # database url [env...]
@@ -264,7 +300,8 @@ statistics_rows() { # prefix agency-id
       >"$work/$p-stats-load.txt" 2>&1 &
     local load=$!
     sleep 1
-    run_wrk "$p lookup by code, 64 statistics clients" $url bench/wrk/pick.lua PATHS="$work/$p-lookup.txt"
+    # (The processor time of this row is mostly the statistics clients': not shown as its cost.)
+    cost=0 run_wrk "$p lookup by code, 64 statistics clients" $url bench/wrk/pick.lua PATHS="$work/$p-lookup.txt"
     wait $load || true
     echo "$p statistics clients during the lookups: $(grep -hE 'requests in|Non-2xx' "$work/$p-stats-load.txt" | tr -s ' ' | tr '\n' ';')"
   fi
@@ -303,15 +340,20 @@ pgbench_tps() { # label args...
   selected "$label" || return 0
   local out=$work/pgbench-${label//[^a-zA-Z0-9]/_}.txt
   local logs=$work/pglog-${label//[^a-zA-Z0-9]/_}
+  local db_before
+  db_before=$(db_ticks)
   pgbench -l --log-prefix="$logs" "$@" >"$out" 2>&1 || true
-  python3 - "$out" "$label" "$logs" >>"$results" <<'PY'
+  local db_ticks_run=""
+  if [ -n "$db_before" ]; then db_ticks_run=$(($(db_ticks) - db_before)); fi
+  python3 - "$out" "$label" "$logs" "$db_ticks_run" "$clock_ticks" >>"$results" <<'PY'
 import glob, re, sys
 text = open(sys.argv[1]).read()
 tps = re.search(r"tps = ([\d.]+)", text)
 # Per-transaction latencies (microseconds, third column) for the median and the 99th percentile.
 lat = sorted(int(line.split()[2]) for f in glob.glob(sys.argv[3] + ".*") for line in open(f) if line.strip())
 pct = lambda q: str(lat[min(len(lat) - 1, int(len(lat) * q))] / 1000) if lat else ""
-print("\t".join([sys.argv[2], tps.group(1) if tps else "0", pct(0.5), pct(0.99), "0", str(len(lat)), ""]))
+db_us = f"{int(sys.argv[4]) * 1e6 / int(sys.argv[5]) / len(lat):.1f}" if sys.argv[4] and lat else ""
+print("\t".join([sys.argv[2], tps.group(1) if tps else "0", pct(0.5), pct(0.99), "0", str(len(lat)), "", "", db_us]))
 PY
 }
 pgbench_tps "pgbench detail by code" -n -M prepared -c "$connections" -j "$threads" -T "$seconds" -f "$work/detail.sql" "$pg_admin/$pg_db"
@@ -329,10 +371,11 @@ import json, sys, platform, os
 rows = {}
 for line in open(sys.argv[1]):
     parts = line.rstrip("\n").split("\t")
-    label, rps, p50, p99, bad, total, errors = (parts + [""] * 7)[:7]
+    label, rps, p50, p99, bad, total, errors, server_us, db_us = (parts + [""] * 9)[:9]
     rows[label] = {"rps": float(rps or 0), "p50_ms": float(p50) if p50 else None,
                    "p99_ms": float(p99) if p99 else None, "non_2xx": int(bad or 0), "requests": int(total or 0),
-                   "socket_errors": errors}
+                   "socket_errors": errors, "server_us": float(server_us) if server_us else None,
+                   "db_us": float(db_us) if db_us else None}
 rss = {}
 for line in open(sys.argv[2]):
     label, kb = line.rstrip("\n").split("\t")
@@ -349,8 +392,10 @@ p99_target = {"procedure detail": 20, "procedure search": 10, "procedure suggest
               "me/dossiers": 10, "statistics year": 50, "statistics agency year": 50,
               "lookup by code, 64 statistics clients": 10, "all-agency inbox, deep page": 20}
 print()
-print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7}  {'vs':22} {'target':18} ok")
-print("-" * 118)
+# srv µs and db µs: processor time a request (a transaction for pgbench) of the server and of
+# PostgreSQL over the run; SQLite's work is the server's own.
+print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'srv µs':>7} {'db µs':>7} {'ratio':>7}  {'vs':22} {'target':18} ok")
+print("-" * 134)
 verdicts = []
 for label, r in rows.items():
     prefix, _, name = label.partition(" ")
@@ -381,11 +426,13 @@ for label, r in rows.items():
     extra = f"  ({r['non_2xx']} non-2xx)" if r["non_2xx"] else ""
     note = " (dossiers/s)" if name == "create+submit" else ""
     shown_rate = r["rps"] / 2 if name == "create+submit" else r["rps"]
-    print(f"{label + note:34} {shown_rate:>9.0f} {p50:>8} {p99:>8} {shown:>7}  {vs:22} {target:18} {ok}{extra}")
+    cost = lambda v: f"{v:.0f}" if v is not None else ""
+    print(f"{label + note:34} {shown_rate:>9.0f} {p50:>8} {p99:>8} {cost(r['server_us']):>7} {cost(r['db_us']):>7} "
+          f"{shown:>7}  {vs:22} {target:18} {ok}{extra}")
 for label, mb in rss.items():
     ok = "yes" if mb < 200 else "NO"
     verdicts.append(mb < 200)
-    print(f"{label:34} {mb:>8.1f} MB{'':47} {'<200MB':18} {ok}")
+    print(f"{label:34} {mb:>8.1f} MB{'':63} {'<200MB':18} {ok}")
 print(f"\ndata: {sys.argv[4]} dossiers on PostgreSQL (pg100k: {sys.argv[8]}), {sys.argv[5]} on SQLite; wrk {sys.argv[6]} connections, "
       f"{sys.argv[7]} s per scenario, on {os.cpu_count()} cores ({platform.machine()})")
 print(f"targets met: {sum(verdicts)} of {len(verdicts)}")
