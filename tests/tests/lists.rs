@@ -245,15 +245,19 @@ fn lists_page_by_cursor(backend: Backend) {
     assert_eq!(walk(&app, all, &admin, true), by_number);
     assert_eq!(app.get_json_with(all, &admin)["total"], 11);
     // The pages after a cursor at the usual size (whose statements carry their size), for one
-    // agency's inbox and every agency's: the rest in the same order.
+    // agency's inbox and every agency's: the rest in the same order, after a received dossier's
+    // cursor (the first three have a due date) and after one not yet received (the fifth).
     let path = "/api/v1/agency/dossiers";
     for token in [&a.officer, &admin] {
-        let first = app.get_json_with(&format!("{path}?per_page=3"), token);
-        let cursor = first["next_cursor"].as_str().expect("a cursor after a full page");
-        let rest = app.get_json_with(&format!("{path}?after={cursor}"), token);
-        let ids: Vec<&str> = rest["items"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, by_number[3..].iter().map(String::as_str).collect::<Vec<_>>(), "{path}");
-        assert!(rest.get("next_cursor").is_none(), "eight rows do not fill a page of twenty");
+        for (before, dated) in [(3, true), (5, false)] {
+            let first = app.get_json_with(&format!("{path}?per_page={before}"), token);
+            assert_eq!(first["items"][before - 1]["due_date"].is_string(), dated);
+            let cursor = first["next_cursor"].as_str().expect("a cursor after a full page");
+            let rest = app.get_json_with(&format!("{path}?after={cursor}"), token);
+            let ids: Vec<&str> = rest["items"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+            assert_eq!(ids, by_number[before..].iter().map(String::as_str).collect::<Vec<_>>(), "{path} {before}");
+            assert!(rest.get("next_cursor").is_none(), "the rest does not fill a page of twenty");
+        }
     }
 
     // A cursor is for its kind of list, alone, and as given.

@@ -216,10 +216,11 @@ fn inbox_page_after(
 }
 
 /// Pages after cursors, each `(filter, cursor, size)`, in order. On PostgreSQL the pages of a
-/// plain inbox after a dated cursor at the usual size are read together, one statement for those
-/// of every agency and one for those of single agencies (each page a range scan of its inbox's
-/// index from its cursor); a page that comes back short (the dated rows end within it) and every
-/// other page are read as [`list_page_after`] reads them.
+/// plain inbox at the usual size are read together: one statement for those of every agency and
+/// one for those of single agencies, after cursors with a due date and after cursors without
+/// (each page a range scan of its inbox's index from its cursor). A page after a dated cursor that
+/// comes back short (the dated rows end within it) and every other page are read as
+/// [`list_page_after`] reads them.
 pub fn list_pages_after(
     conn: &mut DbConn,
     pages: &[(&DossierFilter, &Cursor, i64)],
@@ -250,15 +251,36 @@ pub fn list_pages_after(
             "({}, {}, {}, {}, {})",
             concatcp!(") AS r (agency, due, sub, after, slot)", ROWS, " AND x.agency_id = r.agency", AFTER)
         );
-        for of_agency in [false, true] {
-            let asked: Vec<(usize, Option<&str>, NaiveDate, NaiveDateTime, &str)> = pages
+        // After a cursor without a due date: the rows without one that follow it, the last of
+        // the list (the due date leads the order so that the inbox's index serves the scan).
+        const UNDATED_AFTER: &str = concatcp!(
+            " AND x.due_date IS NULL AND (x.submitted_at, x.id) > (r.sub, r.after) \
+             ORDER BY x.due_date, x.submitted_at, x.id LIMIT ",
+            DEFAULT_PER_PAGE,
+            ") d"
+        );
+        const ALL_UNDATED: [&str; 7] = crate::listed_statement!(
+            "SELECT r.slot, d.* FROM (VALUES ",
+            "({}, {}, {})",
+            concatcp!(") AS r (sub, after, slot)", ROWS, UNDATED_AFTER)
+        );
+        const AGENCY_UNDATED: [&str; 7] = crate::listed_statement!(
+            "SELECT r.slot, d.* FROM (VALUES ",
+            "({}, {}, {}, {})",
+            concatcp!(") AS r (agency, sub, after, slot)", ROWS, " AND x.agency_id = r.agency", UNDATED_AFTER)
+        );
+        for (of_agency, dated) in [(false, true), (true, true), (false, false), (true, false)] {
+            let asked: Vec<_> = pages
                 .iter()
                 .enumerate()
                 .filter_map(|(i, (f, cursor, limit))| match cursor {
-                    Cursor::Inbox { due_date: Some(due), submitted_at, id }
-                        if is_plain_inbox(f) && *limit == DEFAULT_PER_PAGE && f.agency_id.is_some() == of_agency =>
+                    Cursor::Inbox { due_date, submitted_at, id }
+                        if is_plain_inbox(f)
+                            && *limit == DEFAULT_PER_PAGE
+                            && f.agency_id.is_some() == of_agency
+                            && due_date.is_some() == dated =>
                     {
-                        Some((i, f.agency_id.as_deref(), *due, *submitted_at, id.as_str()))
+                        Some((i, f.agency_id.as_deref(), *due_date, *submitted_at, id.as_str()))
                     }
                     _ => None,
                 })
@@ -271,15 +293,26 @@ pub fn list_pages_after(
                     if of_agency {
                         binds.push(Bind::OptText(*agency));
                     }
-                    binds.extend([Bind::Date(*due), Bind::Timestamp(*sub), Bind::Text(id), Bind::BigInt(slot)]);
+                    if dated {
+                        binds.push(Bind::OptDate(*due));
+                    }
+                    binds.extend([Bind::Timestamp(*sub), Bind::Text(id), Bind::BigInt(slot)]);
                 }
                 for _ in run.len()..LIST_LENGTHS[length] {
                     if of_agency {
                         binds.push(Bind::OptText(None));
                     }
-                    binds.extend([Bind::OptDate(None), Bind::OptTimestamp(None), Bind::OptText(None), Bind::BigInt(0)]);
+                    if dated {
+                        binds.push(Bind::OptDate(None));
+                    }
+                    binds.extend([Bind::OptTimestamp(None), Bind::OptText(None), Bind::BigInt(0)]);
                 }
-                let sql = if of_agency { AGENCY[length] } else { ALL[length] };
+                let sql = match (of_agency, dated) {
+                    (false, true) => ALL[length],
+                    (true, true) => AGENCY[length],
+                    (false, false) => ALL_UNDATED[length],
+                    (true, false) => AGENCY_UNDATED[length],
+                };
                 let rows: Vec<Slotted> = Prepared::new(sql, binds).load(conn)?;
                 let mut read: Vec<Vec<DossierRow>> = vec![Vec::new(); run.len()];
                 for r in rows {
@@ -288,7 +321,9 @@ pub fn list_pages_after(
                     }
                 }
                 for ((i, ..), mut page) in run.iter().zip(read) {
-                    if page.len() as i64 == DEFAULT_PER_PAGE {
+                    // A short page after a dated cursor goes on into the rows without a due date
+                    // (read as a single page reads them); after an undated cursor, nothing follows.
+                    if page.len() as i64 == DEFAULT_PER_PAGE || !dated {
                         // The statement's order holds only within its plan: each page in its list's.
                         page.sort_by(|a, b| {
                             (a.due_date, a.submitted_at, &a.id).cmp(&(b.due_date, b.submitted_at, &b.id))
