@@ -397,6 +397,7 @@ print()
 print(f"{'scenario':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'srv µs':>7} {'db µs':>7} {'ratio':>7}  {'vs':22} {'target':18} ok")
 print("-" * 134)
 verdicts = []
+cost = lambda v: f"{v:.0f}" if v is not None else ""
 for label, r in rows.items():
     prefix, _, name = label.partition(" ")
     ratio, vs, target, ok = "", "", "", ""
@@ -426,7 +427,6 @@ for label, r in rows.items():
     extra = f"  ({r['non_2xx']} non-2xx)" if r["non_2xx"] else ""
     note = " (dossiers/s)" if name == "create+submit" else ""
     shown_rate = r["rps"] / 2 if name == "create+submit" else r["rps"]
-    cost = lambda v: f"{v:.0f}" if v is not None else ""
     print(f"{label + note:34} {shown_rate:>9.0f} {p50:>8} {p99:>8} {cost(r['server_us']):>7} {cost(r['db_us']):>7} "
           f"{shown:>7}  {vs:22} {target:18} {ok}{extra}")
 for label, mb in rss.items():

@@ -241,16 +241,6 @@ pub fn list_pages_after(
             DEFAULT_PER_PAGE,
             ") d"
         );
-        const ALL: [&str; 7] = crate::listed_statement!(
-            "SELECT r.slot, d.* FROM (VALUES ",
-            "({}, {}, {}, {})",
-            concatcp!(") AS r (due, sub, after, slot)", ROWS, AFTER)
-        );
-        const AGENCY: [&str; 7] = crate::listed_statement!(
-            "SELECT r.slot, d.* FROM (VALUES ",
-            "({}, {}, {}, {}, {})",
-            concatcp!(") AS r (agency, due, sub, after, slot)", ROWS, " AND x.agency_id = r.agency", AFTER)
-        );
         // After a cursor without a due date: the rows without one that follow it, the last of
         // the list (the due date leads the order so that the inbox's index serves the scan).
         const UNDATED_AFTER: &str = concatcp!(
@@ -259,16 +249,26 @@ pub fn list_pages_after(
             DEFAULT_PER_PAGE,
             ") d"
         );
-        const ALL_UNDATED: [&str; 7] = crate::listed_statement!(
-            "SELECT r.slot, d.* FROM (VALUES ",
-            "({}, {}, {})",
-            concatcp!(") AS r (sub, after, slot)", ROWS, UNDATED_AFTER)
-        );
-        const AGENCY_UNDATED: [&str; 7] = crate::listed_statement!(
-            "SELECT r.slot, d.* FROM (VALUES ",
-            "({}, {}, {}, {})",
-            concatcp!(") AS r (agency, sub, after, slot)", ROWS, " AND x.agency_id = r.agency", UNDATED_AFTER)
-        );
+        // The statements of every agency's inbox and of one agency's, for cursors of these
+        // columns (and these parameters each) followed by these rows.
+        macro_rules! every_and_one {
+            ($columns:literal, $params:literal, $after:expr) => {
+                [
+                    crate::listed_statement!(
+                        "SELECT r.slot, d.* FROM (VALUES ",
+                        concatcp!("(", $params, ")"),
+                        concatcp!(") AS r (", $columns, ")", ROWS, $after)
+                    ),
+                    crate::listed_statement!(
+                        "SELECT r.slot, d.* FROM (VALUES ",
+                        concatcp!("({}, ", $params, ")"),
+                        concatcp!(") AS r (agency, ", $columns, ")", ROWS, " AND x.agency_id = r.agency", $after)
+                    ),
+                ]
+            };
+        }
+        const DATED: [[&str; 7]; 2] = every_and_one!("due, sub, after, slot", "{}, {}, {}, {}", AFTER);
+        const UNDATED: [[&str; 7]; 2] = every_and_one!("sub, after, slot", "{}, {}, {}", UNDATED_AFTER);
         for (of_agency, dated) in [(false, true), (true, true), (false, false), (true, false)] {
             let asked: Vec<_> = pages
                 .iter()
@@ -289,30 +289,21 @@ pub fn list_pages_after(
             for run in asked.chunks(LONGEST_LIST) {
                 let length = list_slot(run.len());
                 let mut binds = Vec::with_capacity(5 * LIST_LENGTHS[length]);
-                for ((_, agency, due, sub, id), slot) in run.iter().zip(1..) {
+                let cursors = run
+                    .iter()
+                    .zip(1..)
+                    .map(|((_, agency, due, sub, id), slot)| (*agency, *due, Some(*sub), Some(*id), slot));
+                let empty = (run.len()..LIST_LENGTHS[length]).map(|_| (None, None, None, None, 0));
+                for (agency, due, sub, id, slot) in cursors.chain(empty) {
                     if of_agency {
-                        binds.push(Bind::OptText(*agency));
+                        binds.push(Bind::OptText(agency));
                     }
                     if dated {
-                        binds.push(Bind::OptDate(*due));
+                        binds.push(Bind::OptDate(due));
                     }
-                    binds.extend([Bind::Timestamp(*sub), Bind::Text(id), Bind::BigInt(slot)]);
+                    binds.extend([Bind::OptTimestamp(sub), Bind::OptText(id), Bind::BigInt(slot)]);
                 }
-                for _ in run.len()..LIST_LENGTHS[length] {
-                    if of_agency {
-                        binds.push(Bind::OptText(None));
-                    }
-                    if dated {
-                        binds.push(Bind::OptDate(None));
-                    }
-                    binds.extend([Bind::OptTimestamp(None), Bind::OptText(None), Bind::BigInt(0)]);
-                }
-                let sql = match (of_agency, dated) {
-                    (false, true) => ALL[length],
-                    (true, true) => AGENCY[length],
-                    (false, false) => ALL_UNDATED[length],
-                    (true, false) => AGENCY_UNDATED[length],
-                };
+                let sql = if dated { DATED } else { UNDATED }[usize::from(of_agency)][length];
                 let rows: Vec<Slotted> = Prepared::new(sql, binds).load(conn)?;
                 let mut read: Vec<Vec<DossierRow>> = vec![Vec::new(); run.len()];
                 for r in rows {
