@@ -115,9 +115,10 @@ impl<T: Serialize + DeserializeOwned + Debug + Send + Sync + 'static> ToSql<Text
 
 impl<T: Serialize + DeserializeOwned + Debug> FromSql<Text, Pg> for Json<T> {
     fn from_sql(bytes: <Pg as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
-        // The text checked as UTF-8 once, in one pass: read from bytes, the parser would check
-        // each string of it again on its own.
-        Ok(Json(serde_json::from_str(std::str::from_utf8(bytes.as_bytes())?)?))
+        // The text checked as UTF-8 once, in one pass (by SIMD: Vietnamese text is mostly not
+        // ASCII, where the standard check goes a byte at a time): read from bytes, the parser
+        // would check each string of it again on its own.
+        Ok(Json(serde_json::from_str(simdutf8::basic::from_utf8(bytes.as_bytes())?)?))
     }
 }
 
