@@ -17,7 +17,8 @@
 //! of a search and of a suggestion: the index's own cost, without HTTP, JSON or the other work of
 //! a server beside it, and a digest of every page and every list of names found (two versions of
 //! the index that answer alike print the same digests). With `PAGES=1` it prints each search's
-//! page instead.
+//! page instead; with `SLOWEST=n` it also times each search and each prefix on its own (the mean
+//! of five) and prints the percentiles of those times and the `n` slowest of each.
 
 use std::time::Instant;
 
@@ -88,6 +89,14 @@ fn main() {
         }
         return;
     }
+    let slowest: Option<usize> = std::env::var("SLOWEST").ok().and_then(|n| n.parse().ok());
+    if let Some(n) = slowest {
+        let each = queries.iter().map(|(text, facets, offset)| {
+            let shown = format!("{text} {facets:?} page {}", offset / PER_PAGE + 1);
+            (shown, time_each(|| index.search(text, facets, *offset, PER_PAGE).docs.len()))
+        });
+        print_slowest("search", each.collect(), n);
+    }
     let mut found = 0usize;
     // What the pages held, in order: two variants of the index that rank alike print the same.
     let mut digest = 0u64;
@@ -118,9 +127,42 @@ fn main() {
             }
         }
         let each = started.elapsed().as_secs_f64() * 1e6 / (rounds * prefixes.len()) as f64;
+        if let Some(n) = slowest {
+            let each = prefixes.iter().map(|text| (text.clone(), time_each(|| index.suggest(text, 10).len())));
+            print_slowest("suggest", each.collect(), n);
+        }
         println!(
             "suggest: {} prefixes x {rounds}, {each:.1} us each, {offered} names, digest {digest:016x}",
             prefixes.len()
         );
+    }
+}
+
+/// The mean time of five calls, in microseconds.
+fn time_each(mut call: impl FnMut() -> usize) -> f64 {
+    const TIMES: u32 = 5;
+    let started = Instant::now();
+    for _ in 0..TIMES {
+        std::hint::black_box(call());
+    }
+    started.elapsed().as_secs_f64() * 1e6 / f64::from(TIMES)
+}
+
+/// The percentiles of the times of single calls, and the `n` slowest.
+fn print_slowest(what: &str, mut times: Vec<(String, f64)>, n: usize) {
+    if times.is_empty() {
+        return;
+    }
+    times.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let at = |share: f64| times[((times.len() as f64 * share) as usize).min(times.len() - 1)].1;
+    println!(
+        "{what}, one at a time: p50 {:.1} us, p90 {:.1}, p99 {:.1}, max {:.1}",
+        at(0.5),
+        at(0.1),
+        at(0.01),
+        times[0].1
+    );
+    for (shown, us) in times.iter().take(n) {
+        println!("  {us:8.1} us  {shown}");
     }
 }
