@@ -153,16 +153,16 @@ fn print_slowest(what: &str, mut times: Vec<(String, f64)>, n: usize) {
     if times.is_empty() {
         return;
     }
-    times.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let at = |share: f64| times[((times.len() as f64 * share) as usize).min(times.len() - 1)].1;
+    times.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let percentile = |p: f64| times[((times.len() as f64 * p / 100.0) as usize).min(times.len() - 1)].1;
     println!(
         "{what}, one at a time: p50 {:.1} us, p90 {:.1}, p99 {:.1}, max {:.1}",
-        at(0.5),
-        at(0.1),
-        at(0.01),
-        times[0].1
+        percentile(50.0),
+        percentile(90.0),
+        percentile(99.0),
+        percentile(100.0)
     );
-    for (shown, us) in times.iter().take(n) {
+    for (shown, us) in times.iter().rev().take(n) {
         println!("  {us:8.1} us  {shown}");
     }
 }
