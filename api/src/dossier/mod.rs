@@ -128,10 +128,12 @@ impl Dossiers {
             // Each batch of pages, drafts or submissions checks its requests' sessions as its
             // first statement, in the same round on the same connection, instead of a round of
             // its own before it.
+            // Sixteen pages a batch at most: batches of 32 rendered pages slower and made deep
+            // pages wait longer (docs/performance.md, the twenty-first machine).
             lists: Batcher::gated(
                 "lists",
                 lanes,
-                32,
+                16,
                 lists::work(cache.clone(), pages),
                 sessions::gate(|r: &lists::ListRequest| &r.session),
             ),
